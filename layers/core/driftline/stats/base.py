@@ -1,0 +1,91 @@
+"""Types shared by every drift statistic: the inputs (aligned counts, weighted samples) and
+the result, which states its own meaning (method, statistic, p-value, threshold, direction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+ColumnKind = Literal["numeric", "categorical"]
+
+#: How a statistic is compared with its threshold. Distances drift when they reach the
+#: threshold; tests drift when the p-value falls below it.
+Direction = Literal["statistic >= threshold", "p_value < threshold"]
+
+
+@dataclass(frozen=True)
+class WeightedSample:
+    """Sorted values with positive weights standing for a numeric distribution.
+
+    Raw data is a sample with every weight 1; a quantile sketch (KLL) yields its retained
+    items with their weights. ``n`` is the number of observations the sample stands for,
+    which is what p-values use (for a sketch, the weights sum to ``n``).
+    """
+
+    values: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    n: int
+
+    @classmethod
+    def from_values(cls, values: Any) -> WeightedSample:
+        """The exact sample of ``values`` (NaN removed, sorted, weight 1 each)."""
+        array = np.asarray(values, dtype=np.float64)
+        array = np.sort(array[~np.isnan(array)])
+        return cls(array, np.ones_like(array), int(array.size))
+
+
+@dataclass(frozen=True)
+class FeatureDistributions:
+    """Reference and current distributions of one feature, ready for any statistic.
+
+    ``reference_counts`` and ``current_counts`` are aligned bins: for a numeric feature the
+    histogram on the baseline's edges (with under- and overflow bins), for a categorical one
+    the counts of the baseline's categories followed by one bin for everything else.
+    Samples exist for numeric features only.
+    """
+
+    kind: ColumnKind
+    reference_counts: NDArray[np.float64]
+    current_counts: NDArray[np.float64]
+    reference_sample: WeightedSample | None = None
+    current_sample: WeightedSample | None = None
+    reference_std: float | None = None
+    bin_labels: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    """The outcome of one drift statistic on one feature.
+
+    ``direction`` says how ``statistic``/``p_value`` are compared with ``threshold``;
+    ``drifted`` is that comparison's result.
+    """
+
+    method: str
+    statistic: float
+    p_value: float | None
+    threshold: float
+    direction: Direction
+    drifted: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form used in the evaluation result (``drift.features.<name>``)."""
+        return {
+            "method": self.method,
+            "statistic": _finite_or_none(self.statistic),
+            "p_value": _finite_or_none(self.p_value),
+            "threshold": self.threshold,
+            "direction": self.direction,
+            "drifted": self.drifted,
+        }
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    """JSON has no inf/NaN: infinite statistics are written as null with drifted=true."""
+    if value is None or not np.isfinite(value):
+        return None
+    return float(value)
