@@ -1,0 +1,326 @@
+"""Profiles of whole batches: one column profile per monitored column, overall and per segment.
+
+A batch is reduced once to a :class:`DatasetProfile`; a window is the merge of its batches'
+profiles, so evaluating 30 days costs 30 merges, not 30 days of rows. A profile is built with
+the *bins* of a baseline (histogram edges, category vocabularies, see :class:`Bins`) so that
+every profile of a model is comparable with its baseline and mergeable with every other.
+
+>>> import pandas as pd
+>>> spec = ProfileSpec(columns={"age": "numeric", "plan": "categorical"}, segments=("plan",))
+>>> frame = pd.DataFrame({"age": [30, 40, 50], "plan": ["a", "b", "a"]})
+>>> reference = build_reference(lambda: [frame], spec, bins=2)
+>>> reference.profile.rows, sorted(reference.profile.segments)
+(3, ['plan=a', 'plan=b'])
+>>> batch = profile_frames([frame.iloc[:1], frame.iloc[1:]], spec, reference.bins)
+>>> batch.columns["age"].histogram == reference.profile.columns["age"].histogram
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import Any, Literal
+
+import pandas as pd
+
+from driftline.errors import IncompatibleProfilesError, InsufficientDataError, InvalidInputError
+from driftline.profile.categorical import (
+    DEFAULT_MAX_TRACKED,
+    CategoricalProfile,
+    vocabulary_from_profile,
+)
+from driftline.profile.numeric import DEFAULT_SKETCH_K, NumericProfile, numeric_edges
+
+ColumnProfile = NumericProfile | CategoricalProfile
+Kind = Literal["numeric", "categorical"]
+
+PROFILE_FORMAT = "driftline.profile"
+PROFILE_VERSION = 1
+
+#: Segment values tracked per segment column; rarer values are pooled under this name.
+MAX_SEGMENT_VALUES = 100
+OTHER_SEGMENT = "__other__"
+
+
+@dataclass(frozen=True)
+class ProfileSpec:
+    """What to profile: monitored columns with their kind, and the segment columns."""
+
+    columns: Mapping[str, Kind]
+    segments: tuple[str, ...] = ()
+    sketch_k: int = DEFAULT_SKETCH_K
+    max_tracked: int = DEFAULT_MAX_TRACKED
+
+
+@dataclass(frozen=True)
+class Bins:
+    """The fixed binning a baseline imposes: histogram edges and category vocabularies.
+
+    Also fixes which segment values are tracked by name (``segment_values``).
+    """
+
+    edges: Mapping[str, tuple[float, ...]]
+    vocabularies: Mapping[str, tuple[str, ...]]
+    segment_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "edges": {name: list(edges) for name, edges in self.edges.items()},
+            "vocabularies": {name: list(v) for name, v in self.vocabularies.items()},
+            "segment_values": {name: list(v) for name, v in self.segment_values.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Bins:
+        return cls(
+            edges={k: tuple(float(e) for e in v) for k, v in data["edges"].items()},
+            vocabularies={k: tuple(str(c) for c in v) for k, v in data["vocabularies"].items()},
+            segment_values={
+                k: tuple(str(c) for c in v) for k, v in data.get("segment_values", {}).items()
+            },
+        )
+
+
+@dataclass(frozen=True)
+class DatasetProfile:
+    """Profile of a batch (or a merged window): rows, column profiles, segment profiles.
+
+    Attributes:
+        rows: rows profiled.
+        columns: one profile per monitored column (an absent column counts as all missing).
+        bad_rows: rows the reader rejected (malformed), reported but not profiled.
+        absent_columns: monitored columns missing from at least one batch.
+        segments: ``"column=value"`` → profile of the rows of that segment.
+    """
+
+    rows: int
+    columns: dict[str, ColumnProfile]
+    bad_rows: int = 0
+    absent_columns: frozenset[str] = frozenset()
+    segments: dict[str, DatasetProfile] = field(default_factory=dict)
+
+    def merge(self, other: DatasetProfile) -> DatasetProfile:
+        """The profile of both batches (associative and commutative).
+
+        Raises:
+            IncompatibleProfilesError: the profiles monitor different columns or bins.
+        """
+        if self.columns.keys() != other.columns.keys():
+            raise IncompatibleProfilesError(
+                "cannot merge profiles of different columns: "
+                f"{sorted(self.columns)} vs {sorted(other.columns)}"
+            )
+        columns: dict[str, ColumnProfile] = {}
+        for name, mine in self.columns.items():
+            theirs = other.columns[name]
+            if isinstance(mine, NumericProfile) and isinstance(theirs, NumericProfile):
+                columns[name] = mine.merge(theirs)
+            elif isinstance(mine, CategoricalProfile) and isinstance(theirs, CategoricalProfile):
+                columns[name] = mine.merge(theirs)
+            else:
+                raise IncompatibleProfilesError(
+                    f"column {name!r} is {mine.kind} in one profile and {theirs.kind} in the other"
+                )
+        segments = dict(self.segments)
+        for key, profile in other.segments.items():
+            segments[key] = segments[key].merge(profile) if key in segments else profile
+        return DatasetProfile(
+            self.rows + other.rows,
+            columns,
+            self.bad_rows + other.bad_rows,
+            self.absent_columns | other.absent_columns,
+            dict(sorted(segments.items())),
+        )
+
+    def with_bad_rows(self, bad_rows: int) -> DatasetProfile:
+        """The same profile, recording ``bad_rows`` rows the reader rejected."""
+        return DatasetProfile(
+            self.rows, self.columns, self.bad_rows + bad_rows, self.absent_columns, self.segments
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Versioned, compact JSON-able form."""
+        return {
+            "format": PROFILE_FORMAT,
+            "version": PROFILE_VERSION,
+            "rows": self.rows,
+            "bad_rows": self.bad_rows,
+            "absent_columns": sorted(self.absent_columns),
+            "columns": {name: column.to_dict() for name, column in self.columns.items()},
+            "segments": {key: profile._body() for key, profile in self.segments.items()},
+        }
+
+    def _body(self) -> dict[str, Any]:
+        body = self.to_dict()
+        for key in ("format", "version", "segments"):
+            body.pop(key)
+        return body
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DatasetProfile:
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            InvalidInputError: not a driftline profile, or of an unknown version.
+        """
+        if data.get("format", PROFILE_FORMAT) != PROFILE_FORMAT:
+            raise InvalidInputError(
+                f"not a driftline profile (format {data.get('format')!r})", reason="not_a_profile"
+            )
+        version = data.get("version", PROFILE_VERSION)
+        if version != PROFILE_VERSION:
+            raise InvalidInputError(
+                f"profile version {version} is not supported (expected {PROFILE_VERSION})",
+                reason="unsupported_profile_version",
+            )
+        columns: dict[str, ColumnProfile] = {}
+        for name, column in data["columns"].items():
+            if column["kind"] == "numeric":
+                columns[name] = NumericProfile.from_dict(column)
+            else:
+                columns[name] = CategoricalProfile.from_dict(column)
+        segments = {
+            key: cls.from_dict({**body, "segments": {}})
+            for key, body in data.get("segments", {}).items()
+        }
+        return cls(
+            int(data["rows"]),
+            columns,
+            int(data.get("bad_rows", 0)),
+            frozenset(data.get("absent_columns", ())),
+            segments,
+        )
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A baseline: its profile (built with its own bins) and the bins it imposes."""
+
+    profile: DatasetProfile
+    bins: Bins
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bins": self.bins.to_dict(), "profile": self.profile.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reference:
+        return cls(DatasetProfile.from_dict(data["profile"]), Bins.from_dict(data["bins"]))
+
+
+def empty_profile(spec: ProfileSpec, bins: Bins | None) -> DatasetProfile:
+    """The profile of no rows, with the spec's columns and the bins' edges."""
+    return profile_frame(pd.DataFrame(), spec, bins)
+
+
+def profile_frame(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) -> DatasetProfile:
+    """Profile one chunk of rows, overall and per segment."""
+    overall = _profile_columns(frame, spec, bins)
+    segments: dict[str, DatasetProfile] = {}
+    for column in spec.segments:
+        if column not in frame.columns:
+            continue
+        keys = _segment_keys(frame[column], column, bins)
+        for key, rows in frame.groupby(keys, sort=True, dropna=True, observed=True):
+            segments[f"{column}={key}"] = _profile_columns(rows, spec, bins)
+    return DatasetProfile(
+        overall.rows, overall.columns, 0, overall.absent_columns, dict(sorted(segments.items()))
+    )
+
+
+def profile_frames(
+    frames: Iterable[pd.DataFrame], spec: ProfileSpec, bins: Bins | None
+) -> DatasetProfile:
+    """Profile a stream of chunks (bounded memory: one chunk at a time)."""
+    return reduce(
+        DatasetProfile.merge,
+        (profile_frame(frame, spec, bins) for frame in frames),
+        empty_profile(spec, bins),
+    )
+
+
+def derive_bins(
+    profile: DatasetProfile, spec: ProfileSpec, *, bins: int = 10, max_categories: int = 1000
+) -> Bins:
+    """The bins a baseline imposes, from its first-pass profile (built without bins).
+
+    Raises:
+        InsufficientDataError: a numeric column has no finite value in the baseline.
+    """
+    edges: dict[str, tuple[float, ...]] = {}
+    vocabularies: dict[str, tuple[str, ...]] = {}
+    for name, column in profile.columns.items():
+        if isinstance(column, NumericProfile):
+            try:
+                edges[name] = numeric_edges(column, bins=bins)
+            except InsufficientDataError as exc:
+                raise InsufficientDataError(
+                    f"baseline column {name!r} has no finite value: {exc}", column=name
+                ) from exc
+        else:
+            vocabularies[name] = vocabulary_from_profile(column, max_categories=max_categories)
+    ranked: dict[str, list[tuple[int, str]]] = {column: [] for column in spec.segments}
+    for key, segment in profile.segments.items():
+        column, _, value = key.partition("=")
+        ranked[column].append((-segment.rows, value))
+    segment_values = {
+        column: tuple(sorted(value for _, value in sorted(values)[:MAX_SEGMENT_VALUES]))
+        for column, values in ranked.items()
+    }
+    return Bins(edges, vocabularies, segment_values)
+
+
+def build_reference(
+    open_frames: Callable[[], Iterable[pd.DataFrame]],
+    spec: ProfileSpec,
+    *,
+    bins: int = 10,
+    max_categories: int = 1000,
+) -> Reference:
+    """Profile a baseline in two passes: one to fix the bins, one to count with them.
+
+    ``open_frames`` is called twice and must yield the same chunks each time (a reader over
+    the same file). The first pass tracks every category exactly, so the vocabulary is the
+    baseline's true most frequent categories.
+
+    Raises:
+        InsufficientDataError: the baseline has no rows, or a numeric column no value.
+    """
+    first_spec = ProfileSpec(spec.columns, spec.segments, spec.sketch_k, max_tracked=2**62)
+    first = profile_frames(open_frames(), first_spec, None)
+    if first.rows == 0:
+        raise InsufficientDataError("the baseline has no rows", reason="empty_baseline")
+    fixed = derive_bins(first, spec, bins=bins, max_categories=max_categories)
+    second = profile_frames(open_frames(), spec, fixed)
+    return Reference(second, fixed)
+
+
+def _profile_columns(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) -> DatasetProfile:
+    columns: dict[str, ColumnProfile] = {}
+    absent: set[str] = set()
+    rows = len(frame)
+    for name, kind in spec.columns.items():
+        if name in frame.columns:
+            values = frame[name]
+        else:
+            values = pd.Series([None] * rows, dtype=object)
+            if rows:
+                absent.add(name)
+        if kind == "numeric":
+            edges = bins.edges.get(name) if bins is not None else None
+            columns[name] = NumericProfile.from_values(values, edges=edges, sketch_k=spec.sketch_k)
+        else:
+            vocabulary = bins.vocabularies.get(name, ()) if bins is not None else ()
+            columns[name] = CategoricalProfile.from_values(
+                values, vocabulary=vocabulary, max_tracked=spec.max_tracked
+            )
+    return DatasetProfile(rows, columns, 0, frozenset(absent))
+
+
+def _segment_keys(values: pd.Series, column: str, bins: Bins | None) -> pd.Series:  # type: ignore[type-arg]
+    text = values.astype("string")
+    known = bins.segment_values.get(column) if bins is not None else None
+    if known is None:
+        return text
+    return text.where(text.isin(known) | text.isna(), OTHER_SEGMENT)

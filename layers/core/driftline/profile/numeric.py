@@ -1,0 +1,311 @@
+"""Mergeable profile of a numeric column.
+
+A :class:`NumericProfile` holds, for one column of one batch: counts (rows, missing, type
+violations, infinite values), exact moments merged with Chan's parallel update, min/max,
+a histogram on fixed edges taken from the baseline (with under- and overflow bins), and a
+KLL quantile sketch for the statistics that need the whole distribution (KS, Wasserstein).
+
+Merging is associative and commutative: counts and histograms exactly, moments up to
+floating-point rounding. The sketch is exact while a column has at most ``k`` values; past
+that its normalised rank error is about 1.65/k^0.96 (Karnin, Lang and Liberty 2016; the
+bound the DataSketches library reports), which bounds the KS statistic computed from two
+sketches by the sum of their errors (see docs/profiles.md for measured figures).
+
+>>> import numpy as np
+>>> edges = numeric_edges_from_values(np.arange(100.0), bins=4)
+>>> a = NumericProfile.from_values(np.array([1.0, 2.0, np.nan]), edges=edges)
+>>> b = NumericProfile.from_values(np.array([3.0, 500.0]), edges=edges)
+>>> merged = a.merge(b)
+>>> merged.count, merged.missing, merged.n, merged.mean, merged.histogram
+(5, 1, 4, 126.5, (0, 3, 0, 0, 0, 1))
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from datasketches import kll_doubles_sketch
+from numpy.typing import NDArray
+
+from driftline.errors import IncompatibleProfilesError, InsufficientDataError
+from driftline.stats.base import WeightedSample
+
+#: Default KLL accuracy parameter: about 0.3 % normalised rank error, ~25 KB serialised.
+DEFAULT_SKETCH_K = 1000
+
+
+@dataclass(frozen=True, eq=False)
+class NumericProfile:
+    """Counts, moments, histogram and quantile sketch of one numeric column.
+
+    Attributes:
+        count: rows seen, including missing and invalid values.
+        missing: null / NaN values.
+        type_violations: non-null values that are not numbers (e.g. ``"abc"``).
+        infinite: +inf or -inf values.
+        n: finite values; the moments, histogram and sketch describe these.
+        mean, m2: mean and sum of squared deviations of the finite values.
+        minimum, maximum: of the finite values (NaN while ``n == 0``).
+        edges: histogram edges from the baseline, strictly increasing, or ``None``.
+        histogram: ``len(edges) + 1`` counts: values below ``edges[0]``, then one bin per
+            ``[edges[i], edges[i+1])``, then values at or above ``edges[-1]``.
+        sketch: KLL sketch of the finite values.
+    """
+
+    count: int
+    missing: int
+    type_violations: int
+    infinite: int
+    n: int
+    mean: float
+    m2: float
+    minimum: float
+    maximum: float
+    edges: tuple[float, ...] | None
+    histogram: tuple[int, ...] | None
+    sketch: kll_doubles_sketch = field(repr=False)
+
+    kind = "numeric"
+
+    @classmethod
+    def empty(
+        cls, *, edges: tuple[float, ...] | None = None, sketch_k: int = DEFAULT_SKETCH_K
+    ) -> NumericProfile:
+        """The profile of no rows (the identity of :meth:`merge`)."""
+        histogram = (0,) * (len(edges) + 1) if edges is not None else None
+        nan = float("nan")
+        return cls(0, 0, 0, 0, 0, 0.0, 0.0, nan, nan, edges, histogram, kll_doubles_sketch(sketch_k))
+
+    @classmethod
+    def from_values(
+        cls,
+        values: Any,
+        *,
+        edges: tuple[float, ...] | None = None,
+        sketch_k: int = DEFAULT_SKETCH_K,
+    ) -> NumericProfile:
+        """Profile a column (a pandas Series, numpy array or list) in one pass.
+
+        Values that are not numbers are counted as type violations, not dropped silently.
+        """
+        count, missing, violations, array = _as_float_array(values)
+        finite_mask = np.isfinite(array)
+        finite = array[finite_mask] if not finite_mask.all() else array
+        n = int(finite.size)
+        infinite = count - n - missing - violations
+        sketch = kll_doubles_sketch(sketch_k)
+        if n:
+            mean = float(finite.mean())
+            m2 = float(np.square(finite - mean).sum())
+            minimum, maximum = float(finite.min()), float(finite.max())
+            # The sketch binding refuses read-only buffers (pandas hands those out).
+            sketch.update(finite if finite.flags.writeable else finite.copy())
+        else:
+            mean, m2, minimum, maximum = 0.0, 0.0, float("nan"), float("nan")
+        histogram = _histogram(finite, edges) if edges is not None else None
+        return cls(
+            count,
+            missing,
+            violations,
+            infinite,
+            n,
+            mean,
+            m2,
+            minimum,
+            maximum,
+            edges,
+            histogram,
+            sketch,
+        )
+
+    # -- merging -----------------------------------------------------------------------
+
+    def merge(self, other: NumericProfile) -> NumericProfile:
+        """Combine two profiles of the same column into the profile of both batches.
+
+        Raises:
+            IncompatibleProfilesError: the histograms have different edges.
+        """
+        if self.edges != other.edges:
+            raise IncompatibleProfilesError(
+                "cannot merge numeric profiles with different histogram edges "
+                f"({_describe_edges(self.edges)} vs {_describe_edges(other.edges)})"
+            )
+        n = self.n + other.n
+        if n == 0:
+            mean, m2 = 0.0, 0.0
+        else:
+            delta = other.mean - self.mean
+            mean = self.mean + delta * other.n / n
+            m2 = self.m2 + other.m2 + delta * delta * self.n * other.n / n
+        histogram = None
+        if self.histogram is not None and other.histogram is not None:
+            histogram = tuple(a + b for a, b in zip(self.histogram, other.histogram, strict=True))
+        sketch = kll_doubles_sketch(max(self.sketch.k, other.sketch.k))
+        sketch.merge(self.sketch)
+        sketch.merge(other.sketch)
+        return NumericProfile(
+            self.count + other.count,
+            self.missing + other.missing,
+            self.type_violations + other.type_violations,
+            self.infinite + other.infinite,
+            n,
+            mean,
+            m2,
+            _nan_min(self.minimum, other.minimum),
+            _nan_max(self.maximum, other.maximum),
+            self.edges,
+            histogram,
+            sketch,
+        )
+
+    # -- derived figures ---------------------------------------------------------------
+
+    @property
+    def std(self) -> float:
+        """Population standard deviation (ddof=0) of the finite values; NaN if none."""
+        return math.sqrt(self.m2 / self.n) if self.n else float("nan")
+
+    @property
+    def out_of_range(self) -> int:
+        """Finite values outside the baseline's range (under- plus overflow bins)."""
+        if self.histogram is None:
+            return 0
+        return self.histogram[0] + self.histogram[-1]
+
+    def sample(self) -> WeightedSample:
+        """The sketch as a sorted weighted sample (exact while ``n <= k``)."""
+        items = list(self.sketch)
+        if not items:
+            empty = np.empty(0, dtype=np.float64)
+            return WeightedSample(empty, empty, 0)
+        pairs = np.asarray(items, dtype=np.float64)
+        order = np.argsort(pairs[:, 0], kind="stable")
+        return WeightedSample(pairs[order, 0], pairs[order, 1], self.n)
+
+    def quantiles(self, ranks: list[float]) -> list[float]:
+        """Approximate quantiles at normalised ranks in [0, 1] (from the sketch)."""
+        if self.n == 0:
+            return [float("nan")] * len(ranks)
+        return [float(q) for q in self.sketch.get_quantiles(ranks, inclusive=True)]
+
+    # -- serialisation -----------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Compact JSON-able form (the sketch base64-encoded)."""
+        return {
+            "kind": "numeric",
+            "count": self.count,
+            "missing": self.missing,
+            "type_violations": self.type_violations,
+            "infinite": self.infinite,
+            "n": self.n,
+            "mean": self.mean,
+            "m2": self.m2,
+            "min": None if math.isnan(self.minimum) else self.minimum,
+            "max": None if math.isnan(self.maximum) else self.maximum,
+            "edges": list(self.edges) if self.edges is not None else None,
+            "histogram": list(self.histogram) if self.histogram is not None else None,
+            "sketch": base64.b64encode(self.sketch.serialize()).decode("ascii"),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NumericProfile:
+        """Inverse of :meth:`to_dict`."""
+        nan = float("nan")
+        edges = data.get("edges")
+        histogram = data.get("histogram")
+        return cls(
+            int(data["count"]),
+            int(data["missing"]),
+            int(data["type_violations"]),
+            int(data["infinite"]),
+            int(data["n"]),
+            float(data["mean"]),
+            float(data["m2"]),
+            nan if data["min"] is None else float(data["min"]),
+            nan if data["max"] is None else float(data["max"]),
+            tuple(float(e) for e in edges) if edges is not None else None,
+            tuple(int(c) for c in histogram) if histogram is not None else None,
+            kll_doubles_sketch.deserialize(base64.b64decode(data["sketch"])),
+        )
+
+
+def numeric_edges_from_values(values: Any, *, bins: int = 10) -> tuple[float, ...]:
+    """Histogram edges for exact data (tests, small baselines): see :func:`numeric_edges`."""
+    profile = NumericProfile.from_values(values, sketch_k=max(DEFAULT_SKETCH_K, 8))
+    return numeric_edges(profile, bins=bins)
+
+
+def numeric_edges(profile: NumericProfile, *, bins: int = 10) -> tuple[float, ...]:
+    """Histogram edges from a baseline profile.
+
+    A column with at most ``bins`` distinct values gets one bin per value, so a change in
+    the share of 0s and 1s shows. Otherwise the edges are the baseline's quantiles at
+    ``1/bins, 2/bins, ...`` (deduplicated), starting at the minimum. The last edge lies just
+    above the maximum, so every baseline value falls in an interior bin.
+
+    Raises:
+        InsufficientDataError: the baseline column has no finite value.
+    """
+    if profile.n == 0:
+        raise InsufficientDataError(
+            "cannot derive histogram edges: the baseline column has no finite value",
+            reason="empty_baseline_column",
+        )
+    sample = profile.sample()
+    distinct = np.unique(sample.values)
+    top = float(np.nextafter(profile.maximum, np.inf))
+    if distinct.size <= bins:
+        interior = distinct.tolist()
+    else:
+        ranks = [i / bins for i in range(1, bins)]
+        interior = [profile.minimum, *profile.quantiles(ranks)]
+    edges = sorted({float(e) for e in interior if e < top} | {profile.minimum, top})
+    return tuple(edges)
+
+
+def _as_float_array(values: Any) -> tuple[int, int, int, NDArray[np.float64]]:
+    """Return (count, missing, type violations, float array with NaN for both)."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    count = int(series.size)
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
+        array = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = _count_nan(array)
+        return count, missing, 0, array
+    missing = int(series.isna().sum())
+    coerced = pd.to_numeric(series, errors="coerce")
+    array = coerced.to_numpy(dtype=np.float64, na_value=np.nan)
+    violations = _count_nan(array) - missing
+    return count, missing, violations, array
+
+
+def _count_nan(array: NDArray[np.float64]) -> int:
+    return int(np.count_nonzero(np.isnan(array)))
+
+
+def _histogram(finite: NDArray[np.float64], edges: tuple[float, ...]) -> tuple[int, ...]:
+    index = np.searchsorted(np.asarray(edges), finite, side="right")
+    counts = np.bincount(index, minlength=len(edges) + 1)
+    return tuple(int(c) for c in counts)
+
+
+def _nan_min(a: float, b: float) -> float:
+    if math.isnan(a):
+        return b
+    return a if math.isnan(b) else min(a, b)
+
+
+def _nan_max(a: float, b: float) -> float:
+    if math.isnan(a):
+        return b
+    return a if math.isnan(b) else max(a, b)
+
+
+def _describe_edges(edges: tuple[float, ...] | None) -> str:
+    return "no edges" if edges is None else f"{len(edges)} edges from {edges[0]:g}"

@@ -1,0 +1,10 @@
+"""Shared pytest configuration: make the core package importable without installing it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+CORE = Path(__file__).resolve().parents[1] / "layers" / "core"
+if str(CORE) not in sys.path:
+    sys.path.insert(0, str(CORE))
