@@ -1,0 +1,271 @@
+"""Opening a data file: a path, bytes already in memory, or a binary stream, gzip or not.
+
+A :class:`DataSource` hands out the *decompressed* bytes from the start of the file as often
+as the readers need them (once to sniff the format, once per pass over the data), without
+ever holding the whole file in memory when it comes from a path or a stream:
+
+* a path is reopened for every pass;
+* a seekable stream (an open file) is rewound to where it was when it was given;
+* a non-seekable stream (an S3 ``StreamingBody``) keeps only the bytes the sniffing read, so
+  that it can be read once more from the start; it supports a single pass.
+
+Gzip is recognised by its magic bytes, whatever the name says. Parquet needs random access,
+so a compressed or streamed Parquet file is first copied to a spooled temporary file (kept in
+memory up to :data:`SPOOL_MEMORY_BYTES`, on local disk beyond).
+
+>>> import gzip
+>>> source = DataSource(gzip.compress(b"a,b\\n1,2\\n"), name="batch.csv.gz")
+>>> source.compression, source.head
+('gzip', b'a,b\\n1,2\\n')
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import shutil
+import tempfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any, Protocol, cast
+
+from driftline.errors import InvalidInputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+#: Bytes of decompressed content read to sniff the format.
+HEAD_BYTES = 64 * 1024
+#: The head grows up to this size to hold a whole first line (a large Data Capture record).
+MAX_HEAD_BYTES = 1024 * 1024
+#: A Parquet file that must be copied for random access stays in memory up to this size.
+SPOOL_MEMORY_BYTES = 32 * 1024 * 1024
+
+#: Errors the gzip module raises for a truncated or corrupted stream.
+COMPRESSION_ERRORS: tuple[type[Exception], ...] = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+class SupportsRead(Protocol):
+    """A binary stream: anything with ``read(size) -> bytes`` (a file, ``BytesIO``, an S3 body)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class _SeekableStream(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+    def tell(self) -> int: ...
+
+
+#: What :func:`driftline.io.open_table` accepts.
+TableSource = str | os.PathLike[str] | bytes | SupportsRead
+
+
+def invalid_input(name: str, reason: str, problem: str, **details: Any) -> InvalidInputError:
+    """An :class:`InvalidInputError` naming the file in its message and details.
+
+    Args:
+        name: the file's name (path or S3 key) as the user knows it.
+        reason: the machine-readable reason code, e.g. ``"not_utf8"``.
+        problem: what is wrong and, where it helps, what was expected.
+        details: further JSON-serialisable details.
+
+    Returns:
+        The error, to be raised by the caller (``raise invalid_input(...) from exc``).
+    """
+    return InvalidInputError(f"{name}: {problem}", reason=reason, file=name, **details)
+
+
+def corrupt_compression(name: str, exc: Exception) -> InvalidInputError:
+    """The error for a truncated or corrupted gzip stream (``exc``: a COMPRESSION_ERRORS)."""
+    return invalid_input(
+        name,
+        "corrupt_compression",
+        f"the gzip data is truncated or corrupted ({type(exc).__name__}); "
+        "expected a complete gzip file",
+    )
+
+
+class _Replay:
+    """A stream read from its start by successive readers, one after the other.
+
+    While ``keep`` is on, the bytes read are kept so that the next reader can start again at
+    the beginning; once a reader has read past them with ``keep`` off, no new reader can start.
+    """
+
+    def __init__(self, stream: SupportsRead) -> None:
+        self._stream = stream
+        self._kept = bytearray()
+        self._keep = True
+        self.rewindable = True
+
+    def reader(self, *, keep: bool) -> io.BufferedReader:
+        self._keep = keep
+        return io.BufferedReader(_ReplayReader(self))
+
+    def read_at(self, position: int, view: memoryview) -> int:
+        if position < len(self._kept):
+            count = min(len(view), len(self._kept) - position)
+            view[:count] = self._kept[position : position + count]
+            return count
+        data = self._stream.read(len(view))
+        if not data:
+            return 0
+        view[: len(data)] = data
+        if self._keep:
+            self._kept += data
+        else:
+            self.rewindable = False
+            self._kept = bytearray()
+        return len(data)
+
+
+class _ReplayReader(io.RawIOBase):
+    """One pass over a :class:`_Replay`; closing it leaves the caller's stream open."""
+
+    def __init__(self, replay: _Replay) -> None:
+        self._replay = replay
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._replay.read_at(self._position, memoryview(buffer).cast("B"))
+        self._position += count
+        return count
+
+
+class DataSource:
+    """The bytes of one data file, decompressed, available once per pass.
+
+    Args:
+        source: a path, the file's bytes, or a binary stream (read from its current position).
+        name: how errors name the file; defaults to the path, the stream's ``name``, or
+            ``"<bytes>"`` / ``"<stream>"``.
+
+    Raises:
+        InvalidInputError: ``empty_file`` when there is no content (0 bytes, or gzip of
+            nothing); ``corrupt_compression`` when the gzip header or start is corrupted.
+        OSError: the path cannot be opened (``FileNotFoundError``, ``IsADirectoryError``).
+    """
+
+    def __init__(self, source: TableSource, *, name: str | None = None) -> None:
+        self._path: str | None = None
+        self._data: bytes | None = None
+        self._stream: _SeekableStream | None = None
+        self._start = 0
+        self._replay: _Replay | None = None
+        self._passes = 0
+        if isinstance(source, str | os.PathLike):
+            self._path = os.fspath(source)
+            default = self._path
+        elif isinstance(source, bytes | bytearray | memoryview):
+            self._data = bytes(source)
+            default = "<bytes>"
+        else:
+            stream_name = getattr(source, "name", None)
+            default = stream_name if isinstance(stream_name, str) else "<stream>"
+            if _seekable(source):
+                self._stream = cast(_SeekableStream, source)
+                self._start = self._stream.tell()
+            else:
+                self._replay = _Replay(source)
+        self.name: str = name if name is not None else default
+        with self._raw(sniffing=True) as raw:
+            magic = raw.read(len(GZIP_MAGIC))
+        self.compression: str | None = "gzip" if magic == GZIP_MAGIC else None
+        self.head, self.head_is_whole_file = self._read_head()
+        if not self.head:
+            raise invalid_input(self.name, "empty_file", "the file is empty; expected data rows")
+
+    @contextmanager
+    def open(self) -> Iterator[io.BufferedIOBase]:
+        """The decompressed bytes from the start of the file, for one pass.
+
+        Decompression errors surface while reading; translate them with
+        :func:`corrupt_compression`.
+
+        Raises:
+            RuntimeError: a non-seekable stream was already read once.
+        """
+        with self._raw(sniffing=False) as raw, self._decompressed(raw) as stream:
+            yield stream
+
+    @contextmanager
+    def open_seekable(self) -> Iterator[str | IO[bytes]]:
+        """The decompressed content with random access (for Parquet): a path or a file object.
+
+        A plain file on disk is handed over by path; bytes as an in-memory buffer; anything
+        else (gzip, streams) is copied to a spooled temporary file first.
+
+        Raises:
+            InvalidInputError: ``corrupt_compression`` while copying a damaged gzip stream.
+        """
+        if self.compression is None and self._path is not None:
+            yield self._path
+        elif self.compression is None and self._data is not None:
+            yield io.BytesIO(self._data)
+        else:
+            with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spool:
+                with self.open() as stream:
+                    try:
+                        shutil.copyfileobj(stream, spool)
+                    except COMPRESSION_ERRORS as exc:
+                        raise corrupt_compression(self.name, exc) from exc
+                spool.seek(0)
+                yield spool
+
+    def _read_head(self) -> tuple[bytes, bool]:
+        with self._raw(sniffing=True) as raw, self._decompressed(raw) as stream:
+            try:
+                head = stream.read(HEAD_BYTES)
+                whole = len(head) < HEAD_BYTES
+                while not whole and len(head) < MAX_HEAD_BYTES and b"\n" not in head.lstrip():
+                    more = stream.read(HEAD_BYTES)
+                    head += more
+                    whole = len(more) < HEAD_BYTES
+            except COMPRESSION_ERRORS as exc:
+                raise corrupt_compression(self.name, exc) from exc
+        return head, whole
+
+    @contextmanager
+    def _decompressed(self, raw: io.BufferedIOBase) -> Iterator[io.BufferedIOBase]:
+        if self.compression == "gzip":
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+                yield unzipped
+        else:
+            yield raw
+
+    @contextmanager
+    def _raw(self, *, sniffing: bool) -> Iterator[io.BufferedIOBase]:
+        if self._path is not None:
+            with open(self._path, "rb") as handle:
+                yield handle
+        elif self._data is not None:
+            yield io.BytesIO(self._data)
+        elif self._replay is not None:
+            if not sniffing:
+                self._passes += 1
+            if self._passes > 1 or not self._replay.rewindable:
+                raise RuntimeError(
+                    f"{self.name}: a non-seekable stream can be read only once; "
+                    "open_table it again with a fresh stream"
+                )
+            with self._replay.reader(keep=sniffing) as reader:
+                yield reader
+        else:
+            assert self._stream is not None
+            self._stream.seek(self._start)
+            with _Replay(self._stream).reader(keep=False) as reader:
+                yield reader
+
+
+def _seekable(stream: SupportsRead) -> bool:
+    seekable = getattr(stream, "seekable", None)
+    return (
+        callable(seekable)
+        and bool(seekable())
+        and callable(getattr(stream, "seek", None))
+        and callable(getattr(stream, "tell", None))
+    )
