@@ -134,9 +134,7 @@ def parse_duration(text: str) -> timedelta:
     """
     match = _DURATION.match(text)
     if not match or text in ("P", "PT") or text.endswith("T"):
-        raise ValueError(
-            f"expected an ISO 8601 duration such as P1D, P7D or PT6H, got {text!r}"
-        )
+        raise ValueError(f"expected an ISO 8601 duration such as P1D, P7D or PT6H, got {text!r}")
     parts = {key: int(value) for key, value in match.groupdict().items() if value}
     duration = timedelta(**parts)
     if duration <= timedelta(0):
@@ -281,9 +279,8 @@ class CheckSpec(_Strict):
                 raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
         elif bounds:
             raise ValueError(f"{bounds[0]} applies to metric and quality checks only")
-        if self.quality and self.quality != "volume_ratio" and self.quality != "bad_row_share":
-            if self.feature is None:
-                raise ValueError(f"quality check {self.quality!r} needs a feature")
+        if self.quality not in (None, "volume_ratio", "bad_row_share") and self.feature is None:
+            raise ValueError(f"quality check {self.quality!r} needs a feature")
         if self.detector:
             if self.signal is None:
                 raise ValueError("a detector check needs a signal (error, score or a column)")
@@ -341,18 +338,14 @@ class MonitorDefinition(_Strict):
     @classmethod
     def _model_name(cls, value: str) -> str:
         if not _MODEL_NAME.match(value):
-            raise ValueError(
-                f"expected 1-64 lowercase letters, digits or '-', got {value!r}"
-            )
+            raise ValueError(f"expected 1-64 lowercase letters, digits or '-', got {value!r}")
         return value
 
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
         if not _SCHEDULE.match(value):
-            raise ValueError(
-                f"expected rate(N minutes|hours|days) or cron(...), got {value!r}"
-            )
+            raise ValueError(f"expected rate(N minutes|hours|days) or cron(...), got {value!r}")
         return value
 
     @model_validator(mode="after")
@@ -387,16 +380,14 @@ class MonitorDefinition(_Strict):
                         )
             if check.feature is not None and check.feature not in schema.features:
                 raise _KeyedError(f"{where}.feature", f"unknown feature {check.feature!r}")
-            if check.drift not in (None, "dataset", "prediction", "label", "score"):
-                if check.drift not in schema.features:
-                    raise _KeyedError(
-                        f"{where}.drift",
-                        f"expected dataset, prediction, score, label or a feature name, "
-                        f"got {check.drift!r}",
-                    )
-            if check.drift in ("prediction", "score", "label") and not getattr(
-                schema, check.drift
-            ):
+            special = (None, "dataset", "prediction", "label", "score")
+            if check.drift not in special and check.drift not in schema.features:
+                raise _KeyedError(
+                    f"{where}.drift",
+                    f"expected dataset, prediction, score, label or a feature name, "
+                    f"got {check.drift!r}",
+                )
+            if check.drift in ("prediction", "score", "label") and not getattr(schema, check.drift):
                 raise _KeyedError(f"{where}.drift", f"schema.{check.drift} is not set")
             if check.metric is not None:
                 needed = ["label"]

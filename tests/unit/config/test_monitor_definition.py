@@ -84,11 +84,17 @@ def test_shipped_example_definitions_are_valid() -> None:
         ("  label: defaulted\n", "", "checks[0].metric: accuracy needs schema.label"),
         ("max_relative_drop: 0.05", "max_relative_drop: 5", "max_relative_drop"),
         ("training_window: P90D", "training_window: 90 days", "actions.retrain.training_window"),
-        ("{name: input-drift, drift: dataset", "{name: input-drift, drift: dataset, min: 1",
-         "min applies to metric and quality checks only"),
+        (
+            "{name: input-drift, drift: dataset",
+            "{name: input-drift, drift: dataset, min: 1",
+            "min applies to metric and quality checks only",
+        ),
         ("{name: input-drift", "{name: accuracy-floor", "duplicate check name"),
-        ("{name: input-drift, drift: dataset", "{name: input-drift, drift: incme",
-         "checks[3].drift: expected dataset"),
+        (
+            "{name: input-drift, drift: dataset",
+            "{name: input-drift, drift: incme",
+            "checks[3].drift: expected dataset",
+        ),
     ],
 )
 def test_each_mistake_is_an_error_naming_the_key(old: str, new: str, expected: str) -> None:
@@ -107,8 +113,11 @@ def test_unknown_key_anywhere_is_rejected_by_path() -> None:
     with pytest.raises(ConfigError) as caught:
         validate_monitor_definition(data)
     message = str(caught.value)
-    for key in ("drift.features.income.bins: unknown key", "checks[0].threshold: unknown key",
-                "alerts: unknown key"):
+    for key in (
+        "drift.features.income.bins: unknown key",
+        "checks[0].threshold: unknown key",
+        "alerts: unknown key",
+    ):
         assert key in message
     assert caught.value.to_dict()["reason"] == "invalid_config"
     assert len(caught.value.details["problems"]) == 3

@@ -130,7 +130,11 @@ def test_dataset_merge_with_segments_equals_profile_of_concatenation(
 def test_profile_json_round_trip_keeps_every_figure() -> None:
     rng = np.random.default_rng(1)
     frame = pd.DataFrame(
-        {"x": rng.normal(size=500), "c": rng.choice(list("abc"), 500), "s": rng.choice(["1", "2"], 500)}
+        {
+            "x": rng.normal(size=500),
+            "c": rng.choice(list("abc"), 500),
+            "s": rng.choice(["1", "2"], 500),
+        }
     )
     spec = ProfileSpec(columns={"x": "numeric", "c": "categorical"}, segments=("s",))
     reference = build_reference(lambda: [frame], spec)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -58,7 +58,7 @@ class CategoricalProfile:
     other: int
     max_tracked: int = DEFAULT_MAX_TRACKED
 
-    kind = "categorical"
+    kind: ClassVar[Literal["categorical"]] = "categorical"
 
     @classmethod
     def empty(
@@ -116,7 +116,9 @@ class CategoricalProfile:
             self.count + other.count,
             self.missing + other.missing,
             self.vocabulary,
-            tuple(a + b for a, b in zip(self.vocabulary_counts, other.vocabulary_counts, strict=True)),
+            tuple(
+                a + b for a, b in zip(self.vocabulary_counts, other.vocabulary_counts, strict=True)
+            ),
             tracked,
             self.other + other.other + dropped,
             self.max_tracked,
@@ -165,7 +167,7 @@ class CategoricalProfile:
         )
 
 
-def category_counts(series: pd.Series) -> dict[str, int]:  # type: ignore[type-arg]
+def category_counts(series: pd.Series) -> dict[str, int]:
     """Counts of the non-null values of ``series`` by their text form.
 
     Integral floats are written without the fraction (``1.0`` → ``"1"``), so an integer

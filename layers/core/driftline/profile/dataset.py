@@ -115,7 +115,8 @@ class DatasetProfile:
         columns: dict[str, ColumnProfile] = {}
         for name, mine in self.columns.items():
             theirs = other.columns[name]
-            if isinstance(mine, NumericProfile) and isinstance(theirs, NumericProfile):
+            # Two branches (not one `or`) so each merge is type-checked with its own kind.
+            if isinstance(mine, NumericProfile) and isinstance(theirs, NumericProfile):  # noqa: SIM114
                 columns[name] = mine.merge(theirs)
             elif isinstance(mine, CategoricalProfile) and isinstance(theirs, CategoricalProfile):
                 columns[name] = mine.merge(theirs)
@@ -262,8 +263,8 @@ def derive_bins(
             vocabularies[name] = vocabulary_from_profile(column, max_categories=max_categories)
     ranked: dict[str, list[tuple[int, str]]] = {column: [] for column in spec.segments}
     for key, segment in profile.segments.items():
-        column, _, value = key.partition("=")
-        ranked[column].append((-segment.rows, value))
+        segment_column, _, value = key.partition("=")
+        ranked[segment_column].append((-segment.rows, value))
     segment_values = {
         column: tuple(sorted(value for _, value in sorted(values)[:MAX_SEGMENT_VALUES]))
         for column, values in ranked.items()
@@ -318,7 +319,7 @@ def _profile_columns(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) 
     return DatasetProfile(rows, columns, 0, frozenset(absent))
 
 
-def _segment_keys(values: pd.Series, column: str, bins: Bins | None) -> pd.Series:  # type: ignore[type-arg]
+def _segment_keys(values: pd.Series, column: str, bins: Bins | None) -> pd.Series:
     text = values.astype("string")
     known = bins.segment_values.get(column) if bins is not None else None
     if known is None:

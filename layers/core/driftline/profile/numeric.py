@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -70,7 +70,7 @@ class NumericProfile:
     histogram: tuple[int, ...] | None
     sketch: kll_doubles_sketch = field(repr=False)
 
-    kind = "numeric"
+    kind: ClassVar[Literal["numeric"]] = "numeric"
 
     @classmethod
     def empty(
@@ -79,7 +79,9 @@ class NumericProfile:
         """The profile of no rows (the identity of :meth:`merge`)."""
         histogram = (0,) * (len(edges) + 1) if edges is not None else None
         nan = float("nan")
-        return cls(0, 0, 0, 0, 0, 0.0, 0.0, nan, nan, edges, histogram, kll_doubles_sketch(sketch_k))
+        return cls(
+            0, 0, 0, 0, 0, 0.0, 0.0, nan, nan, edges, histogram, kll_doubles_sketch(sketch_k)
+        )
 
     @classmethod
     def from_values(

@@ -1,0 +1,232 @@
+"""The ``driftline`` command line.
+
+Exit codes: 0 all checks pass, 1 a check failed or the dataset drifted, 2 bad input or
+configuration (the message names the file and the key; no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+
+from driftline import __version__
+from driftline.config import MonitorDefinition, dump_json_schema, load_monitor_definition
+from driftline.errors import DriftlineError, InvalidInputError
+from driftline.evaluation import EvaluationResult, evaluate, profile_spec
+from driftline.io import CaptureColumns, TableReader, open_table
+from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``driftline`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except DriftlineError as exc:
+        print(f"driftline: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FileNotFoundError as exc:
+        print(f"driftline: error: no such file: {exc.filename}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except IsADirectoryError as exc:
+        print(
+            f"driftline: error: expected a file, got a directory: {exc.filename}", file=sys.stderr
+        )
+        return EXIT_BAD_INPUT
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="driftline", description="Serverless ML-model monitoring: drift, quality, checks."
+    )
+    parser.add_argument("--version", action="version", version=f"driftline {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser(
+        "evaluate",
+        help="evaluate current data against reference data with a monitor definition",
+        description="Profile the reference and current files, compute drift and data quality, "
+        "decide the checks and print the result JSON. Exit 0 ok, 1 a check failed or the "
+        "dataset drifted, 2 bad input.",
+    )
+    run.add_argument("--config", required=True, type=Path, help="monitor definition (YAML)")
+    run.add_argument("--reference", required=True, type=Path, help="baseline data file")
+    run.add_argument("--current", required=True, type=Path, nargs="+", help="current data file(s)")
+    run.add_argument("--output", type=Path, help="also write the result JSON to this file")
+    run.add_argument("--format", choices=("json", "text"), default="json", help="stdout format")
+    run.add_argument("--evaluation-id", help="default: a hash of the inputs (deterministic)")
+    run.add_argument("--chunk-rows", type=int, default=100_000, help="rows read at a time")
+    run.set_defaults(handler=_evaluate_command)
+
+    check = commands.add_parser("validate", help="validate a monitor definition")
+    check.add_argument("--config", required=True, type=Path, help="monitor definition (YAML)")
+    check.set_defaults(handler=_validate_command)
+
+    schema = commands.add_parser("schema", help="print the monitor definition's JSON Schema")
+    schema.set_defaults(handler=_schema_command)
+    return parser
+
+
+def _validate_command(args: argparse.Namespace) -> int:
+    definition = _load_definition(args.config)
+    print(
+        f"{args.config}: valid monitor definition for model {definition.model!r} "
+        f"({len(definition.schema_.features)} features, {len(definition.checks)} checks)"
+    )
+    return EXIT_OK
+
+
+def _schema_command(args: argparse.Namespace) -> int:
+    sys.stdout.write(dump_json_schema())
+    return EXIT_OK
+
+
+def _evaluate_command(args: argparse.Namespace) -> int:
+    definition = _load_definition(args.config)
+    reference = load_reference(args.reference, definition, chunk_rows=args.chunk_rows)
+    current = load_profile(args.current, definition, reference, chunk_rows=args.chunk_rows)
+    evaluation_id = args.evaluation_id or _content_id([args.config, args.reference, *args.current])
+    result = evaluate(definition, reference, current, evaluation_id=evaluation_id)
+    document = json.dumps(result.to_dict(), indent=2)
+    if args.output:
+        args.output.write_text(document + "\n", encoding="utf-8")
+    if args.format == "json":
+        print(document)
+    else:
+        write_text_summary(result, sys.stdout)
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def _load_definition(path: Path) -> MonitorDefinition:
+    return load_monitor_definition(path.read_bytes(), source=str(path))
+
+
+def _capture_columns(definition: MonitorDefinition) -> CaptureColumns:
+    schema = definition.schema_
+    outputs = tuple(
+        column for column in (schema.prediction, schema.score) if column is not None
+    ) or ("prediction",)
+    return CaptureColumns(
+        inputs=tuple(schema.features),
+        outputs=outputs,
+        id=schema.id or "id",
+        timestamp=schema.timestamp,
+        label=schema.label or "label",
+    )
+
+
+def _open(path: Path, definition: MonitorDefinition, chunk_rows: int) -> TableReader:
+    return open_table(
+        path, name=str(path), chunk_rows=chunk_rows, capture=_capture_columns(definition)
+    )
+
+
+def load_reference(path: Path, definition: MonitorDefinition, *, chunk_rows: int) -> Reference:
+    """Profile a baseline file in two passes (bins first, then counts)."""
+    spec = profile_spec(definition)
+    readers: list[TableReader] = []
+
+    def frames() -> Iterator[pd.DataFrame]:
+        reader = _open(path, definition, chunk_rows)
+        readers.append(reader)
+        yield from reader
+
+    try:
+        reference = build_reference(
+            frames, spec, bins=definition.drift.bins, max_categories=definition.drift.max_categories
+        )
+    except DriftlineError as exc:
+        raise type(exc)(f"{path}: {exc}", reason=exc.reason, **exc.details) from exc
+    profile = reference.profile.with_bad_rows(readers[-1].report.bad_rows)
+    return Reference(profile, reference.bins)
+
+
+def load_profile(
+    paths: Sequence[Path], definition: MonitorDefinition, reference: Reference, *, chunk_rows: int
+) -> DatasetProfile:
+    """Profile current files with the reference's bins (one chunk in memory at a time)."""
+    spec = profile_spec(definition)
+    total: DatasetProfile | None = None
+    for path in paths:
+        reader = _open(path, definition, chunk_rows)
+        profile = profile_frames(reader, spec, reference.bins).with_bad_rows(reader.report.bad_rows)
+        total = profile if total is None else total.merge(profile)
+    if total is None:
+        raise InvalidInputError("no current data file given", reason="no_input")
+    return total
+
+
+def _content_id(paths: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def write_text_summary(result: EvaluationResult, out: TextIO) -> None:
+    """A short, human summary of an evaluation (``--format text``)."""
+    document = result.to_dict()
+    drift = result.drift
+    quality = document["data_quality"]["_dataset"]
+    out.write(
+        f"model {result.model}: status {result.status.upper()} "
+        f"(evaluation {result.evaluation_id})\n"
+        f"rows: reference {result.reference_rows}, current {result.current_rows}, "
+        f"rejected {quality['bad_rows']}\n"
+        f"drift: {sum(f.drifted for f in drift.features.values())} of {drift.evaluated} "
+        f"features drifted ({drift.share_drifted:.0%}); dataset "
+        f"{'DRIFTED' if drift.dataset_drifted else 'stable'}\n"
+    )
+    rows: list[tuple[str, ...]] = []
+    for name, feature in {**drift.features, **drift.outputs}.items():
+        if feature.result is None:
+            rows.append((name, "-", "-", "-", "-", f"skipped: {feature.skipped}"))
+            continue
+        r = feature.result
+        rows.append(
+            (
+                name,
+                r.method,
+                _fmt(r.statistic),
+                _fmt(r.p_value),
+                f"{r.threshold:g}",
+                "DRIFTED" if r.drifted else "ok",
+            )
+        )
+    _table(out, ("column", "method", "statistic", "p_value", "threshold", "verdict"), rows)
+    if result.checks:
+        out.write("checks:\n")
+        order = {"fail": 0, "skip": 1, "pass": 2}
+        for check in sorted(result.checks, key=lambda c: order[c.status]):
+            action = f" -> {check.action}" if check.status == "fail" else ""
+            out.write(f"  {check.status.upper():4} {check.name}: {check.detail}{action}\n")
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _table(out: TextIO, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
+    for row in (header, *rows):
+        out.write(
+            "  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + "\n"
+        )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

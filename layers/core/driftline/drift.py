@@ -1,0 +1,177 @@
+"""Drift of a current profile against a reference profile: per feature, for the dataset,
+for the model's outputs (prediction, score, label) and per segment.
+
+Each feature gets the method the monitor definition names, or the ``auto`` choice of
+:func:`driftline.stats.choose_method`; the dataset drifts when the share of drifted features
+reaches ``dataset_drift_share``. A feature without data on one side is skipped with the
+reason, and is left out of the share (never counted as drifted or as stable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from driftline.config import DriftSpec
+from driftline.errors import IncompatibleProfilesError
+from driftline.profile.categorical import CategoricalProfile
+from driftline.profile.dataset import ColumnProfile, DatasetProfile
+from driftline.profile.numeric import NumericProfile
+from driftline.stats import DriftResult, FeatureDistributions, choose_method, compute_drift
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """Drift of one column: a result, or the reason it could not be computed."""
+
+    result: DriftResult | None
+    skipped: str | None = None
+
+    @property
+    def drifted(self) -> bool:
+        return self.result is not None and self.result.drifted
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.result is None:
+            return {"drifted": False, "skipped": self.skipped}
+        return self.result.to_dict()
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """Per-feature drift and the dataset verdict (of one profile pair)."""
+
+    features: dict[str, FeatureDrift]
+    dataset_drift_share: float
+    outputs: dict[str, FeatureDrift] = field(default_factory=dict)
+    segments: dict[str, DriftReport] = field(default_factory=dict)
+
+    @property
+    def evaluated(self) -> int:
+        return sum(1 for drift in self.features.values() if drift.result is not None)
+
+    @property
+    def share_drifted(self) -> float:
+        """Share of the evaluated features that drifted (0 when none could be evaluated)."""
+        evaluated = self.evaluated
+        drifted = sum(1 for drift in self.features.values() if drift.drifted)
+        return drifted / evaluated if evaluated else 0.0
+
+    @property
+    def dataset_drifted(self) -> bool:
+        return self.evaluated > 0 and self.share_drifted >= self.dataset_drift_share
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "dataset_drifted": self.dataset_drifted,
+            "share_drifted": self.share_drifted,
+            "dataset_drift_share": self.dataset_drift_share,
+            "features": {name: drift.to_dict() for name, drift in self.features.items()},
+        }
+        if self.outputs:
+            body["outputs"] = {name: drift.to_dict() for name, drift in self.outputs.items()}
+        if self.segments:
+            body["segments"] = {key: report.to_dict() for key, report in self.segments.items()}
+        return body
+
+
+def column_distributions(reference: ColumnProfile, current: ColumnProfile) -> FeatureDistributions:
+    """Aligned counts and samples of one column, ready for any statistic.
+
+    Raises:
+        IncompatibleProfilesError: the profiles were built with different bins or kinds.
+    """
+    if isinstance(reference, NumericProfile) and isinstance(current, NumericProfile):
+        if reference.histogram is None or current.histogram is None:
+            raise IncompatibleProfilesError("numeric profiles need histograms to compare")
+        if reference.edges != current.edges:
+            raise IncompatibleProfilesError("numeric profiles have different histogram edges")
+        return FeatureDistributions(
+            kind="numeric",
+            reference_counts=_as_floats(reference.histogram),
+            current_counts=_as_floats(current.histogram),
+            reference_sample=reference.sample(),
+            current_sample=current.sample(),
+            reference_std=reference.std,
+        )
+    if isinstance(reference, CategoricalProfile) and isinstance(current, CategoricalProfile):
+        if reference.vocabulary != current.vocabulary:
+            raise IncompatibleProfilesError("categorical profiles have different vocabularies")
+        return FeatureDistributions(
+            kind="categorical",
+            reference_counts=reference.binned_counts(),
+            current_counts=current.binned_counts(),
+            bin_labels=(*reference.vocabulary, "(other)"),
+        )
+    raise IncompatibleProfilesError(
+        f"cannot compare a {reference.kind} profile with a {current.kind} one"
+    )
+
+
+def column_drift(
+    reference: ColumnProfile,
+    current: ColumnProfile,
+    *,
+    method: str = "auto",
+    threshold: float | None = None,
+) -> FeatureDrift:
+    """Drift of one column; skipped (with the reason) when a side has no values."""
+    n_reference = _present(reference)
+    n_current = _present(current)
+    if n_reference == 0:
+        return FeatureDrift(None, "no values in the reference")
+    if n_current == 0:
+        return FeatureDrift(None, "no values in the current data")
+    chosen = choose_method(reference.kind, n_reference, n_current) if method == "auto" else method
+    distributions = column_distributions(reference, current)
+    return FeatureDrift(compute_drift(distributions, chosen, threshold))
+
+
+def compare_profiles(
+    reference: DatasetProfile,
+    current: DatasetProfile,
+    *,
+    features: Mapping[str, str],
+    drift: DriftSpec,
+    outputs: tuple[str, ...] = (),
+    per_segment: bool = True,
+) -> DriftReport:
+    """Drift of every feature (and output column), overall and per shared segment."""
+    feature_drift: dict[str, FeatureDrift] = {}
+    for name in features:
+        override = drift.features.get(name)
+        method = override.method if override and override.method != "auto" else drift.method
+        threshold = override.threshold if override and override.threshold else drift.threshold
+        feature_drift[name] = column_drift(
+            reference.columns[name], current.columns[name], method=method, threshold=threshold
+        )
+    output_drift = {
+        name: column_drift(reference.columns[name], current.columns[name])
+        for name in outputs
+        if name in reference.columns and name in current.columns
+    }
+    segments: dict[str, DriftReport] = {}
+    if per_segment:
+        for key, segment in current.segments.items():
+            if key in reference.segments:
+                segments[key] = compare_profiles(
+                    reference.segments[key],
+                    segment,
+                    features=features,
+                    drift=drift,
+                    outputs=outputs,
+                    per_segment=False,
+                )
+    return DriftReport(feature_drift, drift.dataset_drift_share, output_drift, segments)
+
+
+def _present(profile: ColumnProfile) -> int:
+    return profile.n if isinstance(profile, NumericProfile) else profile.present
+
+
+def _as_floats(counts: tuple[int, ...]) -> NDArray[np.float64]:
+    return np.asarray(counts, dtype=np.float64)

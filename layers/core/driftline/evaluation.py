@@ -1,0 +1,221 @@
+"""One evaluation: a current profile against a model's reference, through its checks.
+
+:func:`evaluate` is the single place where drift, data quality and the checks of a monitor
+definition come together into the result JSON of docs/result.md. It does no I/O and reads
+no clock: the evaluation id and the window are arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from driftline.checks import CheckResult, Status, judge, overall_status, segment_key, skip
+from driftline.config import CheckSpec, MonitorDefinition
+from driftline.drift import DriftReport, compare_profiles
+from driftline.profile.dataset import DatasetProfile, Kind, ProfileSpec, Reference
+from driftline.quality import column_quality, dataset_quality
+
+RESULT_VERSION = 1
+
+
+def output_columns(definition: MonitorDefinition) -> dict[str, Kind]:
+    """The model's output columns (prediction, score, label) with the kind they profile as."""
+    schema = definition.schema_
+    discrete: Kind = "numeric" if schema.task in ("regression", "ranking") else "categorical"
+    columns: dict[str, Kind] = {}
+    if schema.prediction:
+        columns[schema.prediction] = discrete
+    if schema.score:
+        columns[schema.score] = "numeric"
+    if schema.label:
+        columns[schema.label] = discrete
+    return columns
+
+
+def profile_spec(definition: MonitorDefinition) -> ProfileSpec:
+    """What to profile for a model: its features, its outputs and its segment columns."""
+    schema = definition.schema_
+    columns: dict[str, Kind] = dict(schema.features)
+    columns.update(output_columns(definition))
+    return ProfileSpec(
+        columns=columns,
+        segments=tuple(schema.segments),
+        max_tracked=definition.drift.max_categories,
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    """The time range an evaluation covers (ISO 8601 strings, or None when not known)."""
+
+    start: str | None = None
+    end: str | None = None
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Everything one evaluation found; :meth:`to_dict` is the published result JSON."""
+
+    model: str
+    evaluation_id: str
+    window: Window
+    reference_rows: int
+    current_rows: int
+    drift: DriftReport
+    data_quality: dict[str, Any]
+    checks: list[CheckResult]
+
+    @property
+    def status(self) -> str:
+        return overall_status(self.checks)
+
+    @property
+    def failed(self) -> bool:
+        """A check failed or the dataset drifted: what ``driftline evaluate`` exits 1 for."""
+        return self.status != "ok" or self.drift.dataset_drifted
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": RESULT_VERSION,
+            "model": self.model,
+            "evaluation_id": self.evaluation_id,
+            "window": {"start": self.window.start, "end": self.window.end},
+            "rows": {"reference": self.reference_rows, "current": self.current_rows},
+            "drift": self.drift.to_dict(),
+            "performance": {"overall": {}, "segments": {}},
+            "data_quality": self.data_quality,
+            "checks": [check.to_dict() for check in self.checks],
+            "status": self.status,
+        }
+
+
+def evaluate(
+    definition: MonitorDefinition,
+    reference: Reference,
+    current: DatasetProfile,
+    *,
+    evaluation_id: str,
+    window: Window | None = None,
+) -> EvaluationResult:
+    """Compare ``current`` with ``reference`` and decide every check of ``definition``."""
+    schema = definition.schema_
+    outputs = tuple(output_columns(definition))
+    drift = compare_profiles(
+        reference.profile,
+        current,
+        features=schema.features,
+        drift=definition.drift,
+        outputs=outputs,
+    )
+    quality: dict[str, Any] = {
+        name: column_quality(reference.profile.columns[name], current.columns[name]).to_dict()
+        for name in (*schema.features, *outputs)
+    }
+    quality["_dataset"] = dataset_quality(reference.profile, current).to_dict()
+    checks = [
+        _decide(check, definition, reference.profile, current, drift) for check in definition.checks
+    ]
+    return EvaluationResult(
+        model=definition.model,
+        evaluation_id=evaluation_id,
+        window=window or Window(),
+        reference_rows=reference.profile.rows,
+        current_rows=current.rows,
+        drift=drift,
+        data_quality=quality,
+        checks=checks,
+    )
+
+
+def _decide(
+    check: CheckSpec,
+    definition: MonitorDefinition,
+    reference: DatasetProfile,
+    current: DatasetProfile,
+    drift: DriftReport,
+) -> CheckResult:
+    key = segment_key(check)
+    if key is not None:
+        if key not in current.segments:
+            return skip(check, f"no rows of segment {key} in the current data")
+        if key not in reference.segments:
+            return skip(check, f"no rows of segment {key} in the baseline")
+        current = current.segments[key]
+        reference = reference.segments[key]
+        drift = drift.segments.get(key, drift)
+    if check.drift is not None:
+        return _decide_drift(check, definition, drift)
+    if check.quality is not None:
+        return _decide_quality(check, reference, current)
+    if check.metric is not None:
+        return skip(check, f"performance metric {check.metric} is not evaluated by this version")
+    return skip(check, f"detector {check.detector} runs on label arrival, not in evaluations")
+
+
+def _decide_drift(
+    check: CheckSpec, definition: MonitorDefinition, drift: DriftReport
+) -> CheckResult:
+    key = segment_key(check)
+    where = f" in {key}" if key else ""
+    if check.drift == "dataset":
+        if drift.evaluated == 0:
+            return skip(check, "no feature could be evaluated for drift")
+        drifted = [name for name, result in drift.features.items() if result.drifted]
+        verdict: Status = "fail" if drift.dataset_drifted else "pass"
+        listed = ", ".join(drifted[:5]) + ("…" if len(drifted) > 5 else "")
+        detail = (
+            f"{len(drifted)} of {drift.evaluated} features drifted{where} "
+            f"({drift.share_drifted:.0%}; dataset drift at {drift.dataset_drift_share:.0%})"
+            + (f": {listed}" if drifted else "")
+        )
+        return CheckResult(
+            check.name,
+            verdict,
+            drift.share_drifted,
+            drift.dataset_drift_share,
+            None,
+            key,
+            check.action,
+            detail,
+        )
+    schema = definition.schema_
+    column = {
+        "prediction": schema.prediction,
+        "score": schema.score,
+        "label": schema.label,
+    }.get(check.drift or "", check.drift)
+    assert column is not None
+    feature = drift.features.get(column) or drift.outputs.get(column)
+    if feature is None:
+        return skip(check, f"no drift figure for column {column}")
+    if feature.result is None:
+        return skip(check, f"drift of {column}{where} skipped: {feature.skipped}")
+    result = feature.result
+    value = result.p_value if result.direction.startswith("p_value") else result.statistic
+    verdict = "fail" if result.drifted else "pass"
+    compared = "p-value" if result.direction.startswith("p_value") else result.method
+    detail = (
+        f"{column}{where}: {compared} {value:.4g} "
+        f"({'drifted' if result.drifted else 'no drift'}: drift when {result.direction} "
+        f"{result.threshold:g})"
+    )
+    return CheckResult(
+        check.name, verdict, value, result.threshold, None, key, check.action, detail
+    )
+
+
+def _decide_quality(
+    check: CheckSpec, reference: DatasetProfile, current: DatasetProfile
+) -> CheckResult:
+    measure = check.quality or ""
+    if measure in ("volume_ratio", "bad_row_share"):
+        value = dataset_quality(reference, current).measure(measure)
+        baseline = dataset_quality(reference, reference).measure(measure)
+        return judge(check, value, baseline=baseline)
+    column = check.feature or ""
+    if current.columns[column].count == 0:
+        return skip(check, f"no rows to measure {measure} of {column}")
+    value = column_quality(reference.columns[column], current.columns[column]).measure(measure)
+    baseline = column_quality(reference.columns[column], reference.columns[column]).measure(measure)
+    return judge(check, value, baseline=baseline)

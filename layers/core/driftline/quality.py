@@ -1,0 +1,133 @@
+"""Data quality of a current profile, measured against its reference.
+
+Per column: missing share, type-violation share (non-numbers in a numeric column), infinite
+values, out-of-baseline-range share (values outside the baseline's min..max), new categories
+(values the baseline never had) and their share. For the dataset: rows, rejected rows, the
+volume ratio to the baseline and columns absent from the data. Every share is a fraction of
+the rows (or of the present values, for out-of-range and new-category shares), so checks
+can compare it with the baseline's own figure.
+
+>>> from driftline.profile.dataset import ProfileSpec, build_reference, profile_frames
+>>> import pandas as pd
+>>> spec = ProfileSpec(columns={"x": "numeric", "c": "categorical"})
+>>> reference = build_reference(lambda: [pd.DataFrame({"x": [1, 2, 3], "c": list("aab")})], spec)
+>>> current = profile_frames([pd.DataFrame({"x": [2, None, 9, "oops"], "c": list("abzz")})],
+...                          spec, reference.bins)
+>>> measures = column_quality(reference.profile.columns["x"], current.columns["x"])
+>>> measures.missing_share, measures.type_violation_share, measures.out_of_range_share
+(0.25, 0.25, 0.5)
+>>> column_quality(reference.profile.columns["c"], current.columns["c"]).new_categories
+('z',)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from driftline.profile.categorical import CategoricalProfile
+from driftline.profile.dataset import ColumnProfile, DatasetProfile
+from driftline.profile.numeric import NumericProfile
+
+#: New categories listed by name in a result (the share counts all of them).
+MAX_LISTED_CATEGORIES = 20
+
+
+@dataclass(frozen=True)
+class ColumnQuality:
+    """Data-quality measures of one column (shares in [0, 1])."""
+
+    missing_share: float
+    type_violation_share: float = 0.0
+    infinite: int = 0
+    out_of_range_share: float = 0.0
+    new_category_share: float = 0.0
+    new_categories: tuple[str, ...] = ()
+    new_categories_complete: bool = True
+
+    def measure(self, name: str) -> float:
+        """A measure by the name checks use (``missing_share``, ...)."""
+        value: float = getattr(self, name)
+        return value
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"missing_share": self.missing_share}
+        if self.type_violation_share or self.infinite or self.out_of_range_share:
+            body["type_violation_share"] = self.type_violation_share
+            body["infinite"] = self.infinite
+            body["out_of_range_share"] = self.out_of_range_share
+        body["new_categories"] = list(self.new_categories)
+        if self.new_category_share:
+            body["new_category_share"] = self.new_category_share
+        if not self.new_categories_complete:
+            body["new_categories_complete"] = False
+        return body
+
+
+@dataclass(frozen=True)
+class DatasetQuality:
+    """Row-level data-quality figures of a profile (against its reference)."""
+
+    rows: int
+    bad_rows: int
+    reference_rows: int
+    absent_columns: tuple[str, ...]
+
+    @property
+    def bad_row_share(self) -> float:
+        total = self.rows + self.bad_rows
+        return self.bad_rows / total if total else 0.0
+
+    @property
+    def volume_ratio(self) -> float:
+        return self.rows / self.reference_rows if self.reference_rows else 0.0
+
+    def measure(self, name: str) -> float:
+        value: float = getattr(self, name)
+        return value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "bad_rows": self.bad_rows,
+            "bad_row_share": self.bad_row_share,
+            "volume_ratio": self.volume_ratio,
+            "absent_columns": list(self.absent_columns),
+        }
+
+
+def column_quality(reference: ColumnProfile, current: ColumnProfile) -> ColumnQuality:
+    """Data-quality measures of ``current``, using ``reference`` for ranges and categories."""
+    rows = current.count
+    missing_share = current.missing / rows if rows else 0.0
+    if isinstance(current, NumericProfile):
+        return ColumnQuality(
+            missing_share=missing_share,
+            type_violation_share=current.type_violations / rows if rows else 0.0,
+            infinite=current.infinite,
+            out_of_range_share=current.out_of_range / current.n if current.n else 0.0,
+        )
+    assert isinstance(reference, CategoricalProfile)
+    known = set(reference.vocabulary) | set(reference.tracked)
+    new = {c: v for c, v in current.all_counts().items() if c not in known and v > 0}
+    present = current.present
+    ranked = sorted(new.items(), key=lambda item: (-item[1], item[0]))
+    # Values in current.other are neither listed nor known: they may be new categories too.
+    # Without a complete reference (reference.other > 0) "new" cannot be certain either.
+    complete = current.other == 0 and reference.other == 0
+    return ColumnQuality(
+        missing_share=missing_share,
+        new_category_share=sum(new.values()) / present if present else 0.0,
+        new_categories=tuple(c for c, _ in ranked[:MAX_LISTED_CATEGORIES]),
+        new_categories_complete=complete and len(ranked) <= MAX_LISTED_CATEGORIES,
+    )
+
+
+def dataset_quality(reference: DatasetProfile, current: DatasetProfile) -> DatasetQuality:
+    """Rows, rejected rows, volume against the baseline and absent columns."""
+    return DatasetQuality(
+        rows=current.rows,
+        bad_rows=current.bad_rows,
+        reference_rows=reference.rows,
+        absent_columns=tuple(sorted(current.absent_columns)),
+    )

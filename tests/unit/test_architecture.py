@@ -1,0 +1,72 @@
+"""The core's dependency rule: it never imports boto3 (adapters do), and it stays lint- and
+type-clean (ruff and mypy run as part of the test suite, so CI and the README's test command
+enforce them)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE_MODULES = [
+    "driftline.config",
+    "driftline.errors",
+    "driftline.io",
+    "driftline.profile.dataset",
+    "driftline.stats",
+    "driftline.drift",
+    "driftline.quality",
+    "driftline.checks",
+    "driftline.evaluation",
+    "driftline.cli",
+]
+
+
+def test_core_imports_no_boto3() -> None:
+    # GIVEN a fresh interpreter WHEN every core module is imported
+    code = (
+        "import sys\n"
+        f"for name in {CORE_MODULES!r}: __import__(name)\n"
+        "leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore'))\n"
+        "print(','.join(leaked))\n"
+    )
+    env_path = str(ROOT / "layers" / "core")
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": env_path, "PATH": ""},
+    )
+    # THEN neither boto3 nor botocore was loaded
+    assert completed.stdout.strip() == ""
+
+
+def _tool(name: str) -> list[str]:
+    if shutil.which(name) is None:
+        pytest.fail(f"{name} is not installed: pip install -e '.[dev]'")
+    return [name]
+
+
+def test_ruff_finds_nothing() -> None:
+    lint = subprocess.run(
+        [*_tool("ruff"), "check", "."], check=False, cwd=ROOT, capture_output=True, text=True
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    formatting = subprocess.run(
+        [*_tool("ruff"), "format", "--check", "."],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert formatting.returncode == 0, formatting.stdout + formatting.stderr
+
+
+def test_mypy_strict_on_the_core_passes() -> None:
+    typed = subprocess.run([*_tool("mypy")], check=False, cwd=ROOT, capture_output=True, text=True)
+    assert typed.returncode == 0, typed.stdout + typed.stderr
