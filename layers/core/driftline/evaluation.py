@@ -38,10 +38,12 @@ def profile_spec(definition: MonitorDefinition) -> ProfileSpec:
     schema = definition.schema_
     columns: dict[str, Kind] = dict(schema.features)
     columns.update(output_columns(definition))
+    known = {schema.id, schema.timestamp, schema.query, schema.sensitive} - {None}
     return ProfileSpec(
         columns=columns,
         segments=tuple(schema.segments),
         max_tracked=definition.drift.max_categories,
+        known=frozenset(str(column) for column in known),
     )
 
 

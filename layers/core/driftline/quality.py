@@ -72,6 +72,7 @@ class DatasetQuality:
     bad_rows: int
     reference_rows: int
     absent_columns: tuple[str, ...]
+    unknown_columns: tuple[str, ...] = ()
 
     @property
     def bad_row_share(self) -> float:
@@ -93,6 +94,7 @@ class DatasetQuality:
             "bad_row_share": self.bad_row_share,
             "volume_ratio": self.volume_ratio,
             "absent_columns": list(self.absent_columns),
+            "unknown_columns": list(self.unknown_columns),
         }
 
 
@@ -130,4 +132,5 @@ def dataset_quality(reference: DatasetProfile, current: DatasetProfile) -> Datas
         bad_rows=current.bad_rows,
         reference_rows=reference.rows,
         absent_columns=tuple(sorted(current.absent_columns)),
+        unknown_columns=tuple(sorted(current.unknown_columns)),
     )

@@ -222,3 +222,28 @@ def test_validate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     config, _, _ = write_pair(tmp_path, shift=0.0)
     code, out, _ = run(capsys, "validate", "--config", config)
     assert code == 0 and "valid monitor definition for model 'toy'" in out
+
+
+def test_renamed_feature_is_reported_absent_and_the_new_name_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a current file where feature x was renamed to x_v2
+    config, reference, current = write_pair(tmp_path, shift=0.0)
+    renamed = tmp_path / "renamed.csv"
+    pd.read_csv(current).rename(columns={"x": "x_v2"}).to_csv(renamed, index=False)
+    code, out, _ = run(
+        capsys, "evaluate", "--config", config, "--reference", reference, "--current", renamed
+    )
+    result = json.loads(out)
+    dataset = result["data_quality"]["_dataset"]
+    # THEN nothing is silently lost: x is absent (all missing, check fails), x_v2 is unknown
+    assert dataset["absent_columns"] == ["x"]
+    assert dataset["unknown_columns"] == ["x_v2"]
+    assert result["data_quality"]["x"]["missing_share"] == 1.0
+    assert result["drift"]["features"]["x"] == {
+        "drifted": False,
+        "skipped": "no values in the current data",
+    }
+    checks = {check["name"]: check["status"] for check in result["checks"]}
+    assert checks["x-missing"] == "fail"
+    assert code == 1

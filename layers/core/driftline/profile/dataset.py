@@ -52,6 +52,8 @@ class ProfileSpec:
     segments: tuple[str, ...] = ()
     sketch_k: int = DEFAULT_SKETCH_K
     max_tracked: int = DEFAULT_MAX_TRACKED
+    #: Columns expected in the data but not profiled (id, timestamp, ...): not "unknown".
+    known: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class DatasetProfile:
         bad_rows: rows the reader rejected (malformed), reported but not profiled.
         absent_columns: monitored columns missing from at least one batch.
         segments: ``"column=value"`` → profile of the rows of that segment.
+        unknown_columns: columns present in the data that the monitor definition does not
+            name (reported, so a renamed feature is noticed rather than read as missing).
     """
 
     rows: int
@@ -100,6 +104,7 @@ class DatasetProfile:
     bad_rows: int = 0
     absent_columns: frozenset[str] = frozenset()
     segments: dict[str, DatasetProfile] = field(default_factory=dict)
+    unknown_columns: frozenset[str] = frozenset()
 
     def merge(self, other: DatasetProfile) -> DatasetProfile:
         """The profile of both batches (associative and commutative).
@@ -133,12 +138,18 @@ class DatasetProfile:
             self.bad_rows + other.bad_rows,
             self.absent_columns | other.absent_columns,
             dict(sorted(segments.items())),
+            self.unknown_columns | other.unknown_columns,
         )
 
     def with_bad_rows(self, bad_rows: int) -> DatasetProfile:
         """The same profile, recording ``bad_rows`` rows the reader rejected."""
         return DatasetProfile(
-            self.rows, self.columns, self.bad_rows + bad_rows, self.absent_columns, self.segments
+            self.rows,
+            self.columns,
+            self.bad_rows + bad_rows,
+            self.absent_columns,
+            self.segments,
+            self.unknown_columns,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,6 +160,7 @@ class DatasetProfile:
             "rows": self.rows,
             "bad_rows": self.bad_rows,
             "absent_columns": sorted(self.absent_columns),
+            "unknown_columns": sorted(self.unknown_columns),
             "columns": {name: column.to_dict() for name, column in self.columns.items()},
             "segments": {key: profile._body() for key, profile in self.segments.items()},
         }
@@ -192,6 +204,7 @@ class DatasetProfile:
             int(data.get("bad_rows", 0)),
             frozenset(data.get("absent_columns", ())),
             segments,
+            frozenset(data.get("unknown_columns", ())),
         )
 
 
@@ -226,7 +239,18 @@ def profile_frame(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) -> 
         for key, rows in frame.groupby(keys, sort=True, dropna=True, observed=True):
             segments[f"{column}={key}"] = _profile_columns(rows, spec, bins)
     return DatasetProfile(
-        overall.rows, overall.columns, 0, overall.absent_columns, dict(sorted(segments.items()))
+        overall.rows,
+        overall.columns,
+        0,
+        overall.absent_columns,
+        dict(sorted(segments.items())),
+        frozenset(
+            str(column)
+            for column in frame.columns
+            if column not in spec.columns
+            and column not in spec.known
+            and column not in spec.segments
+        ),
     )
 
 
@@ -288,7 +312,9 @@ def build_reference(
     Raises:
         InsufficientDataError: the baseline has no rows, or a numeric column no value.
     """
-    first_spec = ProfileSpec(spec.columns, spec.segments, spec.sketch_k, max_tracked=2**62)
+    first_spec = ProfileSpec(
+        spec.columns, spec.segments, spec.sketch_k, max_tracked=2**62, known=spec.known
+    )
     first = profile_frames(open_frames(), first_spec, None)
     if first.rows == 0:
         raise InsufficientDataError("the baseline has no rows", reason="empty_baseline")
