@@ -22,6 +22,8 @@ CORE_MODULES = [
     "driftline.quality",
     "driftline.checks",
     "driftline.evaluation",
+    "driftline.metrics",
+    "driftline.detectors",
     "driftline.cli",
 ]
 

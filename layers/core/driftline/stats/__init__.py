@@ -1,18 +1,40 @@
-"""Drift statistics: pure functions on counts and weighted samples, and the method registry."""
+"""Drift statistics: pure functions on aligned counts and weighted samples, and the
+registry of drift methods with their defaults and the ``auto`` choice.
+
+- :mod:`driftline.stats.base`: the inputs and the result type.
+- :mod:`driftline.stats.distance`: PSI, Jensen-Shannon, Hellinger and chi-square tests on
+  counts.
+- :mod:`driftline.stats.ecdf`: Kolmogorov-Smirnov and Wasserstein on weighted samples.
+- :mod:`driftline.stats.registry`: the methods by name, :func:`compute_drift`,
+  :func:`choose_method`.
+"""
 
 from __future__ import annotations
 
-from driftline.stats.base import DriftResult, FeatureDistributions, WeightedSample
+from driftline.stats.base import (
+    ColumnKind,
+    Direction,
+    DriftResult,
+    FeatureDistributions,
+    WeightedSample,
+)
 from driftline.stats.distance import (
+    chi_square_homogeneity_test,
     chi_square_test,
     hellinger_distance,
     jensen_shannon_distance,
     population_stability_index,
 )
-from driftline.stats.ecdf import ks_p_value, ks_statistic, wasserstein_distance
+from driftline.stats.ecdf import (
+    EXACT_KS_MAX_N,
+    ks_p_value,
+    ks_statistic,
+    wasserstein_distance,
+)
 from driftline.stats.registry import (
     METHOD_NAMES,
     METHODS,
+    SMALL_SAMPLE,
     MethodSpec,
     choose_method,
     compute_drift,
@@ -20,12 +42,17 @@ from driftline.stats.registry import (
 )
 
 __all__ = [
+    "EXACT_KS_MAX_N",
     "METHODS",
     "METHOD_NAMES",
+    "SMALL_SAMPLE",
+    "ColumnKind",
+    "Direction",
     "DriftResult",
     "FeatureDistributions",
     "MethodSpec",
     "WeightedSample",
+    "chi_square_homogeneity_test",
     "chi_square_test",
     "choose_method",
     "compute_drift",

@@ -1,6 +1,14 @@
-"""Statistics on whole distributions given as weighted samples (raw data or KLL sketches):
-Kolmogorov-Smirnov and Wasserstein-1. On raw samples (every weight 1) they equal
-``scipy.stats.ks_2samp`` and ``scipy.stats.wasserstein_distance``.
+"""Statistics on whole numeric distributions given as weighted samples: the two-sample
+Kolmogorov-Smirnov test and the Wasserstein-1 distance.
+
+A :class:`~driftline.stats.base.WeightedSample` is either raw data (every weight 1) or the
+items a quantile sketch retained with their weights. Both statistics compare the weighted
+empirical distribution functions ``F(x) = (weight of values <= x) / (total weight)``, which
+are right-continuous step functions, so ties need no special care. On raw samples the
+results equal ``scipy.stats.ks_2samp`` and ``scipy.stats.wasserstein_distance``.
+
+Everything is vectorised over the observations (these run on million-row columns); only
+the exact KS p-value loops, over at most 20,000 anti-diagonals of its lattice.
 """
 
 from __future__ import annotations
@@ -14,106 +22,192 @@ from scipy.stats import kstwo
 from driftline.errors import InsufficientDataError
 from driftline.stats.base import WeightedSample
 
-#: Like scipy's ks_2samp(method="auto"): exact p-values while max(n, m) is at most this.
+FloatArray = NDArray[np.float64]
+
+#: As in ``scipy.stats.ks_2samp(method="auto")``: the p-value is exact while both sample
+#: sizes are at most this, asymptotic above. The exact computation takes O((n + m) * min(n, m))
+#: operations in n + m vectorised steps: at most about 0.2 s at n = m = 10,000.
 EXACT_KS_MAX_N = 10_000
 
 
-def _cdfs(
-    reference: WeightedSample, current: WeightedSample
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Both right-continuous ECDFs evaluated at every distinct value of either sample."""
-    for name, sample in (("reference", reference), ("current", current)):
-        if sample.values.size == 0 or sample.weights.sum() <= 0:
-            raise InsufficientDataError(f"the {name} sample is empty")
-    points = np.union1d(reference.values, current.values)
-
-    def cdf(sample: WeightedSample) -> NDArray[np.float64]:
-        cumulative = np.concatenate(([0.0], np.cumsum(sample.weights)))
-        at = cumulative[np.searchsorted(sample.values, points, side="right")] / cumulative[-1]
-        return np.asarray(at, dtype=np.float64)
-
-    return points, cdf(reference), cdf(current)
-
-
 def ks_statistic(reference: WeightedSample, current: WeightedSample) -> float:
-    """Two-sample Kolmogorov-Smirnov statistic: sup |F_ref - F_cur|.
+    """Two-sample Kolmogorov-Smirnov statistic ``sup_x |F_ref(x) - F_cur(x)|``.
 
-    >>> ks_statistic(WeightedSample.from_values([1, 2, 3]), WeightedSample.from_values([2, 3, 4]))
-    0.3333333333333333
+    The weighted ECDFs are evaluated at every value of either sample, where all their
+    jumps are, so the supremum is exact, ties included.
+
+    Args:
+        reference: the reference (baseline) sample.
+        current: the current sample.
+
+    Returns:
+        The statistic, in [0, 1].
 
     Raises:
-        InsufficientDataError: a sample is empty.
+        InsufficientDataError: a sample has no values.
+        ValueError: a sample's values are not sorted, or its weights are not positive.
 
-    Reference: Smirnov (1939); Hodges (1957) for the exact distribution.
+    >>> reference = WeightedSample.from_values([1.0, 2.0, 2.0, 3.0])
+    >>> current = WeightedSample.from_values([2.0, 3.0, 4.0, 5.0])
+    >>> ks_statistic(reference, current)
+    0.5
+
+    Reference: Smirnov, N. (1939), "On the estimation of the discrepancy between empirical
+    curves of distribution for two independent samples".
     """
-    _, ref_cdf, cur_cdf = _cdfs(reference, current)
-    return float(np.max(np.abs(ref_cdf - cur_cdf)))
+    _, reference_cdf, current_cdf = _ecdfs_on_common_points(reference, current)
+    return float(np.max(np.abs(reference_cdf - current_cdf)))
 
 
 def ks_p_value(statistic: float, n_reference: int, n_current: int) -> float:
-    """Two-sided p-value of a KS statistic for sample sizes ``n_reference`` and ``n_current``.
+    """Two-sided p-value of a two-sample KS statistic: ``P(D >= statistic)`` under H0.
 
-    Exact (counting lattice paths) while max(n, m) <= 10,000, else Smirnov's asymptotic
-    distribution ``kstwo.sf(d, round(n m / (n + m)))``: the rule of scipy's ``ks_2samp``.
-    The exact value is computed as 1 - P(inside), so p-values below ~1e-12 carry only
-    absolute precision.
+    The rule of ``scipy.stats.ks_2samp(method="auto")``: while ``max(n, m) <= 10,000``
+    (:data:`EXACT_KS_MAX_N`) the exact distribution, else Smirnov's limit through the
+    one-sample distribution ``kstwo.sf(d, round(n m / (n + m)))``.
+
+    The exact value counts lattice paths (Hodges 1958): a path from (0, 0) to (n, m) steps
+    right for each reference observation and up for each current one in sorted order, and
+    ``D >= d`` when the path leaves the band ``|i/n - j/m| < d``. Rather than counting the
+    paths that stay inside and subtracting from 1, which loses every digit of a p-value
+    below 1e-16, it propagates the *proportion* of paths already outside (Viehmann 2021):
+    ``P(i, j) = (i P(i-1, j) + j P(i, j-1)) / (i + j)``, and 1 outside the band. All points
+    on one anti-diagonal ``i + j = k`` depend only on the previous one, so each step is one
+    vectorised operation. The exact distribution lives on multiples of ``1 / lcm(n, m)``, so
+    ``statistic`` is rounded to the nearest one (a no-op on raw samples; for a sketch's
+    statistic, the nearest attainable value).
+
+    Args:
+        statistic: the KS statistic, in [0, 1].
+        n_reference: observations behind the reference sample (``WeightedSample.n``).
+        n_current: observations behind the current sample.
+
+    Returns:
+        The p-value, in [0, 1].
+
+    Raises:
+        InsufficientDataError: a sample size is zero.
+        ValueError: the statistic is not in [0, 1] or a sample size is negative.
 
     >>> round(ks_p_value(0.5, 10, 10), 6)
     0.167821
+    >>> round(ks_p_value(0.02, 20_000, 30_000), 6)
+    0.000134
+
+    References: Hodges, J. L. (1958), "The significance probability of the Smirnov
+    two-sample test", Arkiv för Matematik 3(43); Viehmann, T. (2021), "Numerically more
+    stable computation of the p-values for the two-sample Kolmogorov-Smirnov test",
+    arXiv:2102.08037.
     """
+    if not 0.0 <= statistic <= 1.0:
+        raise ValueError(f"expected a KS statistic in [0, 1], got {statistic}")
     n, m = int(n_reference), int(n_current)
-    if n <= 0 or m <= 0:
-        raise InsufficientDataError(f"expected positive sample sizes, got {n} and {m}")
-    if statistic <= 0:
-        return 1.0
+    if n < 0 or m < 0:
+        raise ValueError(f"expected non-negative sample sizes, got {n} and {m}")
+    if n == 0 or m == 0:
+        raise InsufficientDataError(
+            f"a KS p-value needs observations on both sides, got sample sizes {n} and {m}",
+            n_reference=n,
+            n_current=m,
+        )
     if max(n, m) <= EXACT_KS_MAX_N:
-        return _exact_p_value(statistic, n, m)
-    big, small = max(n, m), min(n, m)
-    en = big * small / (big + small)
-    return float(np.clip(kstwo.sf(statistic, np.round(en)), 0.0, 1.0))
+        return _exact_ks_p_value(statistic, n, m)
+    larger, smaller = float(max(n, m)), float(min(n, m))
+    effective_n = np.round(larger * smaller / (larger + smaller))
+    return float(np.clip(kstwo.sf(statistic, effective_n), 0.0, 1.0))
 
 
-def _exact_p_value(statistic: float, n: int, m: int) -> float:
-    g = math.gcd(n, m)
-    lcm = n // g * m
-    # The statistic is a multiple of 1/lcm; round to that lattice to avoid float noise.
-    h = round(statistic * lcm)
-    bound = h * g  # a path point (i, j) is inside while |i*m - j*n| < bound
+def _exact_ks_p_value(statistic: float, n: int, m: int) -> float:
+    """``P(D_{n,m} >= statistic)`` by propagating the share of paths outside the band."""
+    gcd = math.gcd(n, m)
+    lcm = n // gcd * m
+    steps = round(statistic * lcm)  # D is a multiple of 1 / lcm
+    if steps == 0:
+        return 1.0
     if n > m:
         n, m = m, n
-    row = np.zeros(m + 1)
-    hi = min(m, math.ceil(bound / n) - 1)
-    row[: hi + 1] = 1.0
-    log_scale = 0.0
-    for i in range(1, n + 1):
-        lo = max(0, (i * m - bound) // n + 1)
-        hi = min(m, -((-(i * m + bound)) // n) - 1)
-        new = np.zeros(m + 1)
-        if lo <= hi:
-            new[lo : hi + 1] = np.cumsum(row[lo : hi + 1])
-        peak = new.max()
-        if peak <= 0:
-            return 1.0
-        new /= peak
-        log_scale += math.log(peak)
-        row = new
-    if row[m] <= 0:
-        return 1.0
-    log_inside = math.log(row[m]) + log_scale
-    log_paths = math.lgamma(n + m + 1) - math.lgamma(n + 1) - math.lgamma(m + 1)
-    return float(min(max(1.0 - math.exp(log_inside - log_paths), 0.0), 1.0))
+    # Point (i, j) is inside the band while |i/n - j/m| < steps/lcm, i.e. |i m - j n| < bound;
+    # on the anti-diagonal j = k - i that reads |i (n + m) - k n| < bound.
+    bound = steps * gcd
+    total = n + m
+    # outside[1 + i]: share of the paths to (i, k - i) that have left the band;
+    # outside[0] pads the i = 0 edge, where its weight i is 0.
+    outside = np.ones(n + 2)
+    outside[1] = 0.0
+    index = np.arange(n + 1, dtype=np.float64)
+    low = 0
+    for k in range(1, total + 1):
+        new_low = max(k - m, (k * n - bound) // total + 1, 0)
+        high = min(n, k, -(-(k * n + bound) // total) - 1)
+        if new_low > high:
+            return 1.0  # the band has no lattice point here: every path leaves it
+        i = index[new_low : high + 1]
+        outside[new_low + 1 : high + 2] = (
+            i * outside[new_low : high + 1] + (k - i) * outside[new_low + 1 : high + 2]
+        ) / k
+        # Points that just dropped below the band are outside; the band only moves up.
+        outside[low + 1 : new_low + 1] = 1.0
+        low = new_low
+    return float(outside[n + 1])
 
 
 def wasserstein_distance(reference: WeightedSample, current: WeightedSample) -> float:
-    """Wasserstein-1 (earth mover's) distance: integral of |F_ref - F_cur| dx.
+    """Wasserstein-1 (earth mover's) distance ``integral |F_ref(x) - F_cur(x)| dx``.
 
-    >>> wasserstein_distance(WeightedSample.from_values([0, 1]), WeightedSample.from_values([1, 2]))
-    1.0
+    In the units of the values; :func:`driftline.stats.compute_drift` divides it by the
+    reference standard deviation for a scale-free statistic.
+
+    Args:
+        reference: the reference (baseline) sample.
+        current: the current sample.
+
+    Returns:
+        The distance, >= 0.
 
     Raises:
-        InsufficientDataError: a sample is empty.
+        InsufficientDataError: a sample has no values.
+        ValueError: a sample's values are not sorted, or its weights are not positive.
 
-    Reference: Vaserstein (1969); Ramdas, Garcia and Cuturi (2017).
+    >>> reference = WeightedSample.from_values([0.0, 1.0, 3.0])
+    >>> current = WeightedSample(np.array([1.0, 2.0]), np.array([1.0, 3.0]), 4)
+    >>> round(wasserstein_distance(reference, current), 4)
+    1.0833
+
+    Reference: Ramdas, A., García Trillos, N. and Cuturi, M. (2017), "On Wasserstein
+    two-sample testing and related families of nonparametric tests", Entropy 19(2).
     """
-    points, ref_cdf, cur_cdf = _cdfs(reference, current)
-    return float(np.sum(np.abs(ref_cdf - cur_cdf)[:-1] * np.diff(points)))
+    points, reference_cdf, current_cdf = _ecdfs_on_common_points(reference, current)
+    return float(np.sum(np.abs(reference_cdf - current_cdf)[:-1] * np.diff(points)))
+
+
+def _ecdfs_on_common_points(
+    reference: WeightedSample, current: WeightedSample
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Every value of both samples, sorted, and both weighted ECDFs evaluated there."""
+    _check_sample("reference", reference)
+    _check_sample("current", current)
+    # Merging two sorted runs: the stable sort (timsort) does it in linear time. Repeated
+    # points are harmless: both ECDFs repeat too, and the gap between them is 0.
+    points = np.sort(np.concatenate([reference.values, current.values]), kind="stable")
+    return points, _ecdf_at(reference, points), _ecdf_at(current, points)
+
+
+def _ecdf_at(sample: WeightedSample, points: FloatArray) -> FloatArray:
+    cumulative = np.concatenate([[0.0], np.cumsum(sample.weights)])
+    below_or_at = np.searchsorted(sample.values, points, side="right")
+    return np.asarray(cumulative[below_or_at] / cumulative[-1], dtype=np.float64)
+
+
+def _check_sample(side: str, sample: WeightedSample) -> None:
+    values, weights = sample.values, sample.weights
+    if values.size == 0:
+        raise InsufficientDataError(f"the {side} sample has no values", side=side)
+    if values.ndim != 1 or weights.shape != values.shape:
+        raise ValueError(
+            f"expected 1-d {side} values and weights of one length, "
+            f"got shapes {values.shape} and {weights.shape}"
+        )
+    if np.any(values[1:] < values[:-1]) or np.isnan(values).any():
+        raise ValueError(f"expected the {side} values sorted and without NaN")
+    if not np.all(weights > 0) or not np.all(np.isfinite(weights)):
+        raise ValueError(f"expected positive finite {side} weights, got minimum {weights.min()}")
