@@ -10,7 +10,7 @@ import argparse
 import hashlib
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -18,10 +18,12 @@ import pandas as pd
 
 from driftline import __version__
 from driftline.config import MonitorDefinition, dump_json_schema, load_monitor_definition
-from driftline.errors import DriftlineError, InvalidInputError
+from driftline.errors import ConfigError, DriftlineError, InvalidInputError
 from driftline.evaluation import EvaluationResult, evaluate, profile_spec
 from driftline.io import CaptureColumns, TableReader, open_table
+from driftline.labels import JoinReport, LabelTable, join_labels
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
+from driftline.replay import add_commands as add_replay_commands
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -63,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", required=True, type=Path, help="monitor definition (YAML)")
     run.add_argument("--reference", required=True, type=Path, help="baseline data file")
     run.add_argument("--current", required=True, type=Path, nargs="+", help="current data file(s)")
+    run.add_argument(
+        "--labels",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="late-label file(s) (flat id+label columns, or SageMaker ground truth) joined to "
+        "the current data by schema.id",
+    )
     run.add_argument("--output", type=Path, help="also write the result JSON to this file")
     run.add_argument("--format", choices=("json", "text"), default="json", help="stdout format")
     run.add_argument("--evaluation-id", help="default: a hash of the inputs (deterministic)")
@@ -75,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the monitor definition's JSON Schema")
     schema.set_defaults(handler=_schema_command)
+    add_replay_commands(commands)
     return parser
 
 
@@ -95,9 +106,23 @@ def _schema_command(args: argparse.Namespace) -> int:
 def _evaluate_command(args: argparse.Namespace) -> int:
     definition = _load_definition(args.config)
     reference = load_reference(args.reference, definition, chunk_rows=args.chunk_rows)
-    current = load_profile(args.current, definition, reference, chunk_rows=args.chunk_rows)
-    evaluation_id = args.evaluation_id or _content_id([args.config, args.reference, *args.current])
-    result = evaluate(definition, reference, current, evaluation_id=evaluation_id)
+    labels = (
+        load_labels(args.labels, definition, chunk_rows=args.chunk_rows) if args.labels else None
+    )
+    join = JoinReport()
+    current = load_profile(
+        args.current, definition, reference, chunk_rows=args.chunk_rows, labels=labels, join=join
+    )
+    evaluation_id = args.evaluation_id or _content_id(
+        [args.config, args.reference, *args.current, *args.labels]
+    )
+    result = evaluate(
+        definition,
+        reference,
+        current,
+        evaluation_id=evaluation_id,
+        label_join=join.to_dict(labels) if labels is not None else None,
+    )
     document = json.dumps(result.to_dict(), indent=2)
     if args.output:
         args.output.write_text(document + "\n", encoding="utf-8")
@@ -152,19 +177,75 @@ def load_reference(path: Path, definition: MonitorDefinition, *, chunk_rows: int
     return Reference(profile, reference.bins)
 
 
+def load_labels(
+    paths: Sequence[Path], definition: MonitorDefinition, *, chunk_rows: int
+) -> LabelTable:
+    """Collect late labels (id → label) from label files.
+
+    Raises:
+        ConfigError: the definition has no ``schema.id`` or ``schema.label`` to join on.
+    """
+    schema = definition.schema_
+    if schema.id is None or schema.label is None:
+        raise ConfigError("--labels needs schema.id and schema.label in the monitor definition")
+    table = LabelTable()
+    for path in paths:
+        for frame in _open(path, definition, chunk_rows):
+            try:
+                table.add(frame, id=schema.id, label=schema.label)
+            except InvalidInputError as exc:
+                raise InvalidInputError(f"{path}: {exc}", reason=exc.reason) from exc
+    return table
+
+
 def load_profile(
-    paths: Sequence[Path], definition: MonitorDefinition, reference: Reference, *, chunk_rows: int
+    paths: Sequence[Path],
+    definition: MonitorDefinition,
+    reference: Reference,
+    *,
+    chunk_rows: int,
+    labels: LabelTable | None = None,
+    join: JoinReport | None = None,
 ) -> DatasetProfile:
-    """Profile current files with the reference's bins (one chunk in memory at a time)."""
+    """Profile current files with the reference's bins (one chunk in memory at a time),
+    joining ``labels`` to each chunk by ``schema.id`` when given (accumulated in ``join``)."""
     spec = profile_spec(definition)
+    schema = definition.schema_
     total: DatasetProfile | None = None
     for path in paths:
         reader = _open(path, definition, chunk_rows)
-        profile = profile_frames(reader, spec, reference.bins).with_bad_rows(reader.report.bad_rows)
+        frames: Iterable[pd.DataFrame] = reader
+        if labels is not None:
+            assert schema.id is not None and schema.label is not None
+            frames = _joined(
+                reader,
+                labels,
+                id_column=schema.id,
+                label=schema.label,
+                join=join or JoinReport(),
+                path=path,
+            )
+        profile = profile_frames(frames, spec, reference.bins).with_bad_rows(reader.report.bad_rows)
         total = profile if total is None else total.merge(profile)
     if total is None:
         raise InvalidInputError("no current data file given", reason="no_input")
     return total
+
+
+def _joined(
+    frames: Iterable[pd.DataFrame],
+    labels: LabelTable,
+    *,
+    id_column: str,
+    label: str,
+    join: JoinReport,
+    path: Path,
+) -> Iterator[pd.DataFrame]:
+    for frame in frames:
+        try:
+            yield join_labels(frame, labels, id=id_column, label=label, report=join)[0]
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{path}: {exc}", reason=exc.reason) from exc
 
 
 def _content_id(paths: Sequence[Path]) -> str:
@@ -208,12 +289,39 @@ def write_text_summary(result: EvaluationResult, out: TextIO) -> None:
             )
         )
     _table(out, ("column", "method", "statistic", "p_value", "threshold", "verdict"), rows)
+    performance = document["performance"]
+    if performance["overall"]:
+        labels = performance["labels"]["overall"]
+        baseline = performance["baseline"]["overall"]
+        shown = [
+            f"{name} {value:.4g}"
+            + (f" (baseline {baseline[name]:.4g})" if isinstance(baseline.get(name), float) else "")
+            for name, value in performance["overall"].items()
+            if name in _HEADLINE_METRICS
+        ]
+        out.write(
+            f"performance on {labels['labelled']} labelled of {labels['rows']} rows: "
+            + ", ".join(shown)
+            + "\n"
+        )
+    if result.worst_slices:
+        out.write("worst slices:\n")
+        for item in result.worst_slices[:5]:
+            out.write(
+                f"  {item.slice}: {item.metric} {item.value:.4g} vs {item.overall:.4g} overall "
+                f"({item.rows} rows)\n"
+            )
     if result.checks:
         out.write("checks:\n")
         order = {"fail": 0, "skip": 1, "pass": 2}
         for check in sorted(result.checks, key=lambda c: order[c.status]):
             action = f" -> {check.action}" if check.status == "fail" else ""
             out.write(f"  {check.status.upper():4} {check.name}: {check.detail}{action}\n")
+    for wanted in document["actions"]:
+        out.write(f"actions: {wanted['action']} ({', '.join(wanted['checks'])})\n")
+
+
+_HEADLINE_METRICS = ("accuracy", "f1", "auc", "gini", "mae", "rmse", "r2", "ctr", "ndcg_at_k")
 
 
 def _fmt(value: float | None) -> str:

@@ -13,8 +13,13 @@ from typing import Any
 from driftline.checks import CheckResult, Status, judge, overall_status, segment_key, skip
 from driftline.config import CheckSpec, MonitorDefinition
 from driftline.drift import DriftReport, compare_profiles
+from driftline.performance import PerformanceReport, decide_metric_check
 from driftline.profile.dataset import DatasetProfile, Kind, ProfileSpec, Reference
+from driftline.profile.performance import PerformanceSpec, Slice
 from driftline.quality import column_quality, dataset_quality
+
+#: Actions in the order of their severity (the result lists the most severe first).
+ACTION_ORDER = ("emergency_retrain", "retrain", "notify")
 
 RESULT_VERSION = 1
 
@@ -44,6 +49,24 @@ def profile_spec(definition: MonitorDefinition) -> ProfileSpec:
         segments=tuple(schema.segments),
         max_tracked=definition.drift.max_categories,
         known=frozenset(str(column) for column in known),
+        performance=performance_spec(definition),
+    )
+
+
+def performance_spec(definition: MonitorDefinition) -> PerformanceSpec | None:
+    """The performance roles of a model's columns (None without a label column)."""
+    schema = definition.schema_
+    if schema.label is None:
+        return None
+    return PerformanceSpec(
+        task=schema.task,
+        label=schema.label,
+        prediction=schema.prediction,
+        score=schema.score,
+        positive_class=schema.positive_class,
+        query=schema.query,
+        sensitive=schema.sensitive,
+        timestamp=schema.timestamp,
     )
 
 
@@ -67,6 +90,9 @@ class EvaluationResult:
     drift: DriftReport
     data_quality: dict[str, Any]
     checks: list[CheckResult]
+    performance: PerformanceReport | None = None
+    worst_slices: tuple[Slice, ...] = ()
+    label_join: dict[str, Any] | None = None
 
     @property
     def status(self) -> str:
@@ -85,11 +111,33 @@ class EvaluationResult:
             "window": {"start": self.window.start, "end": self.window.end},
             "rows": {"reference": self.reference_rows, "current": self.current_rows},
             "drift": self.drift.to_dict(),
-            "performance": {"overall": {}, "segments": {}},
+            "performance": self._performance(),
+            "worst_slices": [item.to_dict() for item in self.worst_slices],
             "data_quality": self.data_quality,
             "checks": [check.to_dict() for check in self.checks],
+            "actions": self.actions(),
             "status": self.status,
         }
+
+    def _performance(self) -> dict[str, Any]:
+        if self.performance is None:
+            return {"overall": {}, "segments": {}}
+        document = self.performance.to_dict()
+        if self.label_join is not None and "labels" in document:
+            document["labels"]["join"] = self.label_join
+        return document
+
+    def actions(self) -> list[dict[str, Any]]:
+        """The actions the failed checks ask for, most severe first, with those checks."""
+        wanted: dict[str, list[str]] = {}
+        for check in self.checks:
+            if check.status == "fail":
+                wanted.setdefault(check.action, []).append(check.name)
+        return [
+            {"action": action, "checks": wanted[action]}
+            for action in ACTION_ORDER
+            if action in wanted
+        ]
 
 
 def evaluate(
@@ -99,8 +147,13 @@ def evaluate(
     *,
     evaluation_id: str,
     window: Window | None = None,
+    label_join: dict[str, Any] | None = None,
 ) -> EvaluationResult:
-    """Compare ``current`` with ``reference`` and decide every check of ``definition``."""
+    """Compare ``current`` with ``reference`` and decide every check of ``definition``.
+
+    ``label_join`` is what joining late labels found (:meth:`driftline.labels.JoinReport.
+    to_dict`), reported under ``performance.labels.join``.
+    """
     schema = definition.schema_
     outputs = tuple(output_columns(definition))
     drift = compare_profiles(
@@ -118,6 +171,11 @@ def evaluate(
     checks = [
         _decide(check, definition, reference.profile, current, drift) for check in definition.checks
     ]
+    performance_failed = any(
+        result.status == "fail" and (spec.metric is not None or spec.detector is not None)
+        for spec, result in zip(definition.checks, checks, strict=True)
+    )
+    worst = current.slices.worst() if performance_failed and current.slices else []
     return EvaluationResult(
         model=definition.model,
         evaluation_id=evaluation_id,
@@ -127,6 +185,9 @@ def evaluate(
         drift=drift,
         data_quality=quality,
         checks=checks,
+        performance=PerformanceReport.compare(reference.profile, current),
+        worst_slices=tuple(worst),
+        label_join=label_join,
     )
 
 
@@ -151,7 +212,7 @@ def _decide(
     if check.quality is not None:
         return _decide_quality(check, reference, current)
     if check.metric is not None:
-        return skip(check, f"performance metric {check.metric} is not evaluated by this version")
+        return decide_metric_check(check, reference, current)
     return skip(check, f"detector {check.detector} runs on label arrival, not in evaluations")
 
 

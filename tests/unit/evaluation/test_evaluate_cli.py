@@ -41,6 +41,9 @@ def write_pair(tmp_path: Path, *, shift: float, missing: float = 0.0) -> tuple[P
         x = rng.normal(offset, 1.0, rows)
         x[rng.random(rows) < missing * (offset != 0)] = np.nan
         score = rng.random(rows)
+        predicted = (score > 0.5).astype(int)
+        # The model is right on about 92% of rows: the accuracy floor of 0.85 passes.
+        label = np.where(rng.random(rows) < 0.92, predicted, 1 - predicted)
         return pd.DataFrame(
             {
                 "id": np.arange(rows),
@@ -48,8 +51,8 @@ def write_pair(tmp_path: Path, *, shift: float, missing: float = 0.0) -> tuple[P
                 "c": rng.choice(["u", "v", "w"], rows, p=[0.5, 0.3, 0.2]),
                 "seg": rng.choice(["a", "b"], rows),
                 "score": score,
-                "pred": (score > 0.5).astype(int),
-                "label": (rng.random(rows) < score).astype(int),
+                "pred": predicted,
+                "label": label,
             }
         )
 
@@ -97,7 +100,7 @@ def test_evaluate_stable_data_exits_zero_with_result_json(
         "input-drift": "pass",
         "x-drift": "pass",
         "x-missing": "pass",
-        "accuracy-floor": "skip",
+        "accuracy-floor": "pass",
     }
 
 
@@ -170,7 +173,11 @@ def test_evaluate_text_format_on_shipped_example(capsys: pytest.CaptureFixture[s
         "text",
     )
     assert code == 1
-    assert "model churn: status WARNING" in out
+    # The shipped current data drifted and the model's accuracy fell below its floor: the
+    # retrain action makes the status critical.
+    assert "model churn: status CRITICAL" in out
+    assert "FAIL accuracy-floor: accuracy is 0.8217, below the minimum 0.85" in out
+    assert "actions: retrain (accuracy-floor)" in out
     assert "FAIL new-regions" in out
     assert "FAIL charges-drift" in out
     assert "FAIL tenure-missing" in out

@@ -18,20 +18,31 @@ True
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError, InvalidInputError
+from driftline.metrics import PerformanceProfile
 from driftline.profile.categorical import (
     DEFAULT_MAX_TRACKED,
     CategoricalProfile,
     vocabulary_from_profile,
 )
 from driftline.profile.numeric import DEFAULT_SKETCH_K, NumericProfile, numeric_edges
+from driftline.profile.performance import (
+    HOUR,
+    PerformanceSpec,
+    SliceErrors,
+    hour_of_day,
+    performance_of,
+    slice_errors,
+)
 
 ColumnProfile = NumericProfile | CategoricalProfile
 Kind = Literal["numeric", "categorical"]
@@ -54,6 +65,8 @@ class ProfileSpec:
     max_tracked: int = DEFAULT_MAX_TRACKED
     #: Columns expected in the data but not profiled (id, timestamp, ...): not "unknown".
     known: frozenset[str] = frozenset()
+    #: What performance needs (None: the model has no label, nothing to measure).
+    performance: PerformanceSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,9 @@ class DatasetProfile:
         segments: ``"column=value"`` → profile of the rows of that segment.
         unknown_columns: columns present in the data that the monitor definition does not
             name (reported, so a renamed feature is noticed rather than read as missing).
+        performance: the performance profile of the labelled rows (None when the model has
+            no label column configured).
+        slices: error counts per slice of the labelled rows (overall profile only).
     """
 
     rows: int
@@ -105,6 +121,8 @@ class DatasetProfile:
     absent_columns: frozenset[str] = frozenset()
     segments: dict[str, DatasetProfile] = field(default_factory=dict)
     unknown_columns: frozenset[str] = frozenset()
+    performance: PerformanceProfile | None = None
+    slices: SliceErrors | None = None
 
     def merge(self, other: DatasetProfile) -> DatasetProfile:
         """The profile of both batches (associative and commutative).
@@ -139,18 +157,13 @@ class DatasetProfile:
             self.absent_columns | other.absent_columns,
             dict(sorted(segments.items())),
             self.unknown_columns | other.unknown_columns,
+            _merge_optional(self.performance, other.performance, "performance"),
+            _merge_optional(self.slices, other.slices, "error slices"),
         )
 
     def with_bad_rows(self, bad_rows: int) -> DatasetProfile:
         """The same profile, recording ``bad_rows`` rows the reader rejected."""
-        return DatasetProfile(
-            self.rows,
-            self.columns,
-            self.bad_rows + bad_rows,
-            self.absent_columns,
-            self.segments,
-            self.unknown_columns,
-        )
+        return replace(self, bad_rows=self.bad_rows + bad_rows)
 
     def to_dict(self) -> dict[str, Any]:
         """Versioned, compact JSON-able form."""
@@ -163,6 +176,8 @@ class DatasetProfile:
             "unknown_columns": sorted(self.unknown_columns),
             "columns": {name: column.to_dict() for name, column in self.columns.items()},
             "segments": {key: profile._body() for key, profile in self.segments.items()},
+            "performance": self.performance.to_dict() if self.performance else None,
+            "slices": self.slices.to_dict() if self.slices else None,
         }
 
     def _body(self) -> dict[str, Any]:
@@ -205,6 +220,8 @@ class DatasetProfile:
             frozenset(data.get("absent_columns", ())),
             segments,
             frozenset(data.get("unknown_columns", ())),
+            PerformanceProfile.from_dict(data["performance"]) if data.get("performance") else None,
+            SliceErrors.from_dict(data["slices"]) if data.get("slices") else None,
         )
 
 
@@ -232,25 +249,29 @@ def profile_frame(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) -> 
     """Profile one chunk of rows, overall and per segment."""
     overall = _profile_columns(frame, spec, bins)
     segments: dict[str, DatasetProfile] = {}
+    segment_keys: dict[str, pd.Series] = {}
     for column in spec.segments:
         if column not in frame.columns:
             continue
-        keys = _segment_keys(frame[column], column, bins)
+        keys = segment_keys[column] = _segment_keys(frame[column], column, bins)
         for key, rows in frame.groupby(keys, sort=True, dropna=True, observed=True):
             segments[f"{column}={key}"] = _profile_columns(rows, spec, bins)
-    return DatasetProfile(
-        overall.rows,
-        overall.columns,
-        0,
-        overall.absent_columns,
-        dict(sorted(segments.items())),
-        frozenset(
+    slices = None
+    if spec.performance is not None and bins is not None:
+        slices = slice_errors(
+            frame, spec.performance, _slice_dimensions(frame, spec, bins, segment_keys)
+        )
+    return replace(
+        overall,
+        segments=dict(sorted(segments.items())),
+        unknown_columns=frozenset(
             str(column)
             for column in frame.columns
             if column not in spec.columns
             and column not in spec.known
             and column not in spec.segments
         ),
+        slices=slices,
     )
 
 
@@ -312,9 +333,7 @@ def build_reference(
     Raises:
         InsufficientDataError: the baseline has no rows, or a numeric column no value.
     """
-    first_spec = ProfileSpec(
-        spec.columns, spec.segments, spec.sketch_k, max_tracked=2**62, known=spec.known
-    )
+    first_spec = replace(spec, max_tracked=2**62, performance=None)
     first = profile_frames(open_frames(), first_spec, None)
     if first.rows == 0:
         raise InsufficientDataError("the baseline has no rows", reason="empty_baseline")
@@ -342,7 +361,53 @@ def _profile_columns(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) 
             columns[name] = CategoricalProfile.from_values(
                 values, vocabulary=vocabulary, max_tracked=spec.max_tracked
             )
-    return DatasetProfile(rows, columns, 0, frozenset(absent))
+    performance = performance_of(frame, spec.performance) if spec.performance else None
+    return DatasetProfile(rows, columns, 0, frozenset(absent), performance=performance)
+
+
+def _merge_optional(left: Any, right: Any, what: str) -> Any:
+    if left is None and right is None:
+        return None
+    if left is None or right is None:
+        raise IncompatibleProfilesError(f"cannot merge a profile with {what} and one without")
+    return left.merge(right)
+
+
+def _slice_dimensions(
+    frame: pd.DataFrame, spec: ProfileSpec, bins: Bins, segment_keys: Mapping[str, pd.Series]
+) -> dict[str, pd.Series]:
+    """Per-row slice labels: segments, hour of day, feature bins and categories."""
+    assert spec.performance is not None
+    dimensions = {f"segment:{column}": keys for column, keys in segment_keys.items()}
+    timestamp = spec.performance.timestamp
+    if timestamp is not None and timestamp in frame.columns:
+        dimensions[HOUR] = hour_of_day(frame[timestamp])
+    for name, kind in spec.columns.items():
+        if (
+            name not in frame.columns
+            or name in spec.segments
+            or name in spec.performance.roles().values()
+        ):
+            continue
+        if kind == "numeric" and name in bins.edges:
+            dimensions[name] = _bin_labels(frame[name], bins.edges[name])
+        elif kind == "categorical":
+            dimensions[name] = _segment_keys(
+                frame[name], name, Bins({}, {}, {name: bins.vocabularies.get(name, ())})
+            )
+    return dimensions
+
+
+def _bin_labels(values: pd.Series, edges: tuple[float, ...]) -> pd.Series:
+    """The baseline bin of each value as text (``[a, b)``, ``<a``, ``>=b``); NaN: missing."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    names = [f"<{edges[0]:.4g}"]
+    names += [f"[{low:.4g}, {high:.4g})" for low, high in itertools.pairwise(edges)]
+    names.append(f">={edges[-1]:.4g}")
+    index = np.searchsorted(np.asarray(edges), numbers, side="right")
+    labels = np.asarray(names, dtype=object)[np.minimum(index, len(names) - 1)]
+    labels[np.isnan(numbers)] = None
+    return pd.Series(labels, index=values.index, dtype=object)
 
 
 def _segment_keys(values: pd.Series, column: str, bins: Bins | None) -> pd.Series:

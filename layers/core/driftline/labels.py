@@ -1,0 +1,200 @@
+"""Late labels: ground truth that arrives after the predictions, joined to them by id.
+
+Labels land in their own files (flat CSV/JSON Lines/Parquet with an id and a label column,
+or SageMaker ground-truth records). :class:`LabelTable` collects them (id → label); then
+:func:`join_labels` fills the label column of each prediction chunk, so performance is
+computed on the labelled rows only and label coverage is known.
+
+Ids are compared as text, with integral numbers written without a fraction, so an id read
+as ``123`` from one file and ``"123"`` or ``123.0`` from another still match.
+
+>>> import pandas as pd
+>>> labels = LabelTable.from_frames([pd.DataFrame({"id": [1, 2], "y": [0, 1]})], id="id",
+...                                 label="y")
+>>> joined, report = join_labels(pd.DataFrame({"id": ["1", "3"], "p": [0, 1]}), labels,
+...                              id="id", label="y")
+>>> joined["y"].tolist(), report.labelled, report.rows
+([0, None], 1, 2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from driftline.errors import InvalidInputError
+
+
+def id_text(values: pd.Series) -> pd.Series:
+    """Ids as text (``<NA>`` for missing), integral numbers without a fraction."""
+    if pd.api.types.is_float_dtype(values):
+        finite = values.notna() & np.isfinite(values.astype("float64"))
+        integral = finite & (values == values.round())
+        text = values.astype("string")
+        text[integral] = values[integral].astype("int64").astype("string")
+        return text
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("string")
+    return values.astype("string").str.strip()
+
+
+@dataclass
+class LabelTable:
+    """Labels by id, collected from one or more label files.
+
+    Attributes:
+        labels: id (text) → label value; a later duplicate replaces an earlier one.
+        duplicates: label rows whose id was already seen.
+        conflicts: duplicates that changed the label value.
+        without_id: label rows with no id, which cannot be joined (counted, not dropped
+            silently).
+        without_label: rows with an id but no label value.
+    """
+
+    labels: dict[str, Any] = field(default_factory=dict)
+    duplicates: int = 0
+    conflicts: int = 0
+    without_id: int = 0
+    without_label: int = 0
+
+    @classmethod
+    def from_frames(cls, frames: Iterable[pd.DataFrame], *, id: str, label: str) -> LabelTable:
+        """Collect labels from chunks of label files.
+
+        Raises:
+            InvalidInputError: a chunk lacks the id or the label column (the message names it).
+        """
+        table = cls()
+        for frame in frames:
+            table.add(frame, id=id, label=label)
+        return table
+
+    def add(self, frame: pd.DataFrame, *, id: str, label: str) -> None:
+        """Add one chunk of a label file."""
+        for role, column in (("id", id), ("label", label)):
+            if column not in frame.columns:
+                raise InvalidInputError(
+                    f"label data has no {role} column {column!r}; columns: "
+                    f"{', '.join(map(str, frame.columns))}",
+                    reason="missing_column",
+                    column=column,
+                )
+        ids = id_text(frame[id])
+        values = frame[label]
+        has_id = ids.notna() & (ids != "")
+        has_label = values.notna()
+        self.without_id += int((~has_id).sum())
+        self.without_label += int((has_id & ~has_label).sum())
+        for key, value in zip(ids[has_id & has_label], values[has_id & has_label], strict=True):
+            previous = self.labels.get(key, _ABSENT)
+            if previous is not _ABSENT:
+                self.duplicates += 1
+                if previous != value:
+                    self.conflicts += 1
+            self.labels[key] = value.item() if isinstance(value, np.generic) else value
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+_ABSENT = object()
+
+
+@dataclass
+class JoinReport:
+    """What joining labels to predictions found (accumulates over chunks).
+
+    Attributes:
+        rows: prediction rows seen.
+        labelled: rows with a label after the join (inline or joined).
+        joined: rows whose label came from the label table.
+        inline: rows that already carried a label in the inference log.
+        disagreements: rows whose inline label differs from the label table's (the table's
+            value, the later truth, is used).
+        matched_ids: ids of the label table that matched a prediction row.
+    """
+
+    rows: int = 0
+    labelled: int = 0
+    joined: int = 0
+    inline: int = 0
+    disagreements: int = 0
+    matched_ids: set[str] = field(default_factory=set)
+
+    @property
+    def coverage(self) -> float | None:
+        """Share of prediction rows with a label (None for no rows)."""
+        return self.labelled / self.rows if self.rows else None
+
+    def unmatched(self, table: LabelTable) -> int:
+        """Labels of ``table`` whose id matched no prediction row seen so far."""
+        return len(table) - len(self.matched_ids)
+
+    def to_dict(self, table: LabelTable | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "rows": self.rows,
+            "labelled": self.labelled,
+            "coverage": self.coverage,
+            "joined": self.joined,
+            "inline": self.inline,
+            "disagreements": self.disagreements,
+        }
+        if table is not None:
+            data.update(
+                labels=len(table),
+                unmatched_labels=self.unmatched(table),
+                duplicate_labels=table.duplicates,
+                conflicting_labels=table.conflicts,
+                labels_without_id=table.without_id,
+            )
+        return data
+
+
+def join_labels(
+    frame: pd.DataFrame,
+    labels: LabelTable,
+    *,
+    id: str,
+    label: str,
+    report: JoinReport | None = None,
+) -> tuple[pd.DataFrame, JoinReport]:
+    """Fill ``frame``'s label column from ``labels`` by id.
+
+    A label from the table replaces an inline one (the table is the later truth); rows whose
+    id has no label keep their inline label or stay unlabelled. Pass the same ``report`` for
+    every chunk of a stream to accumulate it.
+
+    Raises:
+        InvalidInputError: the frame has no id column (the message names it).
+    """
+    report = report if report is not None else JoinReport()
+    if id not in frame.columns:
+        raise InvalidInputError(
+            f"cannot join labels: the inference data has no id column {id!r}",
+            reason="missing_column",
+            column=id,
+        )
+    ids = id_text(frame[id])
+    table = labels.labels
+    looked_up = pd.Series(
+        [None if key is pd.NA else table.get(key) for key in ids], index=frame.index, dtype=object
+    )
+    found = looked_up.notna()
+    inline = frame[label] if label in frame.columns else pd.Series(None, index=frame.index)
+    has_inline = inline.notna()
+    joined = frame.copy()
+    combined = inline.astype(object).where(~found, looked_up.astype(object))
+    joined[label] = combined.where(combined.notna(), None)
+    report.rows += len(frame)
+    report.joined += int(found.sum())
+    report.inline += int(has_inline.sum())
+    report.labelled += int((found | has_inline).sum())
+    both = found & has_inline
+    if both.any():
+        report.disagreements += int((inline[both].astype(object) != looked_up[both]).sum())
+    report.matched_ids.update(ids[found].tolist())
+    return joined, report

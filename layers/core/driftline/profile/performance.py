@@ -1,0 +1,300 @@
+"""Performance inside dataset profiles: the performance profile of a chunk, and error slices.
+
+:class:`PerformanceSpec` says which columns play which role (from the monitor definition's
+schema). :func:`performance_of` reduces a chunk's labelled rows to a mergeable
+:class:`~driftline.metrics.PerformanceProfile`, whatever columns the chunk lacks (inference
+logs usually carry no label yet), so every chunk of a model gives profiles that merge.
+
+:class:`SliceErrors` counts, for every *slice* of the labelled rows, how many there are and
+how wrong the model was on them: misclassified rows for classification, absolute error for
+regression. Slices are one value of one dimension (a segment column, a feature's baseline
+bin or category, the hour of day of the timestamp) and pairs of them where one side is a
+segment column or the hour, so a region that fails only at night is a slice of its own.
+:meth:`SliceErrors.worst` ranks slices by how surely their error exceeds the rest's (a
+two-sample z statistic), which puts the purest broken slice first rather than the largest.
+
+>>> import pandas as pd
+>>> spec = PerformanceSpec(task="binary_classification", label="y", prediction="p")
+>>> frame = pd.DataFrame({"y": [1, 0, None], "p": [1, 1, 0]})
+>>> profile = performance_of(frame, spec)
+>>> profile.rows, profile.labelled, profile.metrics()["accuracy"]
+(3, 2, 0.5)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from driftline.config import Task
+from driftline.metrics import PerformanceProfile, profile_performance
+from driftline.metrics.classification import Label, as_float_array, encode_labels
+
+#: The dimension name of the hour of day (UTC) derived from the timestamp column.
+HOUR = "hour"
+#: Slices with fewer labelled rows than this are counted but never reported as worst.
+MIN_SLICE_ROWS = 30
+
+Kind = Literal["numeric", "categorical"]
+
+
+@dataclass(frozen=True)
+class PerformanceSpec:
+    """Which columns carry what performance needs; see :func:`profile_performance`."""
+
+    task: Task
+    label: str
+    prediction: str | None = None
+    score: str | None = None
+    positive_class: Label | None = None
+    query: str | None = None
+    k: int = 10
+    sensitive: str | None = None
+    #: Event time column: gives the hour-of-day slices.
+    timestamp: str | None = None
+
+    def roles(self) -> dict[str, str]:
+        """The role → column mapping of the columns the profile reads."""
+        roles = {
+            "label": self.label,
+            "prediction": self.prediction,
+            "score": self.score,
+            "query": self.query,
+            "sensitive": self.sensitive,
+        }
+        return {role: column for role, column in roles.items() if column is not None}
+
+
+def performance_of(frame: pd.DataFrame, spec: PerformanceSpec) -> PerformanceProfile:
+    """The performance profile of a chunk; absent role columns count as all missing."""
+    absent = [column for column in spec.roles().values() if column not in frame.columns]
+    if absent:
+        frame = frame.assign(
+            **{column: pd.Series(None, index=frame.index, dtype=object) for column in absent}
+        )
+    if spec.task == "ranking":
+        return profile_performance(
+            frame, task=spec.task, label=spec.label, score=spec.score, query=spec.query, k=spec.k
+        )
+    return profile_performance(
+        frame,
+        task=spec.task,
+        label=spec.label,
+        prediction=spec.prediction,
+        score=spec.score if spec.task == "binary_classification" else None,
+        positive_class=spec.positive_class if spec.task == "binary_classification" else None,
+        sensitive=spec.sensitive if spec.task == "binary_classification" else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Error slices
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One slice's figures, as :meth:`SliceErrors.worst` reports them."""
+
+    slice: str
+    rows: int
+    metric: str
+    value: float
+    overall: float
+    gap: float
+    z: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slice": self.slice,
+            "rows": self.rows,
+            "metric": self.metric,
+            "value": self.value,
+            "overall": self.overall,
+            "gap": self.gap,
+            "z": self.z,
+        }
+
+
+@dataclass(frozen=True)
+class SliceErrors:
+    """Per-slice sizes and error sums of labelled rows (mergeable by addition).
+
+    Attributes:
+        metric: ``error_rate`` (classification: the share misclassified) or ``mae``
+            (regression: mean absolute error).
+        cells: slice key → ``(rows, sum of errors, sum of squared errors)``.
+        total: the same three figures over every labelled row.
+    """
+
+    metric: str
+    cells: Mapping[str, tuple[int, float, float]] = field(default_factory=dict)
+    total: tuple[int, float, float] = (0, 0.0, 0.0)
+
+    def merge(self, other: SliceErrors) -> SliceErrors:
+        cells = dict(self.cells)
+        for key, (n, s, q) in other.cells.items():
+            mine = cells.get(key, (0, 0.0, 0.0))
+            cells[key] = (mine[0] + n, mine[1] + s, mine[2] + q)
+        total = tuple(a + b for a, b in zip(self.total, other.total, strict=True))
+        return SliceErrors(self.metric, dict(sorted(cells.items())), total)  # type: ignore[arg-type]
+
+    def worst(self, *, limit: int = 10, min_rows: int = MIN_SLICE_ROWS) -> list[Slice]:
+        """The slices whose error most surely exceeds the rest of the rows', worst first.
+
+        The rank is the two-sample z statistic of the slice's mean error against the other
+        rows' (pooled variance): large when the gap is large *and* the slice big enough for
+        the gap to be real. Slices smaller than ``min_rows``, or with a gap of zero or less,
+        are left out.
+        """
+        n_all, s_all, q_all = self.total
+        if n_all == 0:
+            return []
+        overall = s_all / n_all
+        found: list[Slice] = []
+        for key, (n, s, _q) in self.cells.items():
+            rest = n_all - n
+            if n < min_rows or rest <= 0:
+                continue
+            mean, rest_mean = s / n, (s_all - s) / rest
+            gap = mean - overall
+            if mean <= rest_mean:
+                continue
+            variance = max(q_all / n_all - overall**2, 0.0)
+            spread = math.sqrt(variance * (1 / n + 1 / rest))
+            z = (mean - rest_mean) / spread if spread > 0 else math.inf
+            found.append(Slice(key, n, self.metric, mean, overall, gap, z))
+        found.sort(key=lambda item: (-item.z, -item.gap, item.slice))
+        return found[:limit]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "total": list(self.total),
+            "cells": {key: list(value) for key, value in self.cells.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SliceErrors:
+        def triple(value: Any) -> tuple[int, float, float]:
+            return (int(value[0]), float(value[1]), float(value[2]))
+
+        return cls(
+            str(data["metric"]),
+            {str(key): triple(value) for key, value in data["cells"].items()},
+            triple(data["total"]),
+        )
+
+
+def slice_metric(task: Task) -> str | None:
+    """The per-row error slices measure for a task (None: not sliced)."""
+    if task in ("binary_classification", "multiclass_classification"):
+        return "error_rate"
+    if task == "regression":
+        return "mae"
+    return None
+
+
+def slice_errors(
+    frame: pd.DataFrame,
+    spec: PerformanceSpec,
+    dimensions: Mapping[str, pd.Series],
+) -> SliceErrors | None:
+    """Count the errors of a chunk's labelled rows per slice.
+
+    Args:
+        frame: the chunk (labels joined).
+        spec: the roles; the task decides the error measure.
+        dimensions: dimension name → one text label per row of ``frame`` (missing: not in
+            any slice of that dimension). Segment dimensions and :data:`HOUR` also form
+            pairs with every other dimension.
+
+    Returns:
+        The counts, or None for a task that is not sliced (ranking) or without a prediction.
+    """
+    metric = slice_metric(spec.task)
+    if metric is None or spec.prediction is None:
+        return None
+    errors = _row_errors(frame, spec)
+    if errors is None:
+        return SliceErrors(metric)
+    kept, error = errors
+    squares = error * error
+    total = (int(kept.sum()), float(error.sum()), float(squares.sum()))
+    cells: dict[str, tuple[int, float, float]] = {}
+    coded = {
+        name: pd.factorize(values[kept], use_na_sentinel=True)
+        for name, values in dimensions.items()
+    }
+    pairing = [name for name in dimensions if name.startswith("segment:") or name == HOUR]
+    groups: list[tuple[str, ...]] = [(name,) for name in dimensions]
+    groups += [
+        pair for pair in combinations(dimensions, 2) if pair[0] in pairing or pair[1] in pairing
+    ]
+    for group in groups:
+        combined = np.zeros(int(kept.sum()), dtype=np.int64)
+        valid = np.ones(combined.size, dtype=bool)
+        sizes: list[int] = []
+        for name in group:
+            codes, uniques = coded[name]
+            valid &= codes >= 0
+            combined = combined * len(uniques) + np.maximum(codes, 0)
+            sizes.append(len(uniques))
+        cells_in_group = math.prod(sizes)
+        if not valid.any() or cells_in_group == 0:
+            continue
+        n = np.bincount(combined[valid], minlength=cells_in_group)
+        s = np.bincount(combined[valid], weights=error[valid], minlength=cells_in_group)
+        q = np.bincount(combined[valid], weights=squares[valid], minlength=cells_in_group)
+        for cell in np.flatnonzero(n):
+            parts, rest = [], int(cell)
+            for name, size in zip(reversed(group), reversed(sizes), strict=True):
+                rest, index = divmod(rest, size)
+                parts.append(f"{_display(name)}={coded[name][1][index]}")
+            key = " & ".join(reversed(parts))
+            cells[key] = (int(n[cell]), float(s[cell]), float(q[cell]))
+    return SliceErrors(metric, dict(sorted(cells.items())), total)
+
+
+def _display(dimension: str) -> str:
+    return dimension.split(":", 1)[1] if ":" in dimension else dimension
+
+
+def _row_errors(
+    frame: pd.DataFrame, spec: PerformanceSpec
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]] | None:
+    """Which rows are labelled (with a prediction) and their error."""
+    assert spec.prediction is not None
+    if spec.label not in frame.columns or spec.prediction not in frame.columns:
+        return None
+    label, prediction = frame[spec.label], frame[spec.prediction]
+    kept = (label.notna() & prediction.notna()).to_numpy()
+    if not kept.any():
+        return kept, np.zeros(0)
+    if spec.task == "regression":
+        truth = as_float_array(label[kept], role="label")
+        predicted = as_float_array(prediction[kept], role="prediction")
+        return kept, np.abs(truth - predicted)
+    _, (truth_codes, predicted_codes) = encode_labels(
+        ("label", label[kept]), ("prediction", prediction[kept])
+    )
+    return kept, (truth_codes != predicted_codes).astype(np.float64)
+
+
+def hour_of_day(values: pd.Series) -> pd.Series:
+    """The UTC hour (``"00"``..``"23"``) of timestamps given as ISO 8601 text or epoch
+    seconds (milliseconds when larger than 1e11); missing where unparseable."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype("float64")
+        scale = np.where(numbers.abs() > 1e11, 1e-3, 1.0)
+        parsed = pd.Series(pd.to_datetime(numbers * scale, unit="s", utc=True, errors="coerce"))
+    else:
+        parsed = pd.Series(pd.to_datetime(values, utc=True, errors="coerce", format="mixed"))
+    hours: pd.Series = parsed.dt.hour.map(lambda hour: f"{int(hour):02d}", na_action="ignore")
+    return hours.astype(object)
