@@ -36,9 +36,11 @@ from driftline.profile.categorical import (
 )
 from driftline.profile.numeric import DEFAULT_SKETCH_K, NumericProfile, numeric_edges
 from driftline.profile.performance import (
+    DAYPART,
     HOUR,
     PerformanceSpec,
     SliceErrors,
+    daypart,
     hour_of_day,
     performance_of,
     slice_errors,
@@ -382,6 +384,7 @@ def _slice_dimensions(
     timestamp = spec.performance.timestamp
     if timestamp is not None and timestamp in frame.columns:
         dimensions[HOUR] = hour_of_day(frame[timestamp])
+        dimensions[DAYPART] = daypart(dimensions[HOUR])
     for name, kind in spec.columns.items():
         if (
             name not in frame.columns

@@ -37,8 +37,11 @@ from driftline.config import Task
 from driftline.metrics import PerformanceProfile, profile_performance
 from driftline.metrics.classification import Label, as_float_array, encode_labels
 
-#: The dimension name of the hour of day (UTC) derived from the timestamp column.
+#: The dimension names of the hour of day (UTC) and of the quarter of the day it falls in
+#: (``00-06``, ``06-12``, ``12-18``, ``18-24``), derived from the timestamp column. A failure
+#: "at night" spans several hours; the quarter gathers them into one slice big enough to rank.
 HOUR = "hour"
+DAYPART = "daypart"
 #: Slices with fewer labelled rows than this are counted but never reported as worst.
 MIN_SLICE_ROWS = 30
 
@@ -232,10 +235,14 @@ def slice_errors(
         name: pd.factorize(values[kept], use_na_sentinel=True)
         for name, values in dimensions.items()
     }
-    pairing = [name for name in dimensions if name.startswith("segment:") or name == HOUR]
+    pairing = [
+        name for name in dimensions if name.startswith("segment:") or name in (HOUR, DAYPART)
+    ]
     groups: list[tuple[str, ...]] = [(name,) for name in dimensions]
     groups += [
-        pair for pair in combinations(dimensions, 2) if pair[0] in pairing or pair[1] in pairing
+        pair
+        for pair in combinations(dimensions, 2)
+        if (pair[0] in pairing or pair[1] in pairing) and {HOUR, DAYPART} - set(pair)
     ]
     for group in groups:
         combined = np.zeros(int(kept.sum()), dtype=np.int64)
@@ -285,6 +292,14 @@ def _row_errors(
         ("label", label[kept]), ("prediction", prediction[kept])
     )
     return kept, (truth_codes != predicted_codes).astype(np.float64)
+
+
+def daypart(hours: pd.Series) -> pd.Series:
+    """The quarter of the day (``"00-06"`` ...) of hours given as ``"00"``..``"23"``."""
+    quarter: pd.Series = hours.map(
+        lambda hour: f"{int(hour) // 6 * 6:02d}-{int(hour) // 6 * 6 + 6:02d}", na_action="ignore"
+    )
+    return quarter.astype(object)
 
 
 def hour_of_day(values: pd.Series) -> pd.Series:
