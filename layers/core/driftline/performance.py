@@ -77,8 +77,8 @@ def proportion_counts(profile: PerformanceProfile) -> dict[str, tuple[int, int]]
     ranking = profile.ranking
     if ranking is not None and ranking.impressions:
         counts["ctr"] = (ranking.clicks, ranking.impressions)
-        if ranking.conversions is not None and ranking.clicks:
-            counts["conversion_rate"] = (ranking.conversions, ranking.clicks)
+        if ranking.conversions is not None:
+            counts["conversion_rate"] = (ranking.conversions, ranking.impressions)
     return counts
 
 
