@@ -91,6 +91,45 @@ METRIC_RANGES: dict[str, tuple[float | None, float | None]] = {
     "label_coverage": (0.0, 1.0),
 }
 
+_CLASSIFICATION = frozenset({"binary_classification", "multiclass_classification"})
+_BINARY = frozenset({"binary_classification"})
+_RANKING = frozenset({"ranking"})
+#: The tasks each metric is defined for (absent: every task). Kept equal to the metric
+#: registry's (driftline.metrics.METRICS) by a test; config cannot import it (cycle).
+METRIC_TASKS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(
+        ("accuracy", "error_rate", "f1_macro", "f1_micro", "precision_macro", "recall_macro"),
+        _CLASSIFICATION,
+    ),
+    **dict.fromkeys(
+        ("precision", "recall", "f1", "auc", "gini", "log_loss", "brier", "positive_rate"),
+        _BINARY,
+    ),
+    **dict.fromkeys(("disparate_impact", "equal_opportunity_difference"), _BINARY),
+    **dict.fromkeys(("mae", "rmse", "mape", "r2"), frozenset({"regression"})),
+    **dict.fromkeys(
+        (
+            "ctr",
+            "conversion_rate",
+            "precision_at_k",
+            "recall_at_k",
+            "map_at_k",
+            "ndcg_at_k",
+            "mrr",
+        ),
+        _RANKING,
+    ),
+}
+#: Schema columns a metric needs besides the label.
+METRIC_NEEDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("auc", "gini", "log_loss", "brier"), ("score",)),
+    **dict.fromkeys(("disparate_impact", "equal_opportunity_difference"), ("sensitive",)),
+    **dict.fromkeys(
+        ("ctr", "precision_at_k", "recall_at_k", "map_at_k", "ndcg_at_k", "mrr"), ("query",)
+    ),
+    "conversion_rate": ("query", "conversion"),
+}
+
 #: Data-quality measures a check may name; all are shares in [0, 1] except volume_ratio.
 QUALITY_MEASURES: dict[str, tuple[float | None, float | None]] = {
     "missing_share": (0.0, 1.0),
@@ -163,6 +202,10 @@ class SchemaSpec(_Strict):
     segments: list[str] = Field(default_factory=list)
     query: str | None = Field(None, description="Ranking: column grouping rows into queries.")
     sensitive: str | None = Field(None, description="Fairness: the protected-group column.")
+    conversion: str | None = Field(
+        None, description="Ranking: column marking a converted impression (> 0)."
+    )
+    k: int = Field(10, ge=1, le=1000, description="Ranking: the cut-off of the @k metrics.")
 
     @model_validator(mode="after")
     def _columns_are_distinct(self) -> SchemaSpec:
@@ -390,10 +433,14 @@ class MonitorDefinition(_Strict):
             if check.drift in ("prediction", "score", "label") and not getattr(schema, check.drift):
                 raise _KeyedError(f"{where}.drift", f"schema.{check.drift} is not set")
             if check.metric is not None:
-                needed = ["label"]
-                if check.metric in ("auc", "gini", "log_loss", "brier"):
-                    needed = ["label", "score"]
-                for role in needed:
+                tasks = METRIC_TASKS.get(check.metric)
+                if tasks is not None and schema.task not in tasks:
+                    raise _KeyedError(
+                        f"{where}.metric",
+                        f"{check.metric} is not defined for schema.task {schema.task}; it "
+                        f"applies to {', '.join(sorted(tasks))}",
+                    )
+                for role in ("label", *METRIC_NEEDS.get(check.metric, ())):
                     if getattr(schema, role) is None:
                         raise _KeyedError(
                             f"{where}.metric",

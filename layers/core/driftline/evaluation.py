@@ -43,7 +43,9 @@ def profile_spec(definition: MonitorDefinition) -> ProfileSpec:
     schema = definition.schema_
     columns: dict[str, Kind] = dict(schema.features)
     columns.update(output_columns(definition))
-    known = {schema.id, schema.timestamp, schema.query, schema.sensitive} - {None}
+    known = {schema.id, schema.timestamp, schema.query, schema.sensitive, schema.conversion} - {
+        None
+    }
     return ProfileSpec(
         columns=columns,
         segments=tuple(schema.segments),
@@ -65,6 +67,8 @@ def performance_spec(definition: MonitorDefinition) -> PerformanceSpec | None:
         score=schema.score,
         positive_class=schema.positive_class,
         query=schema.query,
+        k=schema.k,
+        conversion=schema.conversion,
         sensitive=schema.sensitive,
         timestamp=schema.timestamp,
     )

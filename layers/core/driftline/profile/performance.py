@@ -59,6 +59,7 @@ class PerformanceSpec:
     positive_class: Label | None = None
     query: str | None = None
     k: int = 10
+    conversion: str | None = None
     sensitive: str | None = None
     #: Event time column: gives the hour-of-day slices.
     timestamp: str | None = None
@@ -70,6 +71,7 @@ class PerformanceSpec:
             "prediction": self.prediction,
             "score": self.score,
             "query": self.query,
+            "conversion": self.conversion,
             "sensitive": self.sensitive,
         }
         return {role: column for role, column in roles.items() if column is not None}
@@ -84,7 +86,13 @@ def performance_of(frame: pd.DataFrame, spec: PerformanceSpec) -> PerformancePro
         )
     if spec.task == "ranking":
         return profile_performance(
-            frame, task=spec.task, label=spec.label, score=spec.score, query=spec.query, k=spec.k
+            frame,
+            task=spec.task,
+            label=spec.label,
+            score=spec.score,
+            query=spec.query,
+            k=spec.k,
+            conversion=spec.conversion,
         )
     return profile_performance(
         frame,
