@@ -24,6 +24,10 @@ CORE_MODULES = [
     "driftline.evaluation",
     "driftline.metrics",
     "driftline.detectors",
+    "driftline.labels",
+    "driftline.alerts",
+    "driftline.performance",
+    "driftline.replay",
     "driftline.cli",
 ]
 

@@ -105,7 +105,7 @@ def judge(spec: CheckSpec, value: float | None, *, baseline: float | None) -> Ch
                 (
                     floor,
                     value < floor,
-                    f"{change:+.1%} below its baseline {baseline:.4g} "
+                    f"{change:.1%} below its baseline {baseline:.4g} "
                     f"(allowed drop {spec.max_relative_drop:.1%})",
                 )
             )
@@ -116,7 +116,7 @@ def judge(spec: CheckSpec, value: float | None, *, baseline: float | None) -> Ch
                 (
                     ceiling,
                     value > ceiling,
-                    f"{change:+.1%} above its baseline {baseline:.4g} "
+                    f"{change:.1%} above its baseline {baseline:.4g} "
                     f"(allowed increase {spec.max_relative_increase:.1%})",
                 )
             )

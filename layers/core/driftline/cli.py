@@ -19,8 +19,8 @@ import pandas as pd
 from driftline import __version__
 from driftline.config import MonitorDefinition, dump_json_schema, load_monitor_definition
 from driftline.errors import ConfigError, DriftlineError, InvalidInputError
-from driftline.evaluation import EvaluationResult, evaluate, profile_spec
-from driftline.io import CaptureColumns, TableReader, open_table
+from driftline.evaluation import EvaluationResult, capture_columns, evaluate, profile_spec
+from driftline.io import TableReader, open_table
 from driftline.labels import JoinReport, LabelTable, join_labels
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
 from driftline.replay import add_commands as add_replay_commands
@@ -85,8 +85,46 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the monitor definition's JSON Schema")
     schema.set_defaults(handler=_schema_command)
+    demo = commands.add_parser(
+        "demo",
+        help="run the five scenarios end to end on the local runtime (moto, no AWS, no Docker)",
+        description="Deploy template.yaml in moto, upload generated data with planted drift, "
+        "fire the schedules and print each scenario's timeline. Exit 0 when every scenario "
+        "reached its expected outcome, 1 otherwise (naming which).",
+    )
+    demo.add_argument(
+        "--scenario",
+        action="append",
+        choices=("churn", "credit", "fraud", "recommender", "concept"),
+        help="run only this scenario (repeatable); default all five",
+    )
+    demo.add_argument(
+        "--output", type=Path, default=Path("driftline-demo"), help="folder for the reports"
+    )
+    demo.add_argument("--template", type=Path, help="template.yaml (default: the repository's)")
+    demo.set_defaults(handler=_demo_command)
     add_replay_commands(commands)
     return parser
+
+
+def _demo_command(args: argparse.Namespace) -> int:
+    # Imported here: the demo needs moto and boto3, which the other commands do not.
+    from driftline.demo import ROOT, run_demo  # noqa: PLC0415
+    from driftline.demo.scenarios import SCENARIOS  # noqa: PLC0415
+
+    names = args.scenario or list(SCENARIOS)
+    template = args.template or ROOT / "template.yaml"
+    if not template.is_file():
+        raise InvalidInputError(f"no template at {template}; pass --template", reason="no_template")
+    results = run_demo(names, template=template, output=args.output, out=sys.stdout)
+    failed = [name for name, unmet in results.items() if unmet]
+    print(
+        f"\n{len(results) - len(failed)} of {len(results)} scenarios reached their expected "
+        f"outcome"
+        + (f"; not reached: {', '.join(failed)}" if failed else "")
+        + f". Reports in {args.output}/"
+    )
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _validate_command(args: argparse.Namespace) -> int:
@@ -137,23 +175,9 @@ def _load_definition(path: Path) -> MonitorDefinition:
     return load_monitor_definition(path.read_bytes(), source=str(path))
 
 
-def _capture_columns(definition: MonitorDefinition) -> CaptureColumns:
-    schema = definition.schema_
-    outputs = tuple(
-        column for column in (schema.prediction, schema.score) if column is not None
-    ) or ("prediction",)
-    return CaptureColumns(
-        inputs=tuple(schema.features),
-        outputs=outputs,
-        id=schema.id or "id",
-        timestamp=schema.timestamp,
-        label=schema.label or "label",
-    )
-
-
 def _open(path: Path, definition: MonitorDefinition, chunk_rows: int) -> TableReader:
     return open_table(
-        path, name=str(path), chunk_rows=chunk_rows, capture=_capture_columns(definition)
+        path, name=str(path), chunk_rows=chunk_rows, capture=capture_columns(definition)
     )
 
 

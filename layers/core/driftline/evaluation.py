@@ -13,6 +13,7 @@ from typing import Any
 from driftline.checks import CheckResult, Status, judge, overall_status, segment_key, skip
 from driftline.config import CheckSpec, MonitorDefinition
 from driftline.drift import DriftReport, compare_profiles
+from driftline.io import CaptureColumns
 from driftline.performance import PerformanceReport, decide_metric_check
 from driftline.profile.dataset import DatasetProfile, Kind, ProfileSpec, Reference
 from driftline.profile.performance import PerformanceSpec, Slice
@@ -36,6 +37,19 @@ def output_columns(definition: MonitorDefinition) -> dict[str, Kind]:
     if schema.label:
         columns[schema.label] = discrete
     return columns
+
+
+def capture_columns(definition: MonitorDefinition) -> CaptureColumns:
+    """Column names for SageMaker Data Capture and ground-truth records of this model."""
+    schema = definition.schema_
+    outputs = tuple(c for c in (schema.prediction, schema.score) if c is not None)
+    return CaptureColumns(
+        inputs=tuple(schema.features),
+        outputs=outputs or ("prediction",),
+        id=schema.id or "id",
+        timestamp=schema.timestamp,
+        label=schema.label or "label",
+    )
 
 
 def profile_spec(definition: MonitorDefinition) -> ProfileSpec:

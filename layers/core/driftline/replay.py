@@ -1,0 +1,1039 @@
+"""``driftline detect`` and ``driftline backtest``: replay recorded data through detectors.
+
+``detect`` reads one numeric column of a file, in chunks, through one streaming detector
+(:mod:`driftline.detectors`) and prints where it fired. With ``--state-out`` it saves the
+detector after the last row, and with ``--state-in`` it starts from a saved detector, so a
+stream split into files gives the same detections as the whole stream read at once (the
+*resume guarantee*: the saved state is the detector's complete state, see
+:meth:`~driftline.detectors.DriftDetector.to_dict`).
+
+``backtest`` replays inference logs (joined with late labels) in event-time order through
+the detector and metric checks of a monitor definition and reports when each would have
+fired. It holds the logs in memory (the reference file is streamed).
+
+Positions are 0-based among the data rows of the input (the header is not a row). Warnings
+are reported as runs ``[first, last]`` of consecutive positions, both included.
+
+>>> import random
+>>> rng = random.Random(7)
+>>> stream = [rng.gauss(0.0, 1.0) for _ in range(1000)]
+>>> stream += [rng.gauss(1.0, 1.0) for _ in range(1000)]
+>>> found = replay(make_detector("adwin"), stream)
+>>> found.rows, found.drifts
+(2000, [1055])
+>>> parse_param("delta=0.01"), parse_param("mode=up"), parse_param("clock=8")
+(('delta', 0.01), ('mode', 'up'), ('clock', 8))
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from driftline.checks import segment_key, skip
+from driftline.config import CheckSpec, MonitorDefinition, load_monitor_definition, parse_duration
+from driftline.detectors import DETECTORS, DriftDetector, detector_from_dict, make_detector
+from driftline.errors import ConfigError, DriftlineError, InsufficientDataError, InvalidInputError
+from driftline.evaluation import capture_columns, performance_spec
+from driftline.io import CaptureColumns, TableReader, open_table
+from driftline.labels import JoinReport, LabelTable, join_labels
+from driftline.metrics import PerformanceProfile, compute_metric
+from driftline.performance import decide_metric_check
+from driftline.profile.dataset import DatasetProfile
+from driftline.profile.performance import PerformanceSpec, performance_of, row_errors
+
+EXIT_OK, EXIT_FIRED = 0, 1
+CHUNK_ROWS = 100_000
+#: Windows of metric checks are aligned to multiples of their length since this instant.
+EPOCH = pd.Timestamp("1970-01-01T00:00:00Z")
+
+# Bookkeeping columns added to the loaded logs (where each row came from, its event time).
+_FILE, _ROW, _TIME = "__driftline_file", "__driftline_row", "__driftline_time"
+
+
+# --- the command line -------------------------------------------------------------------
+
+
+def add_commands(commands: Any) -> None:
+    """Register ``detect`` and ``backtest`` on the ``driftline`` parser's subparsers.
+
+    Args:
+        commands: the object ``ArgumentParser.add_subparsers`` returned.
+    """
+    detect = commands.add_parser(
+        "detect",
+        help="replay one numeric column through a streaming drift detector",
+        description="Feed one column of a CSV, JSON Lines or Parquet file, row by row, to a "
+        "drift detector and print the positions (0-based data rows) where it detected a drift "
+        "and the runs of positions where it warned. Exit 0 no drift, 1 a drift was detected, "
+        "2 bad input.",
+    )
+    detect.add_argument(
+        "--detector",
+        help=f"one of {', '.join(DETECTORS)} (optional with --state-in, which names it)",
+    )
+    detect.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a detector parameter (repeatable), e.g. delta=0.002; int, float, true/false or text",
+    )
+    detect.add_argument("--input", required=True, type=Path, help="the stream (one value a row)")
+    detect.add_argument("--column", help="the column to read; default: the file's only column")
+    detect.add_argument("--state-in", type=Path, help="resume from a detector saved by --state-out")
+    detect.add_argument("--state-out", type=Path, help="save the detector after the last row")
+    detect.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help="rows read at a time")
+    detect.set_defaults(handler=detect_command)
+
+    backtest = commands.add_parser(
+        "backtest",
+        help="replay inference logs through a monitor definition's detector and metric checks",
+        description="Join the logs with their labels, sort them by event time and replay them "
+        "through every detector check (labelled rows in time order) and every metric check "
+        "(tumbling windows of the definition's first window length). Prints when each check "
+        "would have fired. Loads the logs into memory. Exit 0 nothing fired, 1 a check fired, "
+        "2 bad input.",
+    )
+    backtest.add_argument("--config", required=True, type=Path, help="monitor definition (YAML)")
+    backtest.add_argument(
+        "--input", required=True, type=Path, nargs="+", help="inference log file(s)"
+    )
+    backtest.add_argument("--labels", type=Path, nargs="+", help="label file(s), joined by id")
+    backtest.add_argument(
+        "--reference", type=Path, help="baseline data with labels (for relative metric checks)"
+    )
+    backtest.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help="rows read at a time")
+    backtest.set_defaults(handler=backtest_command)
+
+
+def detect_command(args: argparse.Namespace) -> int:
+    """``driftline detect``: print the detections as JSON; 1 if a drift was detected."""
+    params = parse_params(args.param)
+    state = _read_state(args.state_in) if args.state_in else None
+    detector = build_detector(args.detector, params, state=state)
+    seen_before = detector.n
+    column, found = detect_in_file(
+        detector, args.input, column=args.column, chunk_rows=_chunk_rows(args.chunk_rows)
+    )
+    document: dict[str, Any] = {
+        "detector": detector.name,
+        "params": detector.params,
+        "input": str(args.input),
+        "column": column,
+        "seen_before": seen_before,
+        "rows": found.rows,
+        "detections": found.drifts,
+        "warnings": [list(run) for run in found.warnings],
+    }
+    if args.state_out:
+        saved = detector.to_dict()
+        args.state_out.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
+        document["state"] = saved
+    print(_compact_json(document))
+    return EXIT_FIRED if found.drifts else EXIT_OK
+
+
+def backtest_command(args: argparse.Namespace) -> int:
+    """``driftline backtest``: print what each check would have found; 1 if one fired."""
+    definition = load_monitor_definition(args.config.read_bytes(), source=str(args.config))
+    chunk_rows = _chunk_rows(args.chunk_rows)
+    result = backtest(
+        definition,
+        args.input,
+        labels=args.labels or (),
+        reference=args.reference,
+        chunk_rows=chunk_rows,
+    )
+    print(json.dumps(result, indent=2))
+    return EXIT_FIRED if result["first_fired"] is not None else EXIT_OK
+
+
+def _chunk_rows(value: int) -> int:
+    if value < 1:
+        raise InvalidInputError(f"--chunk-rows: expected an integer >= 1, got {value}")
+    return value
+
+
+# --- detect -------------------------------------------------------------------------------
+
+
+@dataclass
+class Detections:
+    """Where a detector fired while reading a stream.
+
+    Attributes:
+        rows: values read.
+        drifts: positions (0-based) after which ``drift_detected`` was true.
+        warnings: runs ``(first, last)`` of consecutive positions, both included, after which
+            ``warning_detected`` was true.
+    """
+
+    rows: int = 0
+    drifts: list[int] = field(default_factory=list)
+    warnings: list[tuple[int, int]] = field(default_factory=list)
+
+    def add_warning(self, position: int) -> None:
+        """Extend the last warning run by ``position``, or start a new run."""
+        if self.warnings and self.warnings[-1][1] == position - 1:
+            self.warnings[-1] = (self.warnings[-1][0], position)
+        else:
+            self.warnings.append((position, position))
+
+
+def replay(
+    detector: DriftDetector, values: Iterable[float], *, into: Detections | None = None
+) -> Detections:
+    """Feed ``values`` to ``detector`` in order and record where it fired.
+
+    Args:
+        detector: the detector, updated in place.
+        values: the stream, already validated for the detector.
+        into: earlier detections of the same stream to continue (positions go on from its
+            ``rows``); a new record by default.
+
+    Returns:
+        The detections (``into`` when given).
+    """
+    found = into if into is not None else Detections()
+    position = found.rows
+    for value in values:
+        detector.update(value)
+        if detector.drift_detected:
+            found.drifts.append(position)
+        if detector.warning_detected:
+            found.add_warning(position)
+        position += 1
+    found.rows = position
+    return found
+
+
+def parse_value(text: str) -> bool | int | float | str:
+    """A ``--param`` value: ``true``/``false``, an integer, a number, else the text itself.
+
+    >>> parse_value("30"), parse_value("2.5e-3"), parse_value("TRUE"), parse_value("both")
+    (30, 0.0025, True, 'both')
+    """
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def parse_param(text: str) -> tuple[str, bool | int | float | str]:
+    """Split a ``KEY=VALUE`` argument and parse the value with :func:`parse_value`.
+
+    Raises:
+        ConfigError: no ``=`` or an empty key.
+    """
+    key, equals, value = text.partition("=")
+    key = key.strip()
+    if not equals or not key:
+        raise ConfigError(
+            f"--param {text!r}: expected KEY=VALUE, e.g. delta=0.002",
+            reason="invalid_parameter",
+            parameter=text,
+        )
+    return key, parse_value(value.strip())
+
+
+def parse_params(texts: Sequence[str]) -> dict[str, Any]:
+    """All ``--param`` arguments as a mapping.
+
+    Raises:
+        ConfigError: a malformed argument, or a key given twice.
+    """
+    params: dict[str, Any] = {}
+    for text in texts:
+        key, value = parse_param(text)
+        if key in params:
+            raise ConfigError(
+                f"--param {key} is given twice ({params[key]!r} and {value!r})",
+                reason="invalid_parameter",
+                parameter=key,
+            )
+        params[key] = value
+    return params
+
+
+def build_detector(
+    name: str | None, params: Mapping[str, Any], *, state: Mapping[str, Any] | None = None
+) -> DriftDetector:
+    """A new detector from its name and parameters, or one restored from ``state``.
+
+    A restored detector keeps the parameters it was saved with: ``name`` and ``params``, if
+    given, must agree with them.
+
+    Raises:
+        ConfigError: no name and no state, an unknown detector or parameter (the message
+            lists the allowed ones), a value out of range, or a disagreement with ``state``.
+        InvalidInputError: ``state`` is not a saved detector.
+    """
+    if name is not None and name not in DETECTORS:
+        raise ConfigError(
+            f"--detector: unknown detector {name!r}; expected one of {', '.join(DETECTORS)}",
+            reason="unknown_detector",
+            detector=name,
+        )
+    if state is None:
+        if name is None:
+            raise ConfigError(
+                f"--detector is required (one of {', '.join(DETECTORS)}) unless --state-in "
+                "names it",
+                reason="missing_detector",
+            )
+        try:
+            return make_detector(name, **params)
+        except ValueError as exc:
+            raise ConfigError(f"--param: {exc}", reason="invalid_parameter") from None
+    try:
+        detector = detector_from_dict(state)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidInputError(
+            f"--state-in: not a saved detector: {exc}", reason="invalid_state"
+        ) from None
+    if name is not None and name != detector.name:
+        raise ConfigError(
+            f"--detector {name} disagrees with --state-in, which holds a {detector.name} detector",
+            reason="state_mismatch",
+        )
+    saved = detector.params
+    allowed = ", ".join(sorted(saved))
+    for key, value in params.items():
+        if key not in saved:
+            raise ConfigError(
+                f"--param: unknown parameter {key!r} for {detector.name}; allowed: {allowed}",
+                reason="invalid_parameter",
+                parameter=key,
+            )
+        if value != saved[key]:
+            raise ConfigError(
+                f"--param {key}={value!r} disagrees with the saved detector's {key}="
+                f"{saved[key]!r}; a resumed detector keeps the parameters it was saved with",
+                reason="state_mismatch",
+                parameter=key,
+            )
+    return detector
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(
+            f"{path}: not a JSON detector state ({exc})", reason="invalid_state", file=str(path)
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidInputError(
+            f"{path}: expected a JSON object saved by --state-out, got {type(data).__name__}",
+            reason="invalid_state",
+            file=str(path),
+        )
+    return data
+
+
+def detect_in_file(
+    detector: DriftDetector, path: Path, *, column: str | None, chunk_rows: int = CHUNK_ROWS
+) -> tuple[str | None, Detections]:
+    """Replay one column of a data file, a chunk at a time, through ``detector``.
+
+    Args:
+        detector: the detector, updated in place.
+        path: a CSV, JSON Lines or Parquet file (optionally gzip-compressed).
+        column: the column to read; None to read the file's only column.
+        chunk_rows: rows held in memory at a time.
+
+    Returns:
+        The column read (None for a file without rows) and the detections.
+
+    Raises:
+        InvalidInputError: the column is missing or ambiguous (the message lists the
+            columns), a value is missing or not a finite number, a binary detector reads a
+            value other than 0 or 1 (the message names the row and the column), or the
+            reader rejected a row, which would shift every position after it.
+    """
+    reader = open_table(path, name=str(path), chunk_rows=chunk_rows)
+    found = Detections()
+    for frame in reader:
+        _refuse_rejected_rows(reader)
+        if column is None:
+            column = _only_column(frame, reader.name)
+        if column not in frame.columns:
+            since = "" if found.rows == 0 else f" from row {found.rows} on"
+            raise InvalidInputError(
+                f"{reader.name}: no column {column!r}{since}; columns: "
+                f"{', '.join(map(str, frame.columns))}",
+                reason="missing_column",
+                file=reader.name,
+                column=column,
+            )
+        first = found.rows
+
+        def where(k: int, first: int = first) -> str:
+            return f"{reader.name}: row {first + k}"
+
+        values = signal_values(frame[column], column=column, detector=detector.name, where=where)
+        replay(detector, values, into=found)
+    _refuse_rejected_rows(reader)
+    return column, found
+
+
+def _only_column(frame: pd.DataFrame, name: str) -> str:
+    if len(frame.columns) != 1:
+        raise InvalidInputError(
+            f"{name}: {len(frame.columns)} columns ({', '.join(map(str, frame.columns))}); "
+            "choose one with --column",
+            reason="ambiguous_column",
+            file=name,
+        )
+    return str(frame.columns[0])
+
+
+def _refuse_rejected_rows(reader: TableReader) -> None:
+    report = reader.report
+    if report.bad_rows:
+        sample = report.samples[0]
+        line = f"line {sample.line}" if sample.line is not None else "a row"
+        raise InvalidInputError(
+            f"{reader.name}: {line} cannot be read ({sample.reason}; {report.bad_rows} rejected "
+            "so far); positions after it would not match the file",
+            reason="rejected_rows",
+            file=reader.name,
+            bad_rows=report.bad_rows,
+        )
+
+
+def signal_values(
+    values: pd.Series, *, column: str, detector: str, where: Callable[[int], str]
+) -> list[float]:
+    """A column as the floats a detector reads, refusing anything it cannot read.
+
+    Args:
+        values: the column (numbers, booleans, or text holding numbers).
+        column: its name, for errors.
+        detector: the detector's registry name; binary detectors need 0 or 1.
+        where: describes the ``k``-th value's place for errors (file and row).
+
+    Raises:
+        InvalidInputError: a value is missing, not a number or not finite, or not 0/1 for a
+            binary detector; the message names the row, the column and the value.
+
+    >>> signal_values(pd.Series([0, 1, 0.5]), column="e", detector="ddm",
+    ...               where=lambda k: f"row {k}")
+    Traceback (most recent call last):
+    ...
+    driftline.errors.InvalidInputError: row 2: column 'e' holds 0.5; ddm reads error
+    indicators, expected 0 or 1
+    """
+    if pd.api.types.is_bool_dtype(values):
+        numbers = values.astype("float64")
+    elif pd.api.types.is_numeric_dtype(values):
+        numbers = values
+    else:
+        numbers = pd.to_numeric(values, errors="coerce")
+    array = np.asarray(numbers.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        k = int(bad[0])
+        raise InvalidInputError(
+            f"{where(k)}: column {column!r} holds {_shown(values.iloc[k])}; expected a finite "
+            "number",
+            reason="non_numeric_value",
+            column=column,
+        )
+    if DETECTORS[detector].binary_input:
+        wrong = np.flatnonzero((array != 0.0) & (array != 1.0))
+        if wrong.size:
+            k = int(wrong[0])
+            raise InvalidInputError(
+                f"{where(k)}: column {column!r} holds {_shown(values.iloc[k])}; {detector} reads "
+                "error indicators, expected 0 or 1",
+                reason="non_binary_value",
+                column=column,
+            )
+    return [float(x) for x in array.tolist()]
+
+
+def _shown(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "no value"
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# --- backtest: loading ---------------------------------------------------------------------
+
+
+@dataclass
+class ReplayLog:
+    """Inference logs joined with labels, in event-time order.
+
+    Attributes:
+        frame: the rows, sorted by event time (stable), with bookkeeping columns for the
+            source file, the row's position in it and the parsed UTC event time.
+        bad_rows: rows the readers rejected (malformed lines), counted, not replayed.
+        labels: what joining separate label files found, or None without label files.
+    """
+
+    frame: pd.DataFrame
+    bad_rows: int
+    labels: dict[str, Any] | None
+
+
+def load_logs(
+    definition: MonitorDefinition,
+    inputs: Sequence[Path],
+    *,
+    labels: Sequence[Path] = (),
+    chunk_rows: int = CHUNK_ROWS,
+) -> ReplayLog:
+    """Read the inference logs (whole, into memory), join the labels, sort by event time.
+
+    A label from a label file replaces a label already in the logs (it is the later truth);
+    label rows whose id matches no prediction are counted in ``labels``.
+
+    Raises:
+        ConfigError: the definition lacks ``schema.timestamp`` or ``schema.label``, or label
+            files are given without ``schema.id``.
+        InvalidInputError: a file cannot be read, lacks the timestamp column or holds a row
+            without a valid timestamp (the message names the file and the row).
+    """
+    schema = definition.schema_
+    if schema.timestamp is None:
+        raise ConfigError(
+            "backtest needs schema.timestamp to order the logs", reason="missing_timestamp"
+        )
+    if schema.label is None:
+        raise ConfigError("backtest needs schema.label", reason="missing_label")
+    if labels and schema.id is None:
+        raise ConfigError("--labels needs schema.id to join labels to predictions by id")
+    capture = capture_columns(definition)
+    frames: list[pd.DataFrame] = []
+    bad_rows = 0
+    for path in inputs:
+        reader = open_table(path, name=str(path), chunk_rows=chunk_rows, capture=capture)
+        chunks = list(reader)
+        bad_rows += reader.report.bad_rows
+        if not chunks:
+            continue
+        frame = pd.concat(chunks)
+        frame[_FILE] = reader.name
+        frame[_ROW] = np.arange(len(frame))
+        frame[_TIME] = event_times(frame, schema.timestamp, file=reader.name)
+        frames.append(frame)
+    if not frames:
+        raise InvalidInputError(
+            f"no rows in the inference logs ({', '.join(map(str, inputs))})", reason="no_rows"
+        )
+    logs = pd.concat(frames, ignore_index=True)
+    report: dict[str, Any] | None = None
+    if labels:
+        assert schema.id is not None
+        table = _label_table(labels, schema.id, schema.label, capture, chunk_rows)
+        try:
+            logs, joined = join_labels(logs, table, id=schema.id, label=schema.label)
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                f"{', '.join(map(str, inputs))}: {exc}", reason=exc.reason, **exc.details
+            ) from exc
+        report = _join_summary(joined, table)
+    elif schema.label not in logs.columns:
+        logs[schema.label] = None
+    logs = logs.sort_values(_TIME, kind="stable").reset_index(drop=True)
+    return ReplayLog(logs, bad_rows, report)
+
+
+def _label_table(
+    paths: Sequence[Path], id: str, label: str, capture: CaptureColumns, chunk_rows: int
+) -> LabelTable:
+    table = LabelTable()
+    for path in paths:
+        reader = open_table(path, name=str(path), chunk_rows=chunk_rows, capture=capture)
+        try:
+            for frame in reader:
+                table.add(frame, id=id, label=label)
+        except InvalidInputError as exc:
+            if str(exc).startswith(reader.name):
+                raise
+            raise InvalidInputError(
+                f"{reader.name}: {exc}", reason=exc.reason, **exc.details
+            ) from exc
+    return table
+
+
+def _join_summary(report: JoinReport, table: LabelTable) -> dict[str, Any]:
+    summary = report.to_dict(table)
+    summary.pop("rows", None)
+    return summary
+
+
+def event_times(frame: pd.DataFrame, column: str, *, file: str) -> pd.Series:
+    """The event time of every row as a UTC timestamp.
+
+    Accepts datetimes (naive ones are taken as UTC), ISO 8601 text, and epoch seconds
+    (milliseconds when larger than 1e11).
+
+    Raises:
+        InvalidInputError: the column is absent, or a row's time is missing or unparseable
+            (the message names the file, the row and the value).
+
+    >>> frame = pd.DataFrame({"t": ["2026-01-01T06:00:00Z", "2026-01-01 07:30"]})
+    >>> [t.isoformat() for t in event_times(frame, "t", file="logs.csv")]
+    ['2026-01-01T06:00:00+00:00', '2026-01-01T07:30:00+00:00']
+    >>> event_times(pd.DataFrame({"t": [1767247200, 1767247200000]}), "t", file="f")[1].hour
+    6
+    """
+    if column not in frame.columns:
+        raise InvalidInputError(
+            f"{file}: no timestamp column {column!r}; columns: "
+            f"{', '.join(map(str, frame.columns))}",
+            reason="missing_column",
+            file=file,
+            column=column,
+        )
+    values = frame[column]
+    times: pd.Series
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        times = values.dt.tz_convert("UTC")
+    elif pd.api.types.is_datetime64_dtype(values):
+        times = values.dt.tz_localize("UTC")
+    elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype("float64")
+        scale = np.where(numbers.abs() > 1e11, 1e-3, 1.0)
+        times = pd.Series(
+            pd.to_datetime(numbers * scale, unit="s", utc=True, errors="coerce"),
+            index=values.index,
+        )
+    else:
+        times = pd.Series(
+            pd.to_datetime(values, utc=True, errors="coerce", format="mixed"), index=values.index
+        )
+    missing = np.flatnonzero(times.isna().to_numpy())
+    if missing.size:
+        k = int(missing[0])
+        raise InvalidInputError(
+            f"{file}: row {k} has no valid timestamp in column {column!r} "
+            f"(got {_shown(values.iloc[k])}); expected ISO 8601 text or epoch seconds",
+            reason="invalid_timestamp",
+            file=file,
+            column=column,
+            row=k,
+        )
+    return times
+
+
+# --- backtest: the checks -----------------------------------------------------------------
+
+
+def backtest(
+    definition: MonitorDefinition,
+    inputs: Sequence[Path],
+    *,
+    labels: Sequence[Path] = (),
+    reference: Path | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> dict[str, Any]:
+    """Replay the logs through the definition's detector and metric checks.
+
+    Detector checks read the labelled rows in event-time order (in production they run when
+    labels arrive). Metric checks are decided on consecutive tumbling windows of the
+    definition's first ``windows`` length, aligned to multiples of it since 1970-01-01 UTC
+    (``P1D``: UTC days), by the function ``driftline evaluate`` uses; a window fails, and
+    the check fires, at the window's end. Drift and quality checks compare whole batches
+    and are listed as not replayed.
+
+    Returns:
+        The backtest document: ``checks`` (one entry per replayed check, each with the list
+        ``fired``), ``not_replayed``, ``first_fired`` (None when nothing fired) and counts.
+
+    Raises:
+        ConfigError: the definition cannot be replayed (no timestamp or label column, a
+            detector's parameters, a signal that does not apply).
+        InvalidInputError: unreadable files or values (the message names file, row, column).
+    """
+    log = load_logs(definition, inputs, labels=labels, chunk_rows=chunk_rows)
+    schema = definition.schema_
+    assert schema.label is not None
+    logs = log.frame
+    labelled = logs[schema.label].notna().to_numpy()
+    replayed = [
+        (index, check)
+        for index, check in enumerate(definition.checks)
+        if check.detector is not None or check.metric is not None
+    ]
+    if replayed and not labelled.any():
+        raise InvalidInputError(
+            f"no labelled rows: the logs have no value in column {schema.label!r}"
+            + ("" if labels else " and no --labels were given"),
+            reason="no_labels",
+        )
+    window = definition.windows[0]
+    grid = WindowGrid.covering(logs[_TIME], parse_duration(window))
+    metric_checks = [check for _, check in replayed if check.metric is not None]
+    baselines = reference_profiles(definition, metric_checks, reference, chunk_rows=chunk_rows)
+    spec = performance_spec(definition)
+    assert spec is not None  # the label column is set
+    results: list[dict[str, Any]] = []
+    for index, check in replayed:
+        if check.detector is not None:
+            results.append(replay_detector_check(check, index, definition, logs))
+        else:
+            results.append(replay_metric_check(check, spec, logs, grid, baselines.get(check.name)))
+    return {
+        "model": definition.model,
+        "rows": {
+            "logs": len(logs),
+            "labelled": int(labelled.sum()),
+            "rejected": log.bad_rows,
+        },
+        "labels": log.labels,
+        "window": window,
+        "reference": None if reference is None else str(reference),
+        "checks": results,
+        "not_replayed": [
+            {
+                "name": check.name,
+                "kind": "drift" if check.drift is not None else "quality",
+                "reason": "compares whole batches with the baseline; use driftline evaluate",
+            }
+            for check in definition.checks
+            if check.detector is None and check.metric is None
+        ],
+        "first_fired": _first_fired(results),
+    }
+
+
+def _first_fired(results: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    first: tuple[pd.Timestamp, dict[str, Any]] | None = None
+    for result in results:
+        for fired in result["fired"]:
+            at = pd.Timestamp(fired["timestamp"] if result["kind"] == "detector" else fired["end"])
+            if first is None or at < first[0]:
+                first = (at, {"check": result["name"], "kind": result["kind"], "at": _iso(at)})
+    return None if first is None else first[1]
+
+
+def _segment_rows(frame: pd.DataFrame, check: CheckSpec) -> pd.DataFrame:
+    """The rows of the check's segment (``column=value``, compared as text)."""
+    if not check.segment:
+        return frame
+    keep = np.ones(len(frame), dtype=bool)
+    for column, value in check.segment.items():
+        if column not in frame.columns:
+            raise InvalidInputError(
+                f"check {check.name}: the data has no segment column {column!r}",
+                reason="missing_column",
+                column=column,
+            )
+        keep &= (frame[column].astype("string") == value).fillna(False).to_numpy(dtype=bool)
+    return frame[keep]
+
+
+def replay_detector_check(
+    check: CheckSpec, index: int, definition: MonitorDefinition, logs: pd.DataFrame
+) -> dict[str, Any]:
+    """Feed the check's signal on the labelled rows (in order) to a fresh detector.
+
+    Raises:
+        ConfigError: the detector's parameters are invalid, or the signal does not apply.
+        InvalidInputError: a labelled row lacks the signal or holds a value the detector
+            cannot read.
+    """
+    assert check.detector is not None and check.signal is not None
+    schema = definition.schema_
+    assert schema.label is not None
+    try:
+        detector = make_detector(check.detector, **check.params)
+    except ValueError as exc:
+        raise ConfigError(
+            f"checks[{index}].params: {exc}", reason="invalid_parameter", check=check.name
+        ) from None
+    rows = _segment_rows(logs, check)
+    rows = rows[rows[schema.label].notna()]
+    fed = len(rows)
+    rows, values = _signal(check, index, definition, rows)
+    found = replay(detector, values)
+    ids = rows[schema.id] if schema.id is not None and schema.id in rows.columns else None
+    fired = [
+        {
+            "index": position,
+            "timestamp": _iso(rows[_TIME].iloc[position]),
+            "id": None if ids is None else _json_value(ids.iloc[position]),
+        }
+        for position in found.drifts
+    ]
+    return {
+        "name": check.name,
+        "kind": "detector",
+        "detector": detector.name,
+        "params": detector.params,
+        "signal": check.signal,
+        "segment": segment_key(check),
+        "action": check.action,
+        "rows": found.rows,
+        "rows_without_signal": fed - found.rows,
+        "fired": fired,
+    }
+
+
+def _signal(
+    check: CheckSpec, index: int, definition: MonitorDefinition, rows: pd.DataFrame
+) -> tuple[pd.DataFrame, list[float]]:
+    """The rows fed to a detector check and their signal values.
+
+    Labelled rows without a value in a ``score`` or column signal are left out (and
+    counted by the caller), as the label-arrival handler leaves them out; a labelled row
+    without a prediction is an error for the ``error`` signal.
+    """
+    schema = definition.schema_
+    assert check.signal is not None and check.detector is not None and schema.label is not None
+    key = f"checks[{index}].signal"
+
+    def where(k: int) -> str:
+        return f"{rows[_FILE].iloc[k]}: row {rows[_ROW].iloc[k]}"
+
+    if check.signal == "error":
+        if schema.task == "ranking" or schema.prediction is None:
+            raise ConfigError(
+                f"{key}: the error signal needs schema.prediction and a classification or "
+                f"regression task (task {schema.task}, prediction {schema.prediction!r})",
+                reason="invalid_signal",
+            )
+        rows = rows.reset_index(drop=True)
+        prediction = _column(rows, schema.prediction)
+        missing = np.flatnonzero(prediction.isna().to_numpy())
+        if missing.size:
+            k = int(missing[0])
+            raise InvalidInputError(
+                f"{where(k)}: labelled row without a prediction in column {schema.prediction!r}",
+                reason="missing_prediction",
+                column=schema.prediction,
+            )
+        errors = pd.Series(row_errors(rows[schema.label], prediction, schema.task))
+        return rows, signal_values(errors, column="error", detector=check.detector, where=where)
+    column = schema.score if check.signal == "score" else check.signal
+    if column is None:
+        raise ConfigError(f"{key}: the score signal needs schema.score", reason="invalid_signal")
+    rows = rows[_column(rows, column).notna()].reset_index(drop=True)
+    return rows, signal_values(rows[column], column=column, detector=check.detector, where=where)
+
+
+def _column(rows: pd.DataFrame, column: str) -> pd.Series:
+    if column not in rows.columns:
+        shown = [c for c in rows.columns if c not in (_FILE, _ROW, _TIME)]
+        raise InvalidInputError(
+            f"the logs have no column {column!r}; columns: {', '.join(map(str, shown))}",
+            reason="missing_column",
+            column=column,
+        )
+    return rows[column]
+
+
+@dataclass(frozen=True)
+class WindowGrid:
+    """Consecutive tumbling windows ``[start + i d, start + (i + 1) d)`` covering the logs."""
+
+    start: pd.Timestamp
+    length: pd.Timedelta
+    count: int
+
+    @classmethod
+    def covering(cls, times: pd.Series, length: timedelta) -> WindowGrid:
+        """The windows, aligned to multiples of ``length`` since :data:`EPOCH`, from the
+        one holding the earliest time to the one holding the latest."""
+        step = pd.Timedelta(length)
+        first, last = pd.Timestamp(times.min()), pd.Timestamp(times.max())
+        start = EPOCH + ((first - EPOCH) // step) * step
+        return cls(start, step, int((last - start) // step) + 1)
+
+    def index(self, times: pd.Series) -> np.ndarray[Any, Any]:
+        """The window of each time."""
+        return np.asarray(((times - self.start) // self.length).to_numpy(), dtype=np.int64)
+
+    def bounds(self, i: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Start and end of window ``i``."""
+        start = self.start + i * self.length
+        return start, start + self.length
+
+
+def replay_metric_check(
+    check: CheckSpec,
+    spec: PerformanceSpec,
+    logs: pd.DataFrame,
+    grid: WindowGrid,
+    reference: PerformanceProfile | None,
+) -> dict[str, Any]:
+    """Decide a metric check on every window of ``grid``, as ``driftline evaluate`` would.
+
+    Each window's rows (of the check's segment) are reduced to a performance profile and
+    decided by :func:`~driftline.performance.decide_metric_check` against ``reference``:
+    ``skip`` with the reason when there are fewer labelled rows than the check's
+    ``min_labelled_rows`` or the metric is undefined, and (a relative check) without a
+    reference.
+    """
+    assert check.metric is not None
+    rows = _segment_rows(logs, check)
+    window_of = grid.index(rows[_TIME])
+    baseline = DatasetProfile(
+        rows=reference.rows if reference else 0, columns={}, performance=reference
+    )
+    windows: list[dict[str, Any]] = []
+    for i in range(grid.count):
+        start, end = grid.bounds(i)
+        chunk = rows[window_of == i]
+        labelled = 0
+        if len(chunk) == 0:
+            result = skip(check, "no rows in the window")
+        else:
+            profile = _performance(check, spec, chunk)
+            labelled = profile.labelled
+            current = DatasetProfile(rows=len(chunk), columns={}, performance=profile)
+            result = decide_metric_check(check, baseline, current)
+        windows.append(
+            {
+                "start": _iso(start),
+                "end": _iso(end),
+                "rows": len(chunk),
+                "labelled": labelled,
+                **{key: result.to_dict()[key] for key in ("status", "value", "threshold")},
+                "detail": result.detail,
+            }
+        )
+    value, note = _reference_value(reference, check.metric)
+    return {
+        "name": check.name,
+        "kind": "metric",
+        "metric": check.metric,
+        "segment": segment_key(check),
+        "action": check.action,
+        "baseline": value,
+        "baseline_note": note,
+        "windows": windows,
+        "fired": [
+            {key: window[key] for key in ("start", "end", "value", "threshold")}
+            for window in windows
+            if window["status"] == "fail"
+        ],
+    }
+
+
+def _performance(
+    check: CheckSpec, spec: PerformanceSpec, frame: pd.DataFrame
+) -> PerformanceProfile:
+    try:
+        return performance_of(frame, spec)
+    except ValueError as exc:
+        raise ConfigError(f"check {check.name}: {exc}", reason="invalid_schema") from None
+
+
+def _reference_value(
+    reference: PerformanceProfile | None, metric: str
+) -> tuple[float | None, str | None]:
+    """The metric on the reference (for the report), or None and why not."""
+    if reference is None:
+        return None, "no --reference given"
+    if metric == "label_coverage":
+        return (reference.labelled / reference.rows, None) if reference.rows else (None, "no rows")
+    try:
+        return _json_number(compute_metric(reference, metric)), None
+    except InsufficientDataError as exc:
+        return None, f"undefined on the reference: {exc}"
+
+
+def reference_profiles(
+    definition: MonitorDefinition,
+    checks: Sequence[CheckSpec],
+    reference: Path | None,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+) -> dict[str, PerformanceProfile]:
+    """Each metric check's performance profile of the reference file (one streamed pass).
+
+    Returns:
+        check name → the profile of the check's segment; empty without a reference file.
+    """
+    spec = performance_spec(definition)
+    if reference is None or not checks or spec is None:
+        return {}
+    profiles: dict[str, PerformanceProfile] = {}
+    reader = open_table(
+        reference, name=str(reference), chunk_rows=chunk_rows, capture=capture_columns(definition)
+    )
+    for frame in reader:
+        for check in checks:
+            try:
+                profile = _performance(check, spec, _segment_rows(frame, check))
+            except DriftlineError as exc:
+                raise type(exc)(f"{reader.name}: {exc}", reason=exc.reason, **exc.details) from exc
+            held = profiles.get(check.name)
+            profiles[check.name] = profile if held is None else held.merge(profile)
+    return profiles
+
+
+# --- JSON helpers ---------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> str:
+    """A UTC time as ISO 8601 text ending in ``Z``."""
+    return str(pd.Timestamp(value).isoformat()).replace("+00:00", "Z")
+
+
+def _compact_json(document: Mapping[str, Any]) -> str:
+    """One top-level key a line, each value on one line (lists of positions stay short)."""
+    lines = [f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in document.items()]
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _json_number(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+__all__ = [
+    "EPOCH",
+    "Detections",
+    "ReplayLog",
+    "WindowGrid",
+    "add_commands",
+    "backtest",
+    "backtest_command",
+    "build_detector",
+    "capture_columns",
+    "detect_command",
+    "detect_in_file",
+    "event_times",
+    "load_logs",
+    "parse_param",
+    "parse_params",
+    "parse_value",
+    "reference_profiles",
+    "replay",
+    "replay_detector_check",
+    "replay_metric_check",
+    "signal_values",
+]
