@@ -19,6 +19,7 @@ as ``123`` from one file and ``"123"`` or ``123.0`` from another still match.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,16 +31,60 @@ from driftline.errors import InvalidInputError
 
 
 def id_text(values: pd.Series) -> pd.Series:
-    """Ids as text (``<NA>`` for missing), integral numbers without a fraction."""
-    if pd.api.types.is_float_dtype(values):
-        finite = values.notna() & np.isfinite(values.astype("float64"))
-        integral = finite & (values == values.round())
-        text = values.astype("string")
-        text[integral] = values[integral].astype("int64").astype("string")
-        return text
+    """Ids as text (``<NA>`` for missing), integral numbers without a fraction.
+
+    Numbers are written the same whatever column holds them: ``7``, ``7.0`` and ``"7"`` are
+    all ``"7"``, in an integer, a float or a mixed (object) column, and an integral float
+    too large for int64 keeps all its digits. Text ids are kept as they are (stripped), so
+    ``"007"`` and ``"7.0"`` stay distinct ids.
+
+    >>> id_text(pd.Series([7, "7", 7.0, " 8 ", None, 2.5], dtype=object)).tolist()
+    ['7', '7', '7', '8', <NA>, '2.5']
+    >>> id_text(pd.Series([1e19, 2e19])).tolist()
+    ['10000000000000000000', '20000000000000000000']
+    """
     if pd.api.types.is_bool_dtype(values):
         return values.astype("string")
+    if pd.api.types.is_float_dtype(values):
+        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        finite = np.isfinite(numbers)
+        fits = finite & (numbers == np.round(numbers)) & (np.abs(numbers) < _INT64_LIMIT)
+        text = values.astype("string")
+        text[fits] = numbers[fits].astype(np.int64).astype(str)
+        others = finite & ~fits
+        if others.any():
+            text[others] = np.asarray(
+                [_number_text(number) for number in numbers[others].tolist()], dtype=object
+            )
+        return text
+    if pd.api.types.is_object_dtype(values):
+        return pd.Series([_one_id(value) for value in values], index=values.index, dtype="string")
     return values.astype("string").str.strip()
+
+
+#: Integral floats below this magnitude convert to int64 exactly (2**63).
+_INT64_LIMIT = float(2**63)
+
+
+def _number_text(number: float) -> str:
+    """A finite float id: integral ones without a fraction (all digits), others as repr."""
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def _one_id(value: Any) -> str | None:
+    """One id of a mixed (object) column as :func:`id_text` writes it (None: missing)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if math.isnan(number):
+            return None
+        return _number_text(number) if math.isfinite(number) else repr(number)
+    return str(value).strip()
 
 
 @dataclass

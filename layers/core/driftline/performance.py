@@ -6,7 +6,8 @@ and reference :class:`~driftline.profile.dataset.DatasetProfile` (a window is a 
 profiles, so no raw rows are needed). Metrics are computed on labelled rows only; a check
 with fewer labelled rows than its ``min_labelled_rows`` is ``skip`` with the reason.
 
->>> wilson_interval(84, 100)
+>>> low, high = wilson_interval(84, 100)
+>>> round(low, 4), round(high, 4)
 (0.7558, 0.899)
 """
 
@@ -29,7 +30,7 @@ Z_95 = 1.959963984540054
 
 
 def wilson_interval(successes: int, trials: int, *, z: float = Z_95) -> tuple[float, float]:
-    """Wilson score interval of a proportion (rounded to 4 decimals).
+    """Wilson score interval of a proportion.
 
     Unlike the normal approximation it stays inside [0, 1] and behaves at 0 and n
     successes. Wilson, E. B. (1927), "Probable inference, the law of succession, and
@@ -46,7 +47,9 @@ def wilson_interval(successes: int, trials: int, *, z: float = Z_95) -> tuple[fl
     denominator = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denominator
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return (round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4))
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return (low, high)
 
 
 def proportion_counts(profile: PerformanceProfile) -> dict[str, tuple[int, int]]:

@@ -156,7 +156,9 @@ class RegressionSums:
         self._require_rows("r2", minimum=2)
         if self.sum_squared_error == 0.0:
             return 1.0
-        if self.target_min == self.target_max:
+        if self.target_min == self.target_max or self.target_m2 == 0.0:
+            # A constant target, or one whose spread underflows to zero: scikit-learn's
+            # convention (0 for an imperfect prediction) rather than a division by zero.
             return 0.0
         return 1.0 - self.sum_squared_error / self.target_m2
 

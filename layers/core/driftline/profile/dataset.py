@@ -34,7 +34,7 @@ from driftline.profile.categorical import (
     CategoricalProfile,
     vocabulary_from_profile,
 )
-from driftline.profile.numeric import DEFAULT_SKETCH_K, NumericProfile, numeric_edges
+from driftline.profile.numeric import DEFAULT_SKETCH_K, EdgeSample, NumericProfile, numeric_edges
 from driftline.profile.performance import (
     DAYPART,
     HOUR,
@@ -289,7 +289,12 @@ def profile_frames(
 
 
 def derive_bins(
-    profile: DatasetProfile, spec: ProfileSpec, *, bins: int = 10, max_categories: int = 1000
+    profile: DatasetProfile,
+    spec: ProfileSpec,
+    *,
+    bins: int = 10,
+    max_categories: int = 1000,
+    samples: Mapping[str, EdgeSample] | None = None,
 ) -> Bins:
     """The bins a baseline imposes, from its first-pass profile (built without bins).
 
@@ -301,7 +306,8 @@ def derive_bins(
     for name, column in profile.columns.items():
         if isinstance(column, NumericProfile):
             try:
-                edges[name] = numeric_edges(column, bins=bins)
+                sample = samples[name].values() if samples and name in samples else None
+                edges[name] = numeric_edges(column, bins=bins, sample=sample)
             except InsufficientDataError as exc:
                 raise InsufficientDataError(
                     f"baseline column {name!r} has no finite value: {exc}", column=name
@@ -330,16 +336,31 @@ def build_reference(
 
     ``open_frames`` is called twice and must yield the same chunks each time (a reader over
     the same file). The first pass tracks every category exactly, so the vocabulary is the
-    baseline's true most frequent categories.
+    baseline's true most frequent categories, and takes a deterministic sample of every
+    numeric column for its quantile edges, so the same baseline always gives the same bins
+    (the sketch's compaction is random).
 
     Raises:
         InsufficientDataError: the baseline has no rows, or a numeric column no value.
     """
     first_spec = replace(spec, max_tracked=2**62, performance=None)
-    first = profile_frames(open_frames(), first_spec, None)
+    samples = {name: EdgeSample() for name, kind in spec.columns.items() if kind == "numeric"}
+
+    def sampled(frames: Iterable[pd.DataFrame]) -> Iterable[pd.DataFrame]:
+        for frame in frames:
+            for name, sample in samples.items():
+                column = (
+                    frame[name] if name in frame.columns else pd.Series(np.nan, index=frame.index)
+                )
+                sample.add(
+                    pd.to_numeric(column, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+                )
+            yield frame
+
+    first = profile_frames(sampled(open_frames()), first_spec, None)
     if first.rows == 0:
         raise InsufficientDataError("the baseline has no rows", reason="empty_baseline")
-    fixed = derive_bins(first, spec, bins=bins, max_categories=max_categories)
+    fixed = derive_bins(first, spec, bins=bins, max_categories=max_categories, samples=samples)
     second = profile_frames(open_frames(), spec, fixed)
     return Reference(second, fixed)
 

@@ -244,8 +244,14 @@ def numeric_edges_from_values(values: Any, *, bins: int = 10) -> tuple[float, ..
     return numeric_edges(profile, bins=bins)
 
 
-def numeric_edges(profile: NumericProfile, *, bins: int = 10) -> tuple[float, ...]:
+def numeric_edges(
+    profile: NumericProfile, *, bins: int = 10, sample: NDArray[np.float64] | None = None
+) -> tuple[float, ...]:
     """Histogram edges from a baseline profile.
+
+    ``sample`` (a deterministic sample of the column's finite values, see
+    :class:`EdgeSample`) replaces the sketch when given, so the same baseline always gives
+    the same edges; the KLL sketch's compaction is random.
 
     A column with at most ``bins`` distinct values gets one bin per value, so a change in
     the share of 0s and 1s shows. Otherwise the edges are the baseline's quantiles at
@@ -260,16 +266,64 @@ def numeric_edges(profile: NumericProfile, *, bins: int = 10) -> tuple[float, ..
             "cannot derive histogram edges: the baseline column has no finite value",
             reason="empty_baseline_column",
         )
-    sample = profile.sample()
-    distinct = np.unique(sample.values)
+    values = profile.sample().values if sample is None or sample.size == 0 else np.sort(sample)
+    distinct = np.unique(values)
     top = float(np.nextafter(profile.maximum, np.inf))
     if distinct.size <= bins:
         interior = distinct.tolist()
+    elif sample is not None and sample.size:
+        ranks = np.arange(1, bins) / bins
+        chosen = np.quantile(values, ranks, method="inverted_cdf")
+        interior = [profile.minimum, *(float(q) for q in chosen)]
     else:
-        ranks = [i / bins for i in range(1, bins)]
-        interior = [profile.minimum, *profile.quantiles(ranks)]
+        ranks_list = [i / bins for i in range(1, bins)]
+        interior = [profile.minimum, *profile.quantiles(ranks_list)]
     edges = sorted({float(e) for e in interior if e < top} | {profile.minimum, top})
     return tuple(edges)
+
+
+class EdgeSample:
+    """A deterministic, bounded sample of a column's finite values for baseline edges.
+
+    Keeps the values of the ``size`` rows whose hashed row position is smallest (a
+    bottom-k sample: uniform, but a function of the data and its order only). While the
+    column has at most ``size`` finite values the sample is the whole column, so the edges
+    are the exact quantiles; above, their rank error is about ``1 / sqrt(size)``.
+
+    >>> sample = EdgeSample(size=3)
+    >>> sample.add(np.array([5.0, np.nan, 1.0])); sample.add(np.array([3.0, 4.0]))
+    >>> sample.values().size, EdgeSample(size=3).values().size
+    (3, 0)
+    """
+
+    def __init__(self, size: int = 100_000) -> None:
+        self.size = size
+        self._rows = 0
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._values = np.zeros(0, dtype=np.float64)
+
+    def add(self, values: NDArray[np.float64]) -> None:
+        positions = np.arange(self._rows, self._rows + values.size, dtype=np.uint64)
+        self._rows += int(values.size)
+        finite = np.isfinite(values)
+        keys = np.concatenate([self._keys, _mix(positions[finite])])
+        kept = np.concatenate([self._values, values[finite]])
+        if keys.size > self.size:
+            smallest = np.argpartition(keys, self.size - 1)[: self.size]
+            keys, kept = keys[smallest], kept[smallest]
+        self._keys, self._values = keys, kept
+
+    def values(self) -> NDArray[np.float64]:
+        return self._values
+
+
+def _mix(positions: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """SplitMix64's finaliser: row positions to well-spread 64-bit keys."""
+    with np.errstate(over="ignore"):
+        z = positions + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
 
 
 def _as_float_array(values: Any) -> tuple[int, int, int, NDArray[np.float64]]:

@@ -292,14 +292,22 @@ def _row_errors(
     kept = (label.notna() & prediction.notna()).to_numpy()
     if not kept.any():
         return kept, np.zeros(0)
-    if spec.task == "regression":
-        truth = as_float_array(label[kept], role="label")
-        predicted = as_float_array(prediction[kept], role="prediction")
-        return kept, np.abs(truth - predicted)
-    _, (truth_codes, predicted_codes) = encode_labels(
-        ("label", label[kept]), ("prediction", prediction[kept])
-    )
-    return kept, (truth_codes != predicted_codes).astype(np.float64)
+    return kept, row_errors(label[kept], prediction[kept], spec.task)
+
+
+def row_errors(label: pd.Series, prediction: pd.Series, task: str) -> NDArray[np.float64]:
+    """Each row's error: 0/1 misclassification (classification) or absolute error
+    (regression). Rows must have both values (drop the others first).
+
+    >>> row_errors(pd.Series([1, 0, 1]), pd.Series([1, 1, 1]), "binary_classification").tolist()
+    [0.0, 1.0, 0.0]
+    """
+    if task == "regression":
+        truth = as_float_array(label, role="label")
+        predicted = as_float_array(prediction, role="prediction")
+        return np.asarray(np.abs(truth - predicted), dtype=np.float64)
+    _, (truth_codes, predicted_codes) = encode_labels(("label", label), ("prediction", prediction))
+    return np.asarray(truth_codes != predicted_codes, dtype=np.float64)
 
 
 def daypart(hours: pd.Series) -> pd.Series:
@@ -313,11 +321,24 @@ def daypart(hours: pd.Series) -> pd.Series:
 def hour_of_day(values: pd.Series) -> pd.Series:
     """The UTC hour (``"00"``..``"23"``) of timestamps given as ISO 8601 text or epoch
     seconds (milliseconds when larger than 1e11); missing where unparseable."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        numbers = values.astype("float64")
-        scale = np.where(numbers.abs() > 1e11, 1e-3, 1.0)
-        parsed = pd.Series(pd.to_datetime(numbers * scale, unit="s", utc=True, errors="coerce"))
+    if pd.api.types.is_bool_dtype(values):
+        return pd.Series(None, index=values.index, dtype=object)
+    # Numbers (also numbers in an object column, as JSON Lines with mixed types give) are
+    # epoch seconds, or milliseconds past 1e11; everything else is parsed as text.
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    is_number = numbers.notna()
+    if pd.api.types.is_numeric_dtype(values):
+        text_parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     else:
-        parsed = pd.Series(pd.to_datetime(values, utc=True, errors="coerce", format="mixed"))
+        text = values.where(~is_number & values.notna())
+        text_parsed = pd.Series(
+            pd.to_datetime(text.astype(object), utc=True, errors="coerce", format="mixed"),
+            index=values.index,
+        )
+    scale = np.where(numbers.abs() > 1e11, 1e-3, 1.0)
+    epoch = pd.Series(
+        pd.to_datetime(numbers * scale, unit="s", utc=True, errors="coerce"), index=values.index
+    )
+    parsed = epoch.where(is_number, text_parsed)
     hours: pd.Series = parsed.dt.hour.map(lambda hour: f"{int(hour):02d}", na_action="ignore")
     return hours.astype(object)
