@@ -1,0 +1,818 @@
+"""What each Lambda function does, written against the adapters so it runs the same on AWS,
+on moto in the tests and in the local runtime.
+
+Every job is idempotent under at-least-once delivery:
+
+- outputs live under deterministic keys derived from the input's key and ETag and are
+  written with S3 conditional writes (the first write stands; a duplicate finds it and
+  stops);
+- detector states carry a version and the batches already applied, so a duplicate label
+  file changes nothing and two concurrent ones both land;
+- alert and action states are versioned too, notifications are planned from them, and
+  retraining executions have deterministic names (Step Functions refuses a second).
+
+S3 layout (docs/aws.md)::
+
+    config/<model>.yaml                              monitor definition (input)
+    baselines/<model>/<file>                         reference data (input)
+    inference/<model>/[...]/YYYY/MM/DD/HH/<file>     inference logs (input)
+    labels/<model>/YYYY/MM/DD/<file>                 late labels (input)
+    profiles/<model>/reference/<id>.json             reference profile + bins
+    profiles/<model>/batches/YYYY/MM/DD/HH/<id>.json profile of one inference file
+    profiles/<model>/rows/YYYY/MM/DD/<id>.csv.gz     its monitored columns, for the label join
+    profiles/<model>/labelled/YYYY/MM/DD/<id>.json   profile of the rows one label file labelled
+    reports/<model>/<evaluation id>.json             evaluation results
+    quarantine/<key> + quarantine/<key>.reason.json  rejected inputs
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from functools import reduce
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from driftline.alerts import ActionState, AlertState, plan_actions
+from driftline.aws.emf import emit
+from driftline.aws.notify import Notifier
+from driftline.aws.retrain import RetrainStarter
+from driftline.aws.s3 import ObjectStore
+from driftline.aws.schedules import Schedules
+from driftline.aws.store import ConflictError, Table
+from driftline.checks import CheckResult, Status, segment_key
+from driftline.config import CheckSpec, MonitorDefinition, load_monitor_definition, parse_duration
+from driftline.detectors import detector_from_dict, make_detector
+from driftline.errors import ConfigError, DriftlineError, InvalidInputError
+from driftline.evaluation import EvaluationResult, Window, capture_columns, evaluate, profile_spec
+from driftline.io import TableReader, open_table
+from driftline.labels import JoinReport, LabelTable, join_labels
+from driftline.metrics.classification import as_float_array
+from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
+from driftline.profile.performance import row_errors
+
+#: How far back a label file looks for the predictions it labels, at least: the longest
+#: evaluation window of the model is used when longer (labels of a monthly model arrive
+#: weeks later), up to :data:`MAX_LABEL_LOOKBACK`.
+LABEL_LOOKBACK = timedelta(days=7)
+MAX_LABEL_LOOKBACK = timedelta(days=92)
+#: Batches a detector state remembers having applied (duplicates older than this many
+#: batches would be applied again; S3 redelivers within minutes).
+APPLIED_MEMORY = 500
+#: Attempts at a versioned write before giving up (each re-reads the state).
+WRITE_ATTEMPTS = 20
+CHUNK_ROWS = 50_000
+
+_DATE_PARTS = re.compile(r"^(\d{4})/(\d{2})/(\d{2})(?:/(\d{2}))?$")
+
+
+@dataclass
+class Services:
+    """The adapters a job uses."""
+
+    store: ObjectStore
+    table: Table
+    notifier: Notifier
+    retrain: RetrainStarter
+    schedules: Schedules | None = None
+    namespace: str = "Driftline"
+    log: Callable[..., None] = lambda message, **fields: None
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def digest(*parts: str) -> str:
+    """A short, stable id of the parts (object key + ETag, ...)."""
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:24]
+
+
+def model_of(key: str, prefix: str) -> str:
+    """The model a key belongs to (``<prefix>/<model>/...``).
+
+    Raises:
+        InvalidInputError: the key is not under ``<prefix>/<model>/``.
+    """
+    parts = key.split("/")
+    if len(parts) < 3 or parts[0] != prefix or not parts[1]:
+        raise InvalidInputError(
+            f"expected a key {prefix}/<model>/<file>, got {key!r}", reason="unexpected_key"
+        )
+    return parts[1]
+
+
+def _date_index(folders: list[str]) -> int | None:
+    """Where ``YYYY/MM/DD`` starts among a key's folders (the first such run)."""
+    widths = (4, 2, 2)
+    for index in range(len(folders) - 2):
+        if all(
+            len(part) == width and part.isdigit()
+            for part, width in zip(folders[index : index + 3], widths, strict=True)
+        ):
+            return index
+    return None
+
+
+def time_of(key: str) -> datetime | None:
+    """The UTC time of a key's ``YYYY/MM/DD[/HH]`` folders, or None.
+
+    >>> time_of("inference/churn/ep/AllTraffic/2026/11/24/13/a.jsonl").isoformat()
+    '2026-11-24T13:00:00+00:00'
+    >>> time_of("labels/churn/2026/11/24/a.csv").isoformat(), time_of("baselines/x/a.csv")
+    ('2026-11-24T00:00:00+00:00', None)
+    """
+    folders = key.split("/")[:-1]
+    index = _date_index(folders)
+    if index is None:
+        return None
+    year, month, day = (int(part) for part in folders[index : index + 3])
+    hour_part = folders[index + 3] if len(folders) > index + 3 else ""
+    hour = int(hour_part) if len(hour_part) == 2 and hour_part.isdigit() else 0
+    try:
+        return datetime(year, month, day, hour, tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def variant_of(key: str) -> str | None:
+    """The production variant (model version) of an inference key: the folder right before
+    the date when there is one besides the model's (SageMaker writes
+    ``<endpoint>/<variant>/YYYY/MM/DD/HH``).
+
+    >>> variant_of("inference/churn/churn-ep/challenger/2026/11/24/13/a.jsonl")
+    'challenger'
+    >>> variant_of("inference/churn/2026/11/24/13/a.csv") is None
+    True
+    """
+    folders = key.split("/")[:-1]
+    index = _date_index(folders)
+    return folders[index - 1] if index is not None and index >= 3 else None
+
+
+def load_definition(services: Services, model: str) -> MonitorDefinition | None:
+    stored = services.table.definition(model)
+    if stored is None:
+        return None
+    return load_monitor_definition(stored["yaml"], source=f"config/{model}.yaml")
+
+
+def load_reference(services: Services, model: str) -> Reference | None:
+    key = services.table.reference_key(model)
+    if key is None:
+        return None
+    return Reference.from_dict(services.store.get_json(key))
+
+
+def _reject(
+    services: Services, key: str, etag: str, *, model: str, exc: DriftlineError, what: str
+) -> dict[str, Any]:
+    """Quarantine an input with a machine-readable reason and tell the on-call topic."""
+    reason = {
+        "key": key,
+        "etag": etag,
+        "model": model,
+        "reason": exc.reason,
+        "error": str(exc),
+        "details": {k: str(v) for k, v in exc.details.items()},
+    }
+    target = services.store.quarantine(key, reason)
+    services.notifier.send(
+        subject=f"[driftline] {model}: {what} rejected ({exc.reason})",
+        body=(
+            f"driftline rejected {key}.\n\nReason: {exc.reason}\n{exc}\n\n"
+            f"A copy and the reason are in {target} and {target}.reason.json; the original "
+            "is untouched. Fix the input and upload it again."
+        ),
+        message={"model": model, "kind": "input_rejected", **reason, "quarantine": target},
+        detail_type="driftline.input.rejected",
+    )
+    services.log("input rejected", key=key, reason=exc.reason, model=model)
+    return {"status": "rejected", "reason": exc.reason, "quarantine": target}
+
+
+def _frames(body: bytes, key: str, definition: MonitorDefinition) -> TableReader:
+    return open_table(body, name=key, chunk_rows=CHUNK_ROWS, capture=capture_columns(definition))
+
+
+# -- configure ----------------------------------------------------------------------------
+
+
+def configure(services: Services, key: str) -> dict[str, Any]:
+    """``config/<model>.yaml`` uploaded: validate, store, schedule, build the baseline."""
+    parts = key.split("/")
+    if len(parts) != 2 or parts[0] != "config" or not parts[1].endswith((".yaml", ".yml")):
+        return {"status": "ignored", "reason": "expected config/<model>.yaml"}
+    model = parts[1].removesuffix(".yaml").removesuffix(".yml")
+    stored = services.store.get(key)
+    try:
+        definition = load_monitor_definition(stored.body, source=key)
+        if definition.model != model:
+            raise ConfigError(
+                f"invalid monitor definition {key}: model: {definition.model!r} does not "
+                f"match the file name (config/{model}.yaml)",
+                reason="invalid_config",
+            )
+    except ConfigError as exc:
+        return _reject(services, key, stored.etag, model=model, exc=exc, what="monitor definition")
+    services.table.put_definition(
+        model, {"yaml": stored.body.decode("utf-8")}, source=f"{key}@{stored.etag}"
+    )
+    if services.schedules is not None:
+        services.schedules.put(model, definition.schedule)
+    result: dict[str, Any] = {"status": "stored", "model": model}
+    if services.store.exists(definition.baseline.path):
+        result["baseline"] = build_baseline(services, definition.baseline.path)
+    services.log("monitor definition stored", model=model, checks=len(definition.checks))
+    return result
+
+
+# -- build_baseline -----------------------------------------------------------------------
+
+
+def build_baseline(services: Services, key: str) -> dict[str, Any]:
+    """A baseline file uploaded: profile it (two passes) with its metrics; store and point."""
+    model = model_of(key, "baselines")
+    definition = load_definition(services, model)
+    if definition is None:
+        services.log("baseline waits for its monitor definition", key=key, model=model)
+        return {"status": "waiting_for_definition"}
+    if key != definition.baseline.path:
+        return {"status": "ignored", "reason": f"baseline.path is {definition.baseline.path}"}
+    stored = services.store.get(key)
+    definition_id = digest(json.dumps(definition.model_dump(mode="json"), sort_keys=True))
+    reference_key = f"profiles/{model}/reference/{digest(key, stored.etag, definition_id)}.json"
+    if services.store.exists(reference_key):
+        services.table.put_reference(model, key=reference_key, source=key, etag=stored.etag)
+        return {"status": "duplicate", "reference": reference_key}
+    readers: list[Any] = []
+
+    def frames() -> Iterator[pd.DataFrame]:
+        reader = _frames(stored.body, key, definition)
+        readers.append(reader)
+        yield from reader
+
+    try:
+        reference = build_reference(
+            frames,
+            profile_spec(definition),
+            bins=definition.drift.bins,
+            max_categories=definition.drift.max_categories,
+        )
+    except (InvalidInputError, DriftlineError) as exc:
+        return _reject(services, key, stored.etag, model=model, exc=exc, what="baseline")
+    reference = Reference(
+        reference.profile.with_bad_rows(readers[-1].report.bad_rows), reference.bins
+    )
+    services.store.put_json_once(reference_key, reference.to_dict())
+    services.table.put_reference(model, key=reference_key, source=key, etag=stored.etag)
+    services.log("baseline profiled", model=model, rows=reference.profile.rows)
+    return {"status": "built", "reference": reference_key, "rows": reference.profile.rows}
+
+
+# -- profile_batch ------------------------------------------------------------------------
+
+
+def profile_batch(services: Services, key: str, *, received: datetime) -> dict[str, Any]:
+    """An inference log uploaded: profile it, keep its rows for labels, run quality checks."""
+    model = model_of(key, "inference")
+    stored = services.store.get(key)
+    definition = load_definition(services, model)
+    reference = load_reference(services, model) if definition else None
+    if definition is None or reference is None:
+        missing = "monitor definition" if definition is None else "baseline profile"
+        exc = InvalidInputError(
+            f"no {missing} for model {model!r}: upload config/{model}.yaml and its baseline "
+            "first, then upload this file again",
+            reason="no_monitor_definition" if definition is None else "no_baseline",
+        )
+        return _reject(services, key, stored.etag, model=model, exc=exc, what="inference log")
+    batch_id = digest(key, stored.etag)
+    hour = (time_of(key) or received).replace(minute=0, second=0, microsecond=0)
+    profile_key = f"profiles/{model}/batches/{hour:%Y/%m/%d/%H}/{batch_id}.json"
+    if services.store.exists(profile_key):
+        return {"status": "duplicate", "profile": profile_key}
+    spec = profile_spec(definition)
+    kept_columns = _kept_columns(definition)
+    kept: list[pd.DataFrame] = []
+
+    def remember(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for frame in frames:
+            kept.append(frame[[c for c in frame.columns if c in kept_columns]])
+            yield frame
+
+    reader = _frames(stored.body, key, definition)
+    try:
+        profile = profile_frames(remember(reader), spec, reference.bins)
+    except DriftlineError as exc:
+        return _reject(services, key, stored.etag, model=model, exc=exc, what="inference log")
+    profile = profile.with_bad_rows(reader.report.bad_rows)
+    if reader.report.bad_rows:
+        services.store.put(
+            f"quarantine/{key}.bad-rows.json",
+            json.dumps(
+                {"key": key, "etag": stored.etag, **reader.report.to_dict()}, indent=2
+            ).encode(),
+        )
+    rows = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
+    services.store.put(
+        f"profiles/{model}/rows/{hour:%Y/%m/%d}/{batch_id}.csv.gz",
+        gzip.compress(rows.to_csv(index=False).encode(), mtime=0),
+        content_type="text/csv",
+    )
+    wrote = services.store.put_json_once(
+        profile_key,
+        {
+            "source": key,
+            "etag": stored.etag,
+            "variant": variant_of(key),
+            "time": hour.isoformat(),
+            "profile": profile.to_dict(),
+        },
+    )
+    emit(
+        services.namespace,
+        {"model": model},
+        {"Rows": profile.rows, "BadRows": profile.bad_rows},
+        timestamp_ms=int(received.timestamp() * 1000),
+    )
+    outcome: dict[str, Any] = {"status": "profiled" if wrote else "duplicate", "rows": profile.rows}
+    quality = [check for check in definition.checks if check.quality is not None]
+    if wrote and quality:
+        result = evaluate(
+            definition.model_copy(update={"checks": quality}),
+            reference,
+            profile,
+            evaluation_id=f"{model}-batch-{batch_id}",
+            window=Window(hour.isoformat(), (hour + timedelta(hours=1)).isoformat()),
+        )
+        outcome["quality"] = result.status
+        outcome["acted"] = act(services, definition, result.to_dict(), now=received)
+    services.log(
+        "batch profiled", model=model, key=key, rows=profile.rows, bad_rows=profile.bad_rows
+    )
+    return outcome
+
+
+def _kept_columns(definition: MonitorDefinition) -> set[str]:
+    schema = definition.schema_
+    columns = set(schema.features) | set(schema.segments)
+    columns |= {
+        c
+        for c in (
+            schema.id,
+            schema.timestamp,
+            schema.prediction,
+            schema.score,
+            schema.label,
+            schema.query,
+            schema.sensitive,
+            schema.conversion,
+        )
+        if c
+    }
+    return columns
+
+
+# -- ingest_labels ------------------------------------------------------------------------
+
+
+def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[str, Any]:
+    """A label file uploaded: join it to the kept predictions, profile the labelled rows,
+    update the streaming detectors, act on detections."""
+    model = model_of(key, "labels")
+    stored = services.store.get(key)
+    definition = load_definition(services, model)
+    reference = load_reference(services, model) if definition else None
+    if definition is None or reference is None:
+        exc = InvalidInputError(
+            f"no {'monitor definition' if definition is None else 'baseline profile'} for "
+            f"model {model!r}; upload it, then this file again",
+            reason="no_monitor_definition" if definition is None else "no_baseline",
+        )
+        return _reject(services, key, stored.etag, model=model, exc=exc, what="label file")
+    schema = definition.schema_
+    if schema.id is None or schema.label is None:
+        missing_roles: DriftlineError = ConfigError(
+            "labels need schema.id and schema.label in the monitor definition",
+            reason="labels_not_configured",
+        )
+        return _reject(
+            services, key, stored.etag, model=model, exc=missing_roles, what="label file"
+        )
+    try:
+        labels = LabelTable.from_frames(
+            _frames(stored.body, key, definition), id=schema.id, label=schema.label
+        )
+    except DriftlineError as exc:
+        return _reject(services, key, stored.etag, model=model, exc=exc, what="label file")
+    batch_id = digest(key, stored.etag)
+    day = (time_of(key) or received).replace(hour=0, minute=0, second=0, microsecond=0)
+    out_key = f"profiles/{model}/labelled/{day:%Y/%m/%d}/{batch_id}.json"
+    lookback = min(
+        max([LABEL_LOOKBACK, *(parse_duration(w) for w in definition.windows)]),
+        MAX_LABEL_LOOKBACK,
+    )
+    rows, join = _joined_rows(
+        services, model, labels, day=day, id_column=schema.id, label=schema.label, lookback=lookback
+    )
+    outcome: dict[str, Any] = {"labels": len(labels), **join.to_dict(labels)}
+    outcome.pop("coverage", None)
+    if not services.store.exists(out_key):
+        profile = profile_frames([rows], profile_spec(definition), reference.bins)
+        services.store.put_json_once(
+            out_key,
+            {
+                "source": key,
+                "etag": stored.etag,
+                "time": day.isoformat(),
+                "join": join.to_dict(labels),
+                "profile": profile.to_dict(),
+            },
+        )
+    detections = _update_detectors(services, definition, rows, batch_id)
+    outcome["detectors"] = {name: found["fired"] for name, found in detections.items()}
+    if detections:
+        result = _detector_result(
+            definition, detections, evaluation_id=f"{model}-labels-{batch_id}"
+        )
+        outcome["acted"] = act(services, definition, result, now=received)
+    services.log("labels ingested", model=model, key=key, labels=len(labels), joined=join.joined)
+    return outcome
+
+
+def _joined_rows(
+    services: Services,
+    model: str,
+    labels: LabelTable,
+    *,
+    day: datetime,
+    id_column: str,
+    label: str,
+    lookback: timedelta,
+) -> tuple[pd.DataFrame, JoinReport]:
+    join = JoinReport()
+    found: list[pd.DataFrame] = []
+    current = day - lookback
+    while current <= day:
+        for rows_key in services.store.keys(f"profiles/{model}/rows/{current:%Y/%m/%d}/"):
+            frame = pd.read_csv(io.BytesIO(services.store.get(rows_key).body), compression="gzip")
+            joined, _ = join_labels(frame, labels, id=id_column, label=label, report=join)
+            found.append(joined[joined[label].notna()])
+        current += timedelta(days=1)
+    rows = (
+        pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=[id_column, label])
+    )
+    return rows, join
+
+
+def _signal(
+    check: CheckSpec, definition: MonitorDefinition, rows: pd.DataFrame
+) -> np.ndarray[Any, Any]:
+    schema = definition.schema_
+    assert schema.label is not None
+    if check.signal == "error":
+        if schema.prediction is None or schema.prediction not in rows.columns:
+            raise InvalidInputError(
+                "the error signal needs the prediction column", reason="missing_column"
+            )
+        present = rows[schema.prediction].notna()
+        return row_errors(
+            rows[schema.label][present], rows[schema.prediction][present], schema.task
+        )
+    column = schema.score if check.signal == "score" else check.signal
+    if column is None or column not in rows.columns:
+        raise InvalidInputError(f"no signal column {column!r}", reason="missing_column")
+    values: np.ndarray[Any, Any] = as_float_array(rows[column], role=str(column))
+    return values
+
+
+def _update_detectors(
+    services: Services, definition: MonitorDefinition, rows: pd.DataFrame, batch_id: str
+) -> dict[str, dict[str, Any]]:
+    """Feed every detector check this batch's signal, exactly once per batch, with
+    optimistic locking (a lost race re-reads the state and replays the batch on it)."""
+    model = definition.model
+    schema = definition.schema_
+    found: dict[str, dict[str, Any]] = {}
+    if schema.timestamp and schema.timestamp in rows.columns:
+        order = pd.to_datetime(rows[schema.timestamp], utc=True, errors="coerce", format="mixed")
+        rows = rows.assign(_order=order).sort_values("_order", kind="stable")
+    for check in definition.checks:
+        if check.detector is None:
+            continue
+        scoped = rows
+        if check.segment:
+            for column, value in check.segment.items():
+                scoped = (
+                    scoped[scoped[column].astype("string") == value]
+                    if column in scoped
+                    else scoped.iloc[0:0]
+                )
+        values = _signal(check, definition, scoped) if len(scoped) else np.zeros(0)
+        values = values[np.isfinite(values)]
+        for _ in range(WRITE_ATTEMPTS):
+            saved = services.table.state(model, "DETECTOR", check.name)
+            applied = list(saved.document.get("applied", []))
+            if batch_id in applied:
+                break
+            detector = (
+                detector_from_dict(saved.document["detector"])
+                if "detector" in saved.document
+                else make_detector(check.detector, **check.params)
+            )
+            fired = []
+            for position, value in enumerate(values.tolist()):
+                detector.update(value)
+                if detector.drift_detected:
+                    fired.append(position)
+            document = {
+                "detector": detector.to_dict(),
+                "applied": [*applied, batch_id][-APPLIED_MEMORY:],
+                "last_fired": fired[-1] if fired else saved.document.get("last_fired"),
+            }
+            try:
+                services.table.put_state(
+                    model, "DETECTOR", check.name, document, version=saved.version
+                )
+            except ConflictError:
+                continue
+            found[check.name] = {"fired": fired, "rows": int(values.size), "n": detector.n}
+            break
+        else:
+            raise ConflictError(
+                f"{model} detector {check.name}: {WRITE_ATTEMPTS} conflicting writes"
+            )
+    return found
+
+
+def _detector_result(
+    definition: MonitorDefinition,
+    detections: Mapping[str, Mapping[str, Any]],
+    *,
+    evaluation_id: str,
+) -> dict[str, Any]:
+    checks: list[CheckResult] = []
+    for check in definition.checks:
+        if check.name not in detections:
+            continue
+        fired = detections[check.name]["fired"]
+        rows = detections[check.name]["rows"]
+        status: Status = "fail" if fired else "pass"
+        detail = (
+            f"{check.detector} on {check.signal} detected a change at row {fired[0]} of "
+            f"{rows} newly labelled rows"
+            if fired
+            else f"{check.detector} on {check.signal}: no change in {rows} newly labelled rows"
+        )
+        checks.append(
+            CheckResult(
+                check.name,
+                status,
+                float(len(fired)),
+                None,
+                None,
+                segment_key(check),
+                check.action,
+                detail,
+            )
+        )
+    failed = [c for c in checks if c.status == "fail"]
+    wanted: dict[str, list[str]] = {}
+    for c in failed:
+        wanted.setdefault(c.action, []).append(c.name)
+    order = ("emergency_retrain", "retrain", "notify")
+    overall = (
+        "ok" if not failed else ("critical" if any(a in wanted for a in order[:2]) else "warning")
+    )
+    return {
+        "version": 1,
+        "model": definition.model,
+        "evaluation_id": evaluation_id,
+        "checks": [c.to_dict() for c in checks],
+        "actions": [{"action": a, "checks": wanted[a]} for a in order if a in wanted],
+        "worst_slices": [],
+        "status": overall,
+    }
+
+
+# -- evaluate -----------------------------------------------------------------------------
+
+
+def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str, Any]:
+    """A scheduled (or on-demand) evaluation of every window; the first window is acted on."""
+    definition = load_definition(services, model)
+    reference = load_reference(services, model) if definition else None
+    if definition is None or reference is None:
+        return {"status": "skipped", "reason": "no monitor definition or baseline"}
+    end = now.replace(minute=0, second=0, microsecond=0)
+    results: list[dict[str, Any]] = []
+    acted: dict[str, Any] | None = None
+    for index, window in enumerate(definition.windows):
+        start = end - parse_duration(window)
+        evaluation_id = f"{model}-{window}-{end:%Y%m%dT%H%M}"
+        report_key = f"reports/{model}/{evaluation_id}.json"
+        if services.store.exists(report_key):
+            document = services.store.get_json(report_key)
+        else:
+            current = _window_profile(
+                services,
+                reference=reference,
+                definition=definition,
+                model=model,
+                start=start,
+                end=end,
+            )
+            if current is None:
+                results.append({"window": window, "status": "no_data"})
+                continue
+            result = evaluate(
+                definition,
+                reference,
+                current,
+                evaluation_id=evaluation_id,
+                window=Window(start.isoformat(), end.isoformat()),
+            )
+            document = result.to_dict()
+            _store_metrics(services, model, result, window=window, time=end)
+            services.store.put_json_once(report_key, document)
+        results.append(
+            {"window": window, "evaluation_id": evaluation_id, "status": document["status"]}
+        )
+        if index == 0:
+            acted = act(services, definition, document, now=now)
+    return {"model": model, "windows": results, "acted": acted}
+
+
+def _window_profile(
+    services: Services,
+    *,
+    reference: Reference,
+    definition: MonitorDefinition,
+    model: str,
+    start: datetime,
+    end: datetime,
+) -> DatasetProfile | None:
+    batches = [
+        DatasetProfile.from_dict(services.store.get_json(key)["profile"])
+        for key in _keys_in(services, f"profiles/{model}/batches/", start, end, hourly=True)
+    ]
+    if not batches:
+        return None
+    current = reduce(DatasetProfile.merge, batches)
+    labelled = [
+        DatasetProfile.from_dict(services.store.get_json(key)["profile"])
+        for key in _keys_in(services, f"profiles/{model}/labelled/", start, end, hourly=False)
+    ]
+    if not labelled or current.performance is None:
+        return current
+    return with_labels(
+        current, reduce(DatasetProfile.merge, labelled), label=definition.schema_.label
+    )
+
+
+def with_labels(
+    current: DatasetProfile, labelled: DatasetProfile, *, label: str | None = None
+) -> DatasetProfile:
+    """The window's inference profile with what the labels that arrived since tell.
+
+    Performance (and the error slices) come from the labelled rows; label coverage is the
+    labelled rows over the window's rows, overall and per segment. The ``label`` column's
+    profile, empty in inference logs, is the labelled rows' (for label-distribution drift).
+    """
+
+    def combine(profile: DatasetProfile, source: DatasetProfile | None) -> DatasetProfile:
+        if source is None:
+            return profile
+        columns = dict(profile.columns)
+        if label is not None and label in source.columns and label in columns:
+            columns[label] = source.columns[label]
+        performance = source.performance
+        if performance is None or profile.performance is None:
+            return replace(profile, columns=columns)
+        return replace(
+            profile,
+            columns=columns,
+            performance=replace(performance, rows=max(profile.rows, performance.labelled)),
+        )
+
+    segments = {
+        key: combine(segment, labelled.segments.get(key))
+        for key, segment in current.segments.items()
+    }
+    merged = combine(current, labelled)
+    return replace(merged, segments=segments, slices=labelled.slices)
+
+
+def _keys_in(
+    services: Services, prefix: str, start: datetime, end: datetime, *, hourly: bool
+) -> list[str]:
+    keys: list[str] = []
+    day = start.replace(hour=0)
+    while day < end:
+        for key in services.store.keys(f"{prefix}{day:%Y/%m/%d}/"):
+            moment = time_of(key)
+            if moment is None:
+                continue
+            if (start <= moment < end) if hourly else (start.replace(hour=0) <= moment < end):
+                keys.append(key)
+        day += timedelta(days=1)
+    return keys
+
+
+def _store_metrics(
+    services: Services, model: str, result: EvaluationResult, *, window: str, time: datetime
+) -> None:
+    document = result.to_dict()
+    figures: list[tuple[str, str | None, float]] = []
+    for name, value in document["performance"].get("overall", {}).items():
+        figures.append((name, None, float(value)))
+    for segment, values in document["performance"].get("segments", {}).items():
+        figures.extend((name, segment, float(value)) for name, value in values.items())
+    for name, feature in document["drift"]["features"].items():
+        if feature.get("statistic") is not None:
+            figures.append((f"drift.{name}", None, float(feature["statistic"])))
+    figures.append(("drift.share_drifted", None, float(document["drift"]["share_drifted"])))
+    figures.append(("rows", None, float(result.current_rows)))
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ")
+    services.table.put_metrics(
+        model, time=stamp, window=window, evaluation_id=result.evaluation_id, figures=figures
+    )
+    overall = {name: value for name, segment, value in figures if segment is None}
+    emit(
+        services.namespace,
+        {"model": model, "window": window},
+        {name.replace(".", "_"): value for name, value in overall.items()},
+        timestamp_ms=int(time.timestamp() * 1000),
+    )
+
+
+# -- act ----------------------------------------------------------------------------------
+
+
+def act(
+    services: Services, definition: MonitorDefinition, result: Mapping[str, Any], *, now: datetime
+) -> dict[str, Any]:
+    """Notify and start retraining as the alert policy plans (driftline.alerts), at most once.
+
+    The new states are written in one transaction, each conditional on the version read,
+    before anything is sent: of two concurrent invocations acting on the same evaluation
+    only one wins and sends; the other re-plans on the fresh states, which show the work
+    done. (A crash between the write and the send loses that notification rather than
+    repeating it; the next evaluation's reminder covers it.)
+    """
+    model = definition.model
+    for _ in range(WRITE_ATTEMPTS):
+        alert_saved = services.table.states(model, "ALERT")
+        action_saved = services.table.states(model, "ACTION")
+        plan = plan_actions(
+            definition,
+            result,
+            {name: AlertState.from_dict(v.document) for name, v in alert_saved.items()},
+            {name: ActionState.from_dict(v.document) for name, v in action_saved.items()},
+            now,
+        )
+        writes = [
+            (kind, name, state.to_dict(), saved[name].version if name in saved else 0)
+            for kind, states, saved in (
+                ("ALERT", plan.alert_states, alert_saved),
+                ("ACTION", plan.action_states, action_saved),
+            )
+            for name, state in states.items()
+            if name not in saved or saved[name].document != state.to_dict()
+        ]
+        try:
+            services.table.put_states(model, writes)
+        except ConflictError:
+            continue
+        break
+    else:
+        raise ConflictError(f"{model}: {WRITE_ATTEMPTS} conflicting writes of alert states")
+    for notification in plan.notifications:
+        services.notifier.send(
+            subject=notification.subject,
+            body=notification.body,
+            message=notification.message,
+            detail_type=f"driftline.check.{notification.kind}",
+        )
+    started = []
+    for start in plan.retrain_starts:
+        arn, new = services.retrain.start(start.execution_name, start.input)
+        started.append({"execution": start.execution_name, "arn": arn, "new": new})
+    return {
+        "notifications": [n.kind for n in plan.notifications],
+        "executions": started,
+        "suppressed": list(plan.suppressed),
+    }
+
+
+def now_utc() -> datetime:
+    """The clock, read only at the edges (handlers), never in the core."""
+    return datetime.now(UTC)

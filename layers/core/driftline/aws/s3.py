@@ -1,0 +1,137 @@
+"""The monitoring bucket: read inputs, write profiles and reports once, quarantine bad files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+QUARANTINE = "quarantine/"
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object's bytes with the ETag they were read at."""
+
+    key: str
+    body: bytes
+    etag: str
+
+
+class ObjectStore:
+    """One S3 bucket.
+
+    Args:
+        client: a boto3 S3 client.
+        bucket: the bucket name.
+    """
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def get(self, key: str) -> StoredObject:
+        """Read a whole object.
+
+        Raises:
+            KeyError: no such object.
+        """
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in ("NoSuchKey", "404"):
+                raise KeyError(key) from None
+            raise
+        return StoredObject(key, response["Body"].read(), response["ETag"].strip('"'))
+
+    def get_json(self, key: str) -> Any:
+        """Read a JSON object (gzip-compressed or plain)."""
+        body = self.get(key).body
+        if body[:2] == b"\x1f\x8b":
+            body = gzip.decompress(body)
+        return json.loads(body)
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in ("NoSuchKey", "404", "NotFound"):
+                return False
+            raise
+        return True
+
+    def put(self, key: str, body: bytes, *, content_type: str = "application/json") -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+
+    def put_json(self, key: str, document: Any, *, compress: bool = True) -> None:
+        """Write a JSON document (gzip-compressed unless ``compress`` is False)."""
+        body = json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
+        if compress:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=gzip.compress(body, mtime=0),
+                ContentType="application/json",
+                ContentEncoding="gzip",
+            )
+        else:
+            self.put(key, body)
+
+    def put_json_once(self, key: str, document: Any) -> bool:
+        """Write a JSON document only if ``key`` does not exist yet (S3 conditional write).
+
+        Returns:
+            True if this call wrote it, False if it was already there (a duplicate delivery
+            or a concurrent invocation won): the first write stands.
+        """
+        body = gzip.compress(
+            json.dumps(document, separators=(",", ":"), allow_nan=False).encode(), mtime=0
+        )
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/json",
+                ContentEncoding="gzip",
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            if _code(exc) in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
+                return False
+            raise
+        return True
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every key under ``prefix``, in key order."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", ()):
+                yield item["Key"]
+
+    def quarantine(self, key: str, reason: dict[str, Any]) -> str:
+        """Copy ``key`` to ``quarantine/<key>`` with ``quarantine/<key>.reason.json`` beside it.
+
+        The original stays where it is (nothing is deleted); the reason is machine-readable.
+
+        Returns:
+            The quarantine key.
+        """
+        target = QUARANTINE + key
+        try:
+            self.client.copy_object(
+                Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": key}
+            )
+        except ClientError as exc:
+            if _code(exc) not in ("NoSuchKey", "404"):
+                raise
+        self.put(target + ".reason.json", json.dumps(reason, indent=2, sort_keys=True).encode())
+        return target
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

@@ -1,0 +1,547 @@
+"""Run the whole deployment on one machine: template.yaml provisioned in moto, the real
+handlers invoked in-process, schedules driven by a clock the caller controls.
+
+    with LocalRuntime(Path("template.yaml")) as runtime:
+        runtime.upload("config/churn.yaml", definition_text)
+        runtime.run_schedules(now)
+        print(runtime.notifications())
+
+Lambda functions are created in moto from the template (names, environment with every
+intrinsic resolved to the moto resources), and moto's single invocation point,
+``LambdaFunction._invoke_lambda``, is patched to import ``functions/<dir>/app.py`` and call
+its handler with that function's environment. So S3 notifications (which moto delivers
+synchronously on ``put_object``), ``lambda.invoke`` and Step Functions Lambda tasks reach the
+same code a deployment runs. EventBridge schedules never fire in moto: :meth:`run_schedules`
+invokes the evaluate function for every schedule the configure function created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import sys
+import traceback
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import moto.awslambda.models as lambda_models
+from moto import mock_aws
+
+from driftline.aws.handler import services as shared_services
+from driftline.local.template import Resolver, load_template
+
+ACCOUNT = "123456789012"
+PARTITION = "aws"
+
+
+@dataclass
+class Invocation:
+    """One handler call the runtime made, with its outcome."""
+
+    function: str
+    event: Any
+    result: Any = None
+    error: str | None = None
+
+
+@dataclass
+class _Function:
+    logical_id: str
+    name: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str]
+    module: ModuleType | None = None
+
+
+@dataclass
+class _Provisioned:
+    names: dict[str, str] = field(default_factory=dict)
+    arns: dict[str, str] = field(default_factory=dict)
+
+
+class LocalRuntime:
+    """The deployment of ``template`` in moto, usable as a context manager.
+
+    Args:
+        template: path to template.yaml (its folder is the project root for CodeUri).
+        region: the AWS region to pretend.
+        stack: the stack name (``AWS::StackName``).
+        parameters: overrides of the template's parameter defaults.
+    """
+
+    def __init__(
+        self,
+        template: Path,
+        *,
+        region: str = "us-east-1",
+        stack: str = "driftline-local",
+        parameters: dict[str, str] | None = None,
+    ) -> None:
+        self.template_path = template
+        self.root = template.resolve().parent
+        self.region = region
+        self.stack = stack
+        self.template = load_template(template)
+        self.parameter_values = self._parameters(parameters or {})
+        self.invocations: list[Invocation] = []
+        self._functions: dict[str, _Function] = {}
+        self._provisioned = _Provisioned()
+        self._mock: Any = None
+        self._saved_environ: dict[str, str] = {}
+        self._original_invoke: Callable[..., Any] | None = None
+        self._notification_queue = ""
+        self._event_queue = ""
+        self.resolve = Resolver(
+            parameters=self.parameter_values,
+            pseudo={
+                "AWS::Region": region,
+                "AWS::AccountId": ACCOUNT,
+                "AWS::StackName": stack,
+                "AWS::Partition": PARTITION,
+                "AWS::URLSuffix": "amazonaws.com",
+            },
+            ref=self._ref,
+            attribute=self._attribute,
+            conditions=self.template.get("Conditions", {}),
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalRuntime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start moto, patch the Lambda invocation point and provision the template."""
+        self._saved_environ = dict(os.environ)
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+        )
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        self._original_invoke = lambda_models.LambdaFunction._invoke_lambda
+        runtime = self
+
+        def invoke(function: Any, event: Any = None) -> tuple[str, bool, str]:
+            return runtime._invoke(function.function_name, event)
+
+        lambda_models.LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign,assignment]
+        self._provision()
+
+    def stop(self) -> None:
+        if self._original_invoke is not None:
+            lambda_models.LambdaFunction._invoke_lambda = self._original_invoke  # type: ignore[method-assign]
+            self._original_invoke = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        os.environ.clear()
+        os.environ.update(self._saved_environ)
+
+    # -- what a user of the runtime does --------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)
+
+    @property
+    def bucket(self) -> str:
+        return self.name_of(self._logical_of("AWS::S3::Bucket"))
+
+    def name_of(self, logical_id: str) -> str:
+        return self._provisioned.names[logical_id]
+
+    def arn_of(self, logical_id: str) -> str:
+        return self._provisioned.arns[logical_id]
+
+    def upload(self, key: str, body: bytes | str) -> None:
+        """Put an object in the monitoring bucket (its notification runs the handler)."""
+        data = body.encode() if isinstance(body, str) else body
+        self.client("s3").put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """Invoke a function through moto's Lambda API (as a schedule or a user would)."""
+        response = self.client("lambda").invoke(
+            FunctionName=self.name_of(logical_id), Payload=json.dumps(event).encode()
+        )
+        payload = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):
+            raise RuntimeError(f"{logical_id} failed: {payload}")
+        return payload
+
+    def run_schedules(self, now: datetime) -> list[Any]:
+        """Fire every EventBridge Scheduler schedule in driftline's group once, at ``now``."""
+        scheduler = self.client("scheduler")
+        group = self.name_of(self._logical_of("AWS::Scheduler::ScheduleGroup"))
+        results = []
+        for item in scheduler.list_schedules(GroupName=group).get("Schedules", []):
+            detail = scheduler.get_schedule(Name=item["Name"], GroupName=group)
+            target = detail["Target"]
+            event = {**json.loads(target.get("Input") or "{}"), "time": now.isoformat()}
+            function = target["Arn"].split(":function:")[-1]
+            logical = next(f.logical_id for f in self._functions.values() if f.name == function)
+            results.append(self.invoke(logical, event))
+        return results
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """SNS messages published since the last call (read from a subscribed SQS queue)."""
+        return [json.loads(body) for body in self._drain(self._notification_queue)]
+
+    def events(self) -> list[dict[str, Any]]:
+        """Events put on driftline's EventBridge bus since the last call."""
+        return [json.loads(body) for body in self._drain(self._event_queue)]
+
+    def executions(self) -> list[dict[str, Any]]:
+        """Executions of every state machine of the template."""
+        sfn = self.client("stepfunctions")
+        found = []
+        for logical, resource in self._resources():
+            if resource["Type"] in (
+                "AWS::Serverless::StateMachine",
+                "AWS::StepFunctions::StateMachine",
+            ):
+                found += sfn.list_executions(stateMachineArn=self.arn_of(logical))["executions"]
+        return found
+
+    def failures(self) -> list[Invocation]:
+        return [call for call in self.invocations if call.error is not None]
+
+    # -- provisioning ---------------------------------------------------------------------
+
+    def _parameters(self, overrides: dict[str, str]) -> dict[str, Any]:
+        values = {
+            name: spec.get("Default", "")
+            for name, spec in self.template.get("Parameters", {}).items()
+        }
+        values.update(overrides)
+        return values
+
+    def _resources(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for logical, resource in self.template["Resources"].items():
+            condition = resource.get("Condition")
+            if condition and not self.resolve.condition(condition):
+                continue
+            yield logical, resource
+
+    def _logical_of(self, kind: str) -> str:
+        matches = [logical for logical, r in self._resources() if r["Type"] == kind]
+        if len(matches) != 1:
+            raise LookupError(f"expected one {kind} in the template, found {matches}")
+        return matches[0]
+
+    def _default_name(self, logical: str) -> str:
+        return f"{self.stack}-{logical}".lower()[:63]
+
+    def _provision(self) -> None:
+        order = (
+            "AWS::S3::Bucket",
+            "AWS::DynamoDB::Table",
+            "AWS::SNS::Topic",
+            "AWS::SQS::Queue",
+            "AWS::Events::EventBus",
+            "AWS::Scheduler::ScheduleGroup",
+            "AWS::IAM::Role",
+            "AWS::Serverless::Function",
+            "AWS::Serverless::StateMachine",
+            "AWS::StepFunctions::StateMachine",
+        )
+        # Names first, so every reference resolves whatever the order of creation.
+        for logical, resource in self._resources():
+            self._name(logical, resource)
+        for kind in order:
+            for logical, resource in self._resources():
+                if resource["Type"] == kind:
+                    getattr(self, "_create_" + kind.split("::")[-1].lower())(logical, resource)
+        self._wire_bucket_notifications()
+        self._listen()
+
+    def _name(self, logical: str, resource: dict[str, Any]) -> None:
+        kind = resource["Type"]
+        props = resource.get("Properties", {})
+        key = {
+            "AWS::S3::Bucket": "BucketName",
+            "AWS::DynamoDB::Table": "TableName",
+            "AWS::SNS::Topic": "TopicName",
+            "AWS::SQS::Queue": "QueueName",
+            "AWS::Events::EventBus": "Name",
+            "AWS::Scheduler::ScheduleGroup": "Name",
+            "AWS::IAM::Role": "RoleName",
+            "AWS::Serverless::Function": "FunctionName",
+            "AWS::Serverless::StateMachine": "Name",
+            "AWS::StepFunctions::StateMachine": "StateMachineName",
+        }.get(kind)
+        if key is None:
+            return
+        names = self._provisioned.names
+        names[logical] = (
+            str(self.resolve(props[key])) if key in props else self._default_name(logical)
+        )
+        if kind == "AWS::S3::Bucket":
+            names[logical] = names[logical].lower()
+        name = names[logical]
+        prefix = f"arn:{PARTITION}:"
+        region, account = self.region, ACCOUNT
+        self._provisioned.arns[logical] = {
+            "AWS::S3::Bucket": f"{prefix}s3:::{name}",
+            "AWS::DynamoDB::Table": f"{prefix}dynamodb:{self.region}:{ACCOUNT}:table/{name}",
+            "AWS::SNS::Topic": f"{prefix}sns:{self.region}:{ACCOUNT}:{name}",
+            "AWS::SQS::Queue": f"{prefix}sqs:{self.region}:{ACCOUNT}:{name}",
+            "AWS::Events::EventBus": f"{prefix}events:{self.region}:{ACCOUNT}:event-bus/{name}",
+            "AWS::Scheduler::ScheduleGroup": (
+                f"{prefix}scheduler:{region}:{account}:schedule-group/{name}"
+            ),
+            "AWS::IAM::Role": f"{prefix}iam::{ACCOUNT}:role/{name}",
+            "AWS::Serverless::Function": f"{prefix}lambda:{self.region}:{ACCOUNT}:function:{name}",
+            "AWS::Serverless::StateMachine": (
+                f"{prefix}states:{region}:{account}:stateMachine:{name}"
+            ),
+            "AWS::StepFunctions::StateMachine": (
+                f"{prefix}states:{region}:{account}:stateMachine:{name}"
+            ),
+        }[kind]
+
+    def _ref(self, logical: str) -> str:
+        resource = self.template["Resources"].get(logical)
+        if resource is None:
+            raise KeyError(f"Ref to unknown resource or parameter {logical!r}")
+        if resource["Type"] in (
+            "AWS::SNS::Topic",
+            "AWS::Serverless::StateMachine",
+            "AWS::StepFunctions::StateMachine",
+        ):
+            return self._provisioned.arns.get(logical, f"arn:unprovisioned:{logical}")
+        if resource["Type"] == "AWS::SQS::Queue":
+            return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{self._provisioned.names.get(logical)}"
+        return self._provisioned.names.get(logical, f"unprovisioned-{logical}")
+
+    def _attribute(self, logical: str, attribute: str) -> str:
+        if attribute == "Arn":
+            return self._provisioned.arns.get(logical, f"arn:unprovisioned:{logical}")
+        if attribute in ("Name", "QueueName", "TopicName"):
+            return self._provisioned.names.get(logical, f"unprovisioned-{logical}")
+        return f"{logical}.{attribute}"
+
+    def _create_bucket(self, logical: str, resource: dict[str, Any]) -> None:
+        self.client("s3").create_bucket(Bucket=self.name_of(logical))
+
+    def _create_table(self, logical: str, resource: dict[str, Any]) -> None:
+        props = self.resolve(resource["Properties"])
+        arguments = {
+            key: props[key]
+            for key in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes")
+            if key in props
+        }
+        self.client("dynamodb").create_table(
+            TableName=self.name_of(logical), BillingMode="PAY_PER_REQUEST", **arguments
+        )
+
+    def _create_topic(self, logical: str, resource: dict[str, Any]) -> None:
+        self.client("sns").create_topic(Name=self.name_of(logical))
+
+    def _create_queue(self, logical: str, resource: dict[str, Any]) -> None:
+        self.client("sqs").create_queue(QueueName=self.name_of(logical))
+
+    def _create_eventbus(self, logical: str, resource: dict[str, Any]) -> None:
+        self.client("events").create_event_bus(Name=self.name_of(logical))
+
+    def _create_schedulegroup(self, logical: str, resource: dict[str, Any]) -> None:
+        self.client("scheduler").create_schedule_group(Name=self.name_of(logical))
+
+    def _create_role(self, logical: str, resource: dict[str, Any]) -> None:
+        self.client("iam").create_role(
+            RoleName=self.name_of(logical), AssumeRolePolicyDocument=json.dumps({})
+        )
+
+    def _create_function(self, logical: str, resource: dict[str, Any]) -> None:
+        globals_ = self.template.get("Globals", {}).get("Function", {})
+        props = {**globals_, **resource.get("Properties", {})}
+        environment = {
+            **globals_.get("Environment", {}).get("Variables", {}),
+            **resource.get("Properties", {}).get("Environment", {}).get("Variables", {}),
+        }
+        resolved_env = {k: str(v) for k, v in self.resolve(environment).items() if v is not None}
+        code_dir = self.root / str(self.resolve(props["CodeUri"]))
+        handler = str(self.resolve(props.get("Handler", "app.handler")))
+        name = self.name_of(logical)
+        role = f"arn:{PARTITION}:iam::{ACCOUNT}:role/{self.stack}-lambda"
+        with contextlib.suppress(Exception):
+            self.client("iam").create_role(
+                RoleName=f"{self.stack}-lambda", AssumeRolePolicyDocument=json.dumps({})
+            )
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zipped:
+            zipped.writestr("app.py", "def handler(event, context):\n    return None\n")
+        self.client("lambda").create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler=handler,
+            Code={"ZipFile": archive.getvalue()},
+            Environment={"Variables": resolved_env},
+        )
+        self._functions[name] = _Function(logical, name, code_dir, handler, resolved_env)
+
+    def _create_statemachine(self, logical: str, resource: dict[str, Any]) -> None:
+        props = resource.get("Properties", {})
+        substitutions = self.resolve(props.get("DefinitionSubstitutions", {}))
+        if "Definition" in props:
+            definition = json.dumps(self.resolve(props["Definition"]))
+        elif "DefinitionString" in props:
+            definition = str(self.resolve(props["DefinitionString"]))
+        elif "DefinitionUri" in props:
+            definition = (self.root / str(self.resolve(props["DefinitionUri"]))).read_text()
+        else:
+            raise ValueError(f"{logical}: no state machine definition")
+        for name, value in substitutions.items():
+            definition = definition.replace("${" + name + "}", str(value))
+        self.client("stepfunctions").create_state_machine(
+            name=self.name_of(logical),
+            definition=definition,
+            roleArn=f"arn:{PARTITION}:iam::{ACCOUNT}:role/{self.stack}-states",
+        )
+
+    def _wire_bucket_notifications(self) -> None:
+        configurations = []
+        bucket = self._logical_of("AWS::S3::Bucket")
+        for logical, resource in self._resources():
+            if resource["Type"] != "AWS::Serverless::Function":
+                continue
+            for event in resource.get("Properties", {}).get("Events", {}).values():
+                if event.get("Type") != "S3":
+                    continue
+                props = event["Properties"]
+                if props.get("Bucket", {}).get("Ref") != bucket:
+                    continue
+                events = props["Events"] if isinstance(props["Events"], list) else [props["Events"]]
+                entry: dict[str, Any] = {
+                    "LambdaFunctionArn": self.arn_of(logical),
+                    "Events": events,
+                }
+                if "Filter" in props:
+                    # CloudFormation spells it S3Key.Rules; the S3 API Key.FilterRules.
+                    rules = self.resolve(props["Filter"]).get("S3Key", {}).get("Rules", [])
+                    entry["Filter"] = {"Key": {"FilterRules": rules}}
+                configurations.append(entry)
+        self.client("s3").put_bucket_notification_configuration(
+            Bucket=self.bucket,
+            NotificationConfiguration={"LambdaFunctionConfigurations": configurations},
+        )
+
+    def _listen(self) -> None:
+        """Subscribe queues to the topic and the bus, so tests read what was sent."""
+        sqs = self.client("sqs")
+        topic = self._logical_of("AWS::SNS::Topic")
+        self._notification_queue = sqs.create_queue(QueueName=f"{self.stack}-notifications")[
+            "QueueUrl"
+        ]
+        queue_arn = sqs.get_queue_attributes(
+            QueueUrl=self._notification_queue, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        self.client("sns").subscribe(
+            TopicArn=self.arn_of(topic),
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "false"},
+        )
+        bus = self.name_of(self._logical_of("AWS::Events::EventBus"))
+        self._event_queue = sqs.create_queue(QueueName=f"{self.stack}-events")["QueueUrl"]
+        events_arn = sqs.get_queue_attributes(
+            QueueUrl=self._event_queue, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        events = self.client("events")
+        events.put_rule(
+            Name=f"{self.stack}-listen",
+            EventBusName=bus,
+            EventPattern=json.dumps({"source": ["driftline"]}),
+        )
+        events.put_targets(
+            Rule=f"{self.stack}-listen",
+            EventBusName=bus,
+            Targets=[{"Id": "listen", "Arn": events_arn}],
+        )
+
+    def _drain(self, queue_url: str) -> list[str]:
+        sqs = self.client("sqs")
+        bodies: list[str] = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not messages:
+                return bodies
+            for message in messages:
+                bodies.append(message["Body"])
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    # -- invoking handlers ----------------------------------------------------------------
+
+    def _invoke(self, function_name: str, event: Any) -> tuple[str, bool, str]:
+        function = self._functions[function_name]
+        payload = event if isinstance(event, dict) else json.loads(event or "{}")
+        call = Invocation(function.logical_id, payload)
+        self.invocations.append(call)
+        module = self._module(function)
+        saved = dict(os.environ)
+        os.environ.update(function.environment)
+        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function.name
+        try:
+            shared_services.cache_clear()
+            handler = getattr(module, function.handler.rsplit(".", 1)[1])
+            call.result = handler(payload, _Context(function.name))
+            return json.dumps(call.result, default=str), False, ""
+        except Exception as exc:  # a Lambda error is data here: recorded and returned
+            call.error = "".join(traceback.format_exception(exc))
+            document = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+            return json.dumps(document), True, call.error
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def _module(self, function: _Function) -> ModuleType:
+        if function.module is None:
+            path = function.code_dir / (function.handler.rsplit(".", 1)[0] + ".py")
+            name = f"driftline_function_{function.logical_id}"
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+            function.module = module
+        return function.module
+
+
+@dataclass
+class _Context:
+    """The parts of a Lambda context the handlers (powertools) read."""
+
+    function_name: str
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 1024
+    aws_request_id: str = "local"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:{PARTITION}:lambda:us-east-1:{ACCOUNT}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000

@@ -1,0 +1,197 @@
+"""The jobs behind each function, on moto: stored profiles, items, notifications, executions,
+and idempotency under duplicate and concurrent delivery."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from driftline.aws import jobs
+from driftline.aws.jobs import Services
+
+DEFINITION = """
+model: churn
+schema:
+  id: customer_id
+  timestamp: event_time
+  task: binary_classification
+  prediction: churn_predicted
+  score: churn_score
+  label: churned
+  positive_class: 1
+  features: {tenure: numeric, plan: categorical}
+  segments: [plan]
+baseline: {path: baselines/churn/reference.csv}
+checks:
+  - {name: tenure-missing, quality: missing_share, feature: tenure, max: 0.05, action: notify}
+  - {name: accuracy-floor, metric: accuracy, min: 0.85, action: retrain}
+  - {name: error-ddm, detector: ddm, signal: error, action: emergency_retrain}
+schedule: rate(1 day)
+windows: [P1D]
+"""
+NOW = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
+
+
+def frame(
+    rows: int, *, seed: int, accuracy: float, missing: float = 0.0, start: int = 0
+) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    predicted = rng.integers(0, 2, rows)
+    wrong = rng.random(rows) > accuracy
+    tenure = rng.gamma(2.0, 12.0, rows)
+    tenure[rng.random(rows) < missing] = np.nan
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(start, start + rows),
+            "event_time": pd.Timestamp("2026-11-24T10:00:00Z")
+            + pd.to_timedelta(rng.integers(0, 3600, rows), unit="s"),
+            "tenure": tenure,
+            "plan": rng.choice(["basic", "pro"], rows),
+            "churn_score": rng.random(rows),
+            "churn_predicted": predicted,
+            "churned": np.where(wrong, 1 - predicted, predicted),
+        }
+    )
+
+
+def csv(data: pd.DataFrame) -> bytes:
+    return data.to_csv(index=False).encode()
+
+
+def deploy(services: Services) -> None:
+    services.store.put("baselines/churn/reference.csv", csv(frame(3000, seed=1, accuracy=0.9)))
+    services.store.put("config/churn.yaml", DEFINITION.encode())
+    outcome = jobs.configure(services, "config/churn.yaml")
+    assert outcome["status"] == "stored"
+    assert outcome["baseline"]["status"] == "built"
+
+
+def upload_batch(services: Services, key: str, data: pd.DataFrame) -> dict[str, Any]:
+    services.store.put(key, csv(data))
+    return jobs.profile_batch(services, key, received=NOW)
+
+
+def test_configure_stores_schedules_and_builds_the_baseline(services: Services) -> None:
+    deploy(services)
+    assert services.table.models() == ["churn"]
+    assert services.table.definition("churn") is not None
+    reference = jobs.load_reference(services, "churn")
+    assert reference is not None and reference.profile.rows == 3000
+    # Baseline metrics, overall and per segment, are stored with the baseline profile.
+    assert reference.profile.performance is not None
+    assert reference.profile.segments["plan=basic"].performance is not None
+    assert services.schedules is not None
+    assert services.schedules.expressions() == {"churn": "rate(1 day)"}
+
+
+def test_invalid_definition_is_quarantined_and_reported(services: Services, inbox: Any) -> None:
+    services.store.put(
+        "config/churn.yaml", DEFINITION.replace("metric: accuracy", "metric: acuracy").encode()
+    )
+    outcome = jobs.configure(services, "config/churn.yaml")
+    assert outcome["status"] == "rejected"
+    reason = json.loads(services.store.get("quarantine/config/churn.yaml.reason.json").body)
+    assert reason["reason"] == "invalid_config"
+    assert "checks[1].metric: unknown metric 'acuracy'" in reason["error"]
+    (message,) = inbox()
+    assert "invalid" in message["Subject"] or "rejected" in message["Subject"]
+    assert services.table.definition("churn") is None
+
+
+def test_batch_profile_is_stored_once_and_quality_checks_notify(
+    services: Services, inbox: Any
+) -> None:
+    deploy(services)
+    key = "inference/churn/2026/11/24/10/batch-1.csv"
+    bad = frame(1000, seed=2, accuracy=0.9, missing=0.2)
+    first = upload_batch(services, key, bad)
+    assert first["status"] == "profiled" and first["rows"] == 1000
+    stored = list(services.store.keys("profiles/churn/batches/2026/11/24/10/"))
+    assert len(stored) == 1
+    assert list(services.store.keys("profiles/churn/rows/2026/11/24/"))
+    messages = inbox()
+    assert len(messages) == 1
+    assert "tenure-missing" in messages[0]["Message"]
+    # The same event delivered again: nothing new stored, nobody told twice.
+    again = jobs.profile_batch(services, key, received=NOW)
+    assert again["status"] == "duplicate"
+    assert list(services.store.keys("profiles/churn/batches/")) == stored
+    assert inbox() == []
+
+
+def test_unreadable_batch_is_quarantined_with_a_reason(services: Services, inbox: Any) -> None:
+    deploy(services)
+    key = "inference/churn/2026/11/24/10/broken.csv"
+    services.store.put(key, b"\xff\xfe\x00garbage")
+    outcome = jobs.profile_batch(services, key, received=NOW)
+    assert outcome["status"] == "rejected"
+    reason = json.loads(services.store.get(f"quarantine/{key}.reason.json").body)
+    assert reason["key"] == key and reason["reason"]
+    assert not list(services.store.keys("profiles/churn/batches/"))
+    assert len(inbox()) == 1
+
+
+def test_labels_join_profile_and_evaluation_decides_accuracy(
+    services: Services, inbox: Any
+) -> None:
+    deploy(services)
+    data = frame(2000, seed=3, accuracy=0.8)
+    upload_batch(services, "inference/churn/2026/11/24/10/b.csv", data.drop(columns="churned"))
+    inbox()
+    labels = data[["customer_id", "churned"]].iloc[:1200]
+    services.store.put("labels/churn/2026/11/24/l.csv", csv(labels))
+    outcome = jobs.ingest_labels(services, "labels/churn/2026/11/24/l.csv", received=NOW)
+    assert outcome["joined"] == 1200 and outcome["unmatched_labels"] == 0
+    result = jobs.evaluate_model(services, "churn", now=NOW)
+    (window,) = result["windows"]
+    report = services.store.get_json(f"reports/churn/{window['evaluation_id']}.json")
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["accuracy-floor"]["status"] == "fail"
+    expected = float((data["churned"] == data["churn_predicted"]).iloc[:1200].mean())
+    assert checks["accuracy-floor"]["value"] == pytest.approx(expected)
+    assert report["performance"]["labels"]["overall"]["labelled"] == 1200
+    assert report["performance"]["labels"]["overall"]["rows"] == 2000
+    points = services.table.metric("churn", "accuracy", start="2026-11-24", end="2026-11-26")
+    assert [p.value for p in points] == [pytest.approx(expected)]
+    executions = services.retrain.client.list_executions(
+        stateMachineArn=services.retrain.state_machine_arn
+    )["executions"]
+    assert len(executions) >= 1
+    # Evaluating the same window again changes nothing and starts nothing new.
+    jobs.evaluate_model(services, "churn", now=NOW)
+    again = services.retrain.client.list_executions(
+        stateMachineArn=services.retrain.state_machine_arn
+    )["executions"]
+    assert len(again) == len(executions)
+
+
+def test_sixteen_concurrent_label_batches_lose_no_detector_update(
+    services: Services, atomic_calls: None
+) -> None:
+    deploy(services)
+    data = frame(1600, seed=4, accuracy=0.9)
+    upload_batch(services, "inference/churn/2026/11/24/10/b.csv", data.drop(columns="churned"))
+    keys = []
+    for index in range(16):
+        key = f"labels/churn/2026/11/24/part-{index:02d}.csv"
+        services.store.put(
+            key, csv(data[["customer_id", "churned"]].iloc[index * 100 : (index + 1) * 100])
+        )
+        keys.append(key)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda key: jobs.ingest_labels(services, key, received=NOW), keys))
+    state = services.table.state("churn", "DETECTOR", "error-ddm")
+    assert state.document["detector"]["state"]["n"] == 1600
+    assert len(state.document["applied"]) == 16
+    # A duplicate delivery of one of them changes nothing.
+    jobs.ingest_labels(services, keys[3], received=NOW)
+    assert (
+        services.table.state("churn", "DETECTOR", "error-ddm").document["detector"]["state"]["n"]
+        == 1600
+    )

@@ -1,0 +1,158 @@
+"""`sam build` without Docker: the layers build with their Makefiles, fit the size budget,
+and (with a CPython 3.12 at hand, the runtime's version) import and compute.
+
+Skipped when `sam` is not on PATH (pip install aws-sam-cli; docs/deploy.md). About 30-60 s.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from template_support import REPO, TEMPLATE, find_python312, find_sam, load_script
+
+pytestmark = pytest.mark.slow
+
+SMOKE = """\
+import io, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import numpy, pandas, scipy.stats, yaml, pydantic, datasketches, fastparquet
+import aws_lambda_powertools.logging, aws_lambda_powertools.metrics
+import driftline.drift, driftline.evaluation, driftline.io, driftline.config
+assert numpy.__file__.endswith(".pyc"), numpy.__file__
+assert "/site-packages/" not in pandas.__file__, pandas.__file__
+frame = pandas.read_csv(io.StringIO("x,y\\n1,a\\n2,b\\n3,a\\n"))
+path = sys.argv[3]
+frame.to_parquet(path, engine="fastparquet")
+assert pandas.read_parquet(path, engine="fastparquet").to_dict("list") == frame.to_dict("list")
+assert 0 < scipy.stats.kstwo.sf(0.2, 50) < 1
+print("ok")
+"""
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sam = find_sam()
+    if sam is None:
+        pytest.skip("sam is not on PATH (pip install aws-sam-cli; see docs/deploy.md)")
+    build = tmp_path_factory.mktemp("sam") / "build"
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "eu-west-1"}
+    python312 = find_python312()
+    if python312:
+        env["PYTHON312"] = python312
+    completed = subprocess.run(
+        [sam, "build", "--template-file", str(TEMPLATE), "--build-dir", str(build), "--parallel"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    return build
+
+
+def test_every_function_with_its_layers_fits_the_budget(build_dir: Path) -> None:
+    # WHEN the built functions are measured
+    size_report = load_script("size_report")
+    sizes = size_report.function_sizes(build_dir)
+
+    # THEN all five are there, each within 200 MiB with both layers
+    assert len(sizes) == 5
+    for size in sizes:
+        assert set(size.layer_bytes) == {"CoreLayer", "AnalysisLayer"}
+        assert size.total_bytes <= size_report.DEFAULT_LIMIT_MIB * 2**20, size
+    assert size_report.main(["--build-dir", str(build_dir)]) == 0
+
+
+def test_layers_hold_what_the_functions_import_and_nothing_they_must_not(
+    build_dir: Path,
+) -> None:
+    core = build_dir / "CoreLayer" / "python"
+    analysis = build_dir / "AnalysisLayer" / "python"
+
+    # THEN the core layer is the driftline package, the analysis layer its dependencies ...
+    assert (core / "driftline" / "__init__.py").is_file()
+    for package in ("numpy", "pandas", "scipy", "yaml", "pydantic", "datasketches"):
+        assert (analysis / package).is_dir(), package
+    for package in ("fastparquet", "aws_lambda_powertools", "aws_xray_sdk"):
+        assert (analysis / package).is_dir(), package
+    # ... without what is too big, training-only, or provided by the runtime ...
+    for absent in ("pyarrow", "sklearn", "boto3", "botocore", "bin"):
+        assert not (analysis / absent).exists(), absent
+    # ... and trimmed: no test suites, headers or bytecode of another Python
+    assert not list(analysis.rglob("tests"))
+    assert not list(analysis.rglob("*.h"))
+    assert not [p for p in (core.rglob("*.pyc")) if "cpython-312" not in p.name]
+
+
+def test_trimmed_layers_import_and_compute_on_python_312(build_dir: Path, tmp_path: Path) -> None:
+    python312 = find_python312()
+    if python312 is None:
+        pytest.skip("no CPython 3.12 here: the layers were built without bytecode")
+
+    # GIVEN the layers alone on sys.path (no site-packages), as on Lambda
+    script = tmp_path / "smoke.py"
+    script.write_text(textwrap.dedent(SMOKE), encoding="utf-8")
+    completed = subprocess.run(
+        [
+            python312,
+            "-I",
+            "-S",
+            "-B",
+            str(script),
+            str(build_dir / "AnalysisLayer" / "python"),
+            str(build_dir / "CoreLayer" / "python"),
+            str(tmp_path / "frame.parquet"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    # THEN driftline imports from precompiled bytecode, and CSV, Parquet and scipy work
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    assert completed.stdout.strip() == "ok"
+    assert list((build_dir / "CoreLayer" / "python" / "driftline").glob("__pycache__/*.pyc"))
+
+
+def test_quickstart_evaluation_runs_on_the_built_layers(build_dir: Path) -> None:
+    python312 = find_python312()
+    if python312 is None:
+        pytest.skip("no CPython 3.12 here: the layers were built without bytecode")
+
+    # GIVEN the README's quickstart, run by Python 3.12 with only the built layers
+    example = REPO / "examples" / "churn"
+    code = (
+        "import sys; sys.path[:0] = sys.argv[1:3]; from driftline.cli import main; "
+        "sys.exit(main(['evaluate', '--config', sys.argv[3], '--reference', sys.argv[4], "
+        "'--current', sys.argv[5], '--format', 'json']))"
+    )
+    completed = subprocess.run(
+        [
+            python312,
+            "-I",
+            "-S",
+            "-B",
+            "-c",
+            code,
+            str(build_dir / "AnalysisLayer" / "python"),
+            str(build_dir / "CoreLayer" / "python"),
+            str(example / "monitor.yaml"),
+            str(example / "reference.csv"),
+            str(example / "current.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    # THEN it evaluates (0: all checks pass, 1: some fail; 2 would be bad input or a crash)
+    assert completed.returncode in (0, 1), completed.stderr[-4000:]
+    assert '"checks"' in completed.stdout
