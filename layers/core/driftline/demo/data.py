@@ -1,0 +1,169 @@
+"""Generated data for the demo scenarios: every drift is planted, so its detection is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+START = pd.Timestamp("2026-11-01T00:00:00Z")
+
+
+def _times(rng: np.random.Generator, rows: int, start: pd.Timestamp, hours: float) -> pd.Series:
+    offsets = np.sort(rng.uniform(0.0, hours * 3600.0, rows))
+    return pd.Series(start + pd.to_timedelta(offsets, unit="s")).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def churn(
+    rows: int, *, accuracy: float, seed: int, start: pd.Timestamp, shift: float = 0.0
+) -> pd.DataFrame:
+    """Customers of one month; the model is right on exactly ``accuracy`` of them."""
+    rng = np.random.default_rng(seed)
+    tenure = rng.gamma(2.0, 12.0, rows)
+    charges = rng.normal(65.0 + shift, 20.0, rows).clip(15, 150)
+    score = 1 / (1 + np.exp(-(0.04 * (charges - 65) - 0.05 * (tenure - 24) - 1.5)))
+    predicted = (score > 0.5).astype(int)
+    wrong = np.zeros(rows, dtype=bool)
+    wrong[rng.choice(rows, round(rows * (1 - accuracy)), replace=False)] = True
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{seed}-{i}" for i in range(rows)],
+            "event_time": _times(rng, rows, start, 24 * 28),
+            "tenure_months": tenure.round(1),
+            "monthly_charges": charges.round(2),
+            "plan": rng.choice(["basic", "plus", "pro"], rows, p=[0.5, 0.3, 0.2]),
+            "region": rng.choice(["north", "south", "east", "west"], rows),
+            "churn_score": score.round(4),
+            "churn_predicted": predicted,
+            "churned": np.where(wrong, 1 - predicted, predicted),
+        }
+    )
+
+
+def _scores_with_gini(y: np.ndarray, noise: np.ndarray, gini: float) -> np.ndarray:
+    """Scores whose Gini on ``y`` is ``gini`` (the separation bisected on the data)."""
+
+    def gini_of(scale: float) -> float:
+        s = scale * (2 * y - 1) + noise
+        order = np.argsort(s, kind="stable")
+        ranks = np.empty(len(s))
+        ranks[order] = np.arange(1, len(s) + 1)
+        positives = y.sum()
+        auc = (ranks[y == 1].sum() - positives * (positives + 1) / 2) / (
+            positives * (len(y) - positives)
+        )
+        return float(2 * auc - 1)
+
+    low, high = 0.0, 20.0
+    for _ in range(50):
+        middle = (low + high) / 2
+        low, high = (middle, high) if gini_of(middle) < gini else (low, middle)
+    scores: np.ndarray = 1 / (1 + np.exp(-(high * (2 * y - 1) + noise)))
+    return scores
+
+
+def credit(rows: int, *, ginis: dict[str, float], seed: int, start: pd.Timestamp) -> pd.DataFrame:
+    """Loan applications of two risk segments with planted per-segment Gini."""
+    rng = np.random.default_rng(seed)
+    segment = rng.choice(["subprime", "prime"], rows, p=[0.4, 0.6])
+    y = (rng.random(rows) < np.where(segment == "subprime", 0.25, 0.08)).astype(int)
+    noise = rng.normal(0.0, 1.0, rows)
+    score = np.empty(rows)
+    for name, gini in ginis.items():
+        mask = segment == name
+        score[mask] = _scores_with_gini(y[mask], noise[mask], gini)
+    return pd.DataFrame(
+        {
+            "request_id": [f"r{seed}-{i}" for i in range(rows)],
+            "event_time": _times(rng, rows, start, 24),
+            "income": rng.lognormal(10.5, 0.4, rows).round(0),
+            "utilisation": rng.beta(2, 5, rows).round(3),
+            "risk_segment": segment,
+            "default_probability": score.round(5),
+            "predicted_default": (score > 0.5).astype(int),
+            "defaulted": y,
+        }
+    )
+
+
+def transactions(
+    rows: int,
+    *,
+    seed: int,
+    start: pd.Timestamp,
+    hours: float,
+    error: float,
+    attack_error: float = 0.0,
+    attack_from: float | None = None,
+    night_region: str | None = None,
+) -> pd.DataFrame:
+    """Card transactions with a planted error rate; from ``attack_from`` hours on (or, with
+    ``night_region``, at night in that region) the model's error rate is ``attack_error``."""
+    rng = np.random.default_rng(seed)
+    offsets = np.sort(rng.uniform(0.0, hours * 3600.0, rows))
+    moments = start + pd.to_timedelta(offsets, unit="s")
+    region = rng.choice(["north", "south", "east", "west"], rows)
+    flagged = (rng.random(rows) < 0.1).astype(int)
+    rate = np.full(rows, error)
+    if attack_from is not None:
+        rate[offsets >= attack_from * 3600.0] = attack_error
+    if night_region is not None:
+        hour = pd.Series(moments).dt.hour.to_numpy()
+        night = (hour >= 22) | (hour < 4)
+        rate[(region == night_region) & night] = attack_error
+    wrong = rng.random(rows) < rate
+    return pd.DataFrame(
+        {
+            "transaction_id": [f"t{seed}-{i}" for i in range(rows)],
+            "event_time": pd.Series(moments).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "amount": rng.lognormal(3.5, 1.0, rows).round(2),
+            "merchant_category": rng.choice(["grocery", "travel", "online", "fuel"], rows),
+            "region": region,
+            "fraud_score": np.where(
+                flagged == 1, rng.uniform(0.5, 1, rows), rng.uniform(0, 0.5, rows)
+            ).round(4),
+            "flagged": flagged,
+            "is_fraud": np.where(wrong, 1 - flagged, flagged),
+        }
+    )
+
+
+def interactions(
+    rows: int,
+    *,
+    seed: int,
+    start: pd.Timestamp,
+    hours: float,
+    category_shift: float = 0.0,
+    cohort_ctr: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Recommendation impressions (10 per query) with clicks; ``category_shift`` moves
+    interest towards new item categories, ``cohort_ctr`` sets a cohort's click rate."""
+    rng = np.random.default_rng(seed)
+    queries = rows // 10
+    cohorts = rng.choice(["young", "family", "senior"], queries, p=[0.4, 0.4, 0.2])
+    categories = ["books", "music", "films", "games", "sport", "garden"]
+    weights = np.array([0.3, 0.25, 0.2, 0.1, 0.1, 0.05])
+    if category_shift:
+        weights = (1 - category_shift) * weights + category_shift * np.array(
+            [0.05, 0.05, 0.1, 0.4, 0.3, 0.1]
+        )
+    ctr = {"young": 0.12, "family": 0.1, "senior": 0.08, **(cohort_ctr or {})}
+    cohort = np.repeat(cohorts, 10)
+    rank = np.tile(np.arange(1, 11), queries)
+    base = np.array([ctr[c] for c in cohort]) * (1.6 - rank / 10)
+    clicked = (rng.random(queries * 10) < base).astype(int)
+    offsets = np.repeat(np.sort(rng.uniform(0.0, hours * 3600.0, queries)), 10)
+    return pd.DataFrame(
+        {
+            "impression_id": [f"i{seed}-{i}" for i in range(queries * 10)],
+            "query_id": np.repeat([f"q{seed}-{i}" for i in range(queries)], 10),
+            "event_time": pd.Series(start + pd.to_timedelta(offsets, unit="s")).dt.strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+            "item_category": rng.choice(categories, queries * 10, p=weights / weights.sum()),
+            "item_price": rng.lognormal(2.5, 0.6, queries * 10).round(2),
+            "cohort": cohort,
+            "score": (1 - rank / 11).round(3),
+            "clicked": clicked,
+        }
+    )
