@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from driftline.local.template import load_template as read_template
 
 MIB = 2**20
 DEFAULT_LIMIT_MIB = 200.0
@@ -33,23 +33,6 @@ LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 
 class BuildError(Exception):
     """The build folder or its template is missing, or names something not measurable."""
-
-
-class _TemplateLoader(yaml.SafeLoader):
-    """YAML that accepts CloudFormation's short-form tags (``!Ref``, ``!Sub``, ...)."""
-
-
-def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
-
-
-_TemplateLoader.add_multi_constructor("!", _short_form)
 
 
 @dataclass(frozen=True)
@@ -74,10 +57,10 @@ def folder_bytes(folder: Path) -> int:
 def load_template(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise BuildError(f"{path} not found: run `sam build` first")
-    document = yaml.load(path.read_text(encoding="utf-8"), Loader=_TemplateLoader)
-    if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
-        raise BuildError(f"{path} is not a template (no Resources)")
-    return document
+    try:
+        return read_template(path)
+    except ValueError as exc:
+        raise BuildError(str(exc)) from None
 
 
 def _code_folder(properties: Mapping[str, Any], build_dir: Path, what: str) -> Path:

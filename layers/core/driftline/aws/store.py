@@ -127,22 +127,8 @@ class Table:
         Raises:
             ConflictError: another writer got there first; read again and redo.
         """
-        condition = "attribute_not_exists(PK)" if version == 0 else "version = :expected"
-        values = {} if version == 0 else {":expected": {"N": str(version)}}
-        arguments: dict[str, Any] = {
-            "TableName": self.name,
-            "Item": {
-                "PK": {"S": f"MODEL#{model}"},
-                "SK": {"S": f"{kind}#{name}"},
-                "state": {"S": json.dumps(document, sort_keys=True, default=str)},
-                "version": {"N": str(version + 1)},
-            },
-            "ConditionExpression": condition,
-        }
-        if values:
-            arguments["ExpressionAttributeValues"] = values
         try:
-            self.client.put_item(**arguments)
+            self.client.put_item(**self._conditional_put(model, kind, name, document, version))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 raise ConflictError(
@@ -163,29 +149,36 @@ class Table:
         """
         if not writes:
             return
-        items = []
-        for kind, name, document, version in writes:
-            put: dict[str, Any] = {
-                "TableName": self.name,
-                "Item": {
-                    "PK": {"S": f"MODEL#{model}"},
-                    "SK": {"S": f"{kind}#{name}"},
-                    "state": {"S": json.dumps(document, sort_keys=True, default=str)},
-                    "version": {"N": str(version + 1)},
-                },
-                "ConditionExpression": (
-                    "attribute_not_exists(PK)" if version == 0 else "version = :expected"
-                ),
-            }
-            if version:
-                put["ExpressionAttributeValues"] = {":expected": {"N": str(version)}}
-            items.append({"Put": put})
+        items = [
+            {"Put": self._conditional_put(model, kind, name, document, version)}
+            for kind, name, document, version in writes
+        ]
         try:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
                 raise ConflictError(f"{model}: states changed since read") from exc
             raise
+
+    def _conditional_put(
+        self, model: str, kind: str, name: str, document: Mapping[str, Any], version: int
+    ) -> dict[str, Any]:
+        """A Put of a state at ``version + 1``, conditional on it being at ``version``."""
+        put: dict[str, Any] = {
+            "TableName": self.name,
+            "Item": {
+                "PK": {"S": f"MODEL#{model}"},
+                "SK": {"S": f"{kind}#{name}"},
+                "state": {"S": json.dumps(document, sort_keys=True, default=str)},
+                "version": {"N": str(version + 1)},
+            },
+            "ConditionExpression": (
+                "attribute_not_exists(PK)" if version == 0 else "version = :expected"
+            ),
+        }
+        if version:
+            put["ExpressionAttributeValues"] = {":expected": {"N": str(version)}}
+        return put
 
     def states(self, model: str, kind: str) -> dict[str, Versioned]:
         """Every state of one kind for a model (one Query)."""

@@ -27,8 +27,6 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
         value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
     if suffix == "Ref":
         return {"Ref": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
     if suffix == "Condition":
         return {"Condition": value}
     return {f"Fn::{suffix}": value}
@@ -116,8 +114,9 @@ class Resolver:
 
         return _SUB.sub(replace, str(text)).replace("${!", "${")
 
-    def _fn_GetAtt(self, argument: list[str]) -> Any:
-        return self.attribute(argument[0], argument[1])
+    def _fn_GetAtt(self, argument: list[str] | str) -> Any:
+        logical, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
+        return self.attribute(logical, attribute)
 
     def _fn_Join(self, argument: list[Any]) -> str:
         separator, items = argument
