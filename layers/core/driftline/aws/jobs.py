@@ -184,6 +184,12 @@ def _reject(
         "details": {k: str(v) for k, v in exc.details.items()},
     }
     target = services.store.quarantine(key, reason)
+    emit(
+        services.namespace,
+        {"model": model, "reason": exc.reason},
+        {"RejectedFiles": 1},
+        timestamp_ms=int(now_utc().timestamp() * 1000),
+    )
     services.notifier.send(
         subject=f"[driftline] {model}: {what} rejected ({exc.reason})",
         body=(

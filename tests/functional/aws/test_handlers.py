@@ -1,0 +1,129 @@
+"""The handlers themselves on moto: S3 events parsed (keys URL-decoded, test events ignored),
+services built from the environment, side effects and EMF output real."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote_plus
+
+import pytest
+
+from driftline.aws import handler as shared
+from driftline.aws.handler import object_events
+from driftline.aws.jobs import Services
+
+ROOT = Path(__file__).resolve().parents[3]
+CHURN = ROOT / "examples" / "churn"
+
+
+def load(function: str) -> ModuleType:
+    name = f"handler_under_test_{function}"
+    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def s3_event(key: str, etag: str = "abc") -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventName": "ObjectCreated:Put",
+                "eventTime": "2026-11-24T10:15:00.000Z",
+                "s3": {"object": {"key": quote_plus(key), "eTag": etag}},
+            }
+        ]
+    }
+
+
+class Context:
+    function_name = "test"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 1024
+    aws_request_id = "request"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture
+def environment(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
+    values = {
+        "DRIFTLINE_BUCKET": services.store.bucket,
+        "DRIFTLINE_TABLE": services.table.name,
+        "DRIFTLINE_TOPIC_ARN": services.notifier.topic_arn,
+        "DRIFTLINE_EVENT_BUS": services.notifier.bus,
+        "DRIFTLINE_STATE_MACHINE_ARN": services.retrain.state_machine_arn,
+        "DRIFTLINE_SCHEDULE_GROUP": "driftline",
+        "DRIFTLINE_SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/scheduler",
+        "DRIFTLINE_EVALUATE_ARN": "arn:aws:lambda:us-east-1:123456789012:function:evaluate",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    shared.services.cache_clear()
+    yield services
+    shared.services.cache_clear()
+
+
+def test_keys_are_url_decoded_and_test_events_ignored() -> None:
+    assert list(object_events({"Event": "s3:TestEvent", "Bucket": "b"})) == []
+    (item,) = object_events(s3_event("inference/churn/2026/11/24/10/my file+1.csv"))
+    assert item.key == "inference/churn/2026/11/24/10/my file+1.csv"
+    assert item.time.isoformat() == "2026-11-24T10:15:00+00:00"
+    bridge = {
+        "detail-type": "Object Created",
+        "time": "2026-11-24T10:15:00Z",
+        "detail": {"object": {"key": "labels/churn/2026/11/24/a.csv", "etag": "e"}},
+    }
+    assert [i.key for i in object_events(bridge)] == ["labels/churn/2026/11/24/a.csv"]
+
+
+def test_handlers_end_to_end_with_real_side_effects(
+    environment: Services, inbox: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    services = environment
+    services.store.put("baselines/churn/reference.csv", (CHURN / "reference.csv").read_bytes())
+    services.store.put("config/churn.yaml", (CHURN / "monitor.yaml").read_bytes())
+    configured = load("configure").handler(s3_event("config/churn.yaml"), Context())
+    assert configured["objects"][0]["status"] == "stored"
+    assert services.table.reference_key("churn") is not None
+
+    key = "inference/churn/2026/11/24/10/current batch.csv"
+    services.store.put(key, (CHURN / "current.csv").read_bytes())
+    capsys.readouterr()
+    profiled = load("profile_batch").handler(s3_event(key), Context())
+    assert profiled["objects"][0]["status"] == "profiled"
+    stdout = capsys.readouterr().out
+    emf = [json.loads(line) for line in stdout.splitlines() if '"_aws"' in line]
+    assert any(doc.get("Rows") == 4000.0 and doc["model"] == "churn" for doc in emf)
+    assert len(list(services.store.keys("profiles/churn/batches/2026/11/24/10/"))) == 1
+    assert inbox(), "the batch's quality checks should have notified"
+
+    evaluated = load("evaluate").handler(
+        {"model": "churn", "time": "2026-11-24T23:00:00Z"}, Context()
+    )
+    windows = evaluated["evaluations"][0]["windows"]
+    assert [w["status"] for w in windows] == ["critical", "critical"]
+    executions = services.retrain.client.list_executions(
+        stateMachineArn=services.retrain.state_machine_arn
+    )["executions"]
+    assert len(executions) == 1
+
+
+def test_a_rejected_file_emits_an_error_metric(
+    environment: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    services = environment
+    services.store.put("config/churn.yaml", b"model: churn\nschema: [not a mapping\n")
+    load("configure").handler(s3_event("config/churn.yaml"), Context())
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [doc["RejectedFiles"] for doc in emf] == [1.0]
+    assert emf[0]["reason"] == "invalid_yaml"
