@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 
 from driftline.aws.jobs import Services, now_utc
 from driftline.aws.notify import Notifier
@@ -24,6 +25,17 @@ from driftline.aws.settings import Settings
 from driftline.aws.store import Table
 
 logger = Logger(service="driftline")
+
+#: Throttling and 5xx are retried with backoff by botocore (safe: every write is idempotent
+#: or conditional); what still fails fails the invocation, so Lambda retries it and then
+#: hands the event to the on-failure destination.
+RETRIES = Config(
+    retries={"mode": "standard", "max_attempts": 6}, connect_timeout=5, read_timeout=30
+)
+
+
+def _client(service: str) -> Any:
+    return boto3.client(service, config=RETRIES)
 
 
 def _log(message: str, **fields: Any) -> None:
@@ -37,18 +49,18 @@ def services() -> Services:
     schedules = None
     if settings.schedule_group and settings.evaluate_arn:
         schedules = Schedules(
-            boto3.client("scheduler"),
+            _client("scheduler"),
             settings.schedule_group,
             settings.evaluate_arn,
             settings.scheduler_role_arn,
         )
     return Services(
-        store=ObjectStore(boto3.client("s3"), settings.bucket),
-        table=Table(boto3.client("dynamodb"), settings.table),
+        store=ObjectStore(_client("s3"), settings.bucket),
+        table=Table(_client("dynamodb"), settings.table),
         notifier=Notifier(
-            boto3.client("sns"), boto3.client("events"), settings.topic_arn, settings.event_bus
+            _client("sns"), _client("events"), settings.topic_arn, settings.event_bus
         ),
-        retrain=RetrainStarter(boto3.client("stepfunctions"), settings.state_machine_arn),
+        retrain=RetrainStarter(_client("stepfunctions"), settings.state_machine_arn),
         schedules=schedules,
         log=_log,
     )

@@ -766,15 +766,19 @@ def _store_metrics(
 def act(
     services: Services, definition: MonitorDefinition, result: Mapping[str, Any], *, now: datetime
 ) -> dict[str, Any]:
-    """Notify and start retraining as the alert policy plans (driftline.alerts), at most once.
+    """Notify and start retraining as the alert policy plans (driftline.alerts), once.
 
-    The new states are written in one transaction, each conditional on the version read,
-    before anything is sent: of two concurrent invocations acting on the same evaluation
-    only one wins and sends; the other re-plans on the fresh states, which show the work
-    done. (A crash between the write and the send loses that notification rather than
-    repeating it; the next evaluation's reminder covers it.)
+    The new states and an *outbox* item per notification and execution start are written in
+    one transaction, each state conditional on the version read: of two concurrent
+    invocations acting on the same evaluation only one wins; the other re-plans on the fresh
+    states, which show the work done. The outbox is then delivered (:func:`deliver_outbox`):
+    an item is claimed by deleting it, sent, and put back if sending fails, and the error
+    propagates so the invocation is retried (or lands in the on-failure destination). So a
+    failed send is retried rather than lost, and the next act on the model delivers any
+    leftover.
     """
     model = definition.model
+    deliver_outbox(services, model)
     for _ in range(WRITE_ATTEMPTS):
         alert_saved = services.table.states(model, "ALERT")
         action_saved = services.table.states(model, "ACTION")
@@ -785,7 +789,7 @@ def act(
             {name: ActionState.from_dict(v.document) for name, v in action_saved.items()},
             now,
         )
-        writes = [
+        writes: list[tuple[str, str, Mapping[str, Any], int]] = [
             (kind, name, state.to_dict(), saved[name].version if name in saved else 0)
             for kind, states, saved in (
                 ("ALERT", plan.alert_states, alert_saved),
@@ -794,6 +798,19 @@ def act(
             for name, state in states.items()
             if name not in saved or saved[name].document != state.to_dict()
         ]
+        writes += [
+            ("OUTBOX", f"notify:{item.dedup_key}", {"notification": item.to_dict()}, 0)
+            for item in plan.notifications
+        ]
+        writes += [
+            (
+                "OUTBOX",
+                f"start:{item.execution_name}",
+                {"start": {"name": item.execution_name, "input": item.input}},
+                0,
+            )
+            for item in plan.retrain_starts
+        ]
         try:
             services.table.put_states(model, writes)
         except ConflictError:
@@ -801,22 +818,40 @@ def act(
         break
     else:
         raise ConflictError(f"{model}: {WRITE_ATTEMPTS} conflicting writes of alert states")
-    for notification in plan.notifications:
-        services.notifier.send(
-            subject=notification.subject,
-            body=notification.body,
-            message=notification.message,
-            detail_type=f"driftline.check.{notification.kind}",
-        )
-    started = []
-    for start in plan.retrain_starts:
-        arn, new = services.retrain.start(start.execution_name, start.input)
-        started.append({"execution": start.execution_name, "arn": arn, "new": new})
+    delivered = deliver_outbox(services, model)
     return {
         "notifications": [n.kind for n in plan.notifications],
-        "executions": started,
+        "executions": delivered["executions"],
         "suppressed": list(plan.suppressed),
     }
+
+
+def deliver_outbox(services: Services, model: str) -> dict[str, Any]:
+    """Send every pending notification and start every pending execution of a model."""
+    executions: list[dict[str, Any]] = []
+    sent = 0
+    for name, pending in sorted(services.table.states(model, "OUTBOX").items()):
+        if not services.table.claim_state(model, "OUTBOX", name, version=pending.version):
+            continue  # another invocation took it
+        document = pending.document
+        try:
+            if "notification" in document:
+                note = document["notification"]
+                services.notifier.send(
+                    subject=note["subject"],
+                    body=note["body"],
+                    message=note["message"],
+                    detail_type=f"driftline.check.{note['kind']}",
+                )
+                sent += 1
+            else:
+                start = document["start"]
+                arn, new = services.retrain.start(start["name"], start["input"])
+                executions.append({"execution": start["name"], "arn": arn, "new": new})
+        except Exception:
+            services.table.put_state(model, "OUTBOX", name, document, version=0)
+            raise
+    return {"notifications": sent, "executions": executions}
 
 
 def now_utc() -> datetime:

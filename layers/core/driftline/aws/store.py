@@ -160,6 +160,21 @@ class Table:
                 raise ConflictError(f"{model}: states changed since read") from exc
             raise
 
+    def claim_state(self, model: str, kind: str, name: str, *, version: int) -> bool:
+        """Delete a state if it is still at ``version``: True if this call removed it."""
+        try:
+            self.client.delete_item(
+                TableName=self.name,
+                Key={"PK": {"S": f"MODEL#{model}"}, "SK": {"S": f"{kind}#{name}"}},
+                ConditionExpression="version = :expected",
+                ExpressionAttributeValues={":expected": {"N": str(version)}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def _conditional_put(
         self, model: str, kind: str, name: str, document: Mapping[str, Any], version: int
     ) -> dict[str, Any]:
