@@ -290,3 +290,67 @@ def test_worst_slice_names_the_broken_region_at_night_first(
     assert first["gap"] > 0.3
     assert all(item["rows"] >= 30 and item["gap"] > 0 for item in worst)
     assert len(worst) == 10
+
+
+FAIRNESS = """
+model: approvals
+schema:
+  id: id
+  task: binary_classification
+  prediction: approved
+  label: repaid
+  positive_class: 1
+  sensitive: group
+  features: {income: numeric}
+baseline: {path: baselines/approvals/reference.csv}
+checks:
+  - {name: four-fifths, metric: disparate_impact, min: 0.8, action: notify}
+  - {name: equal-opportunity, metric: equal_opportunity_difference, max: 0.1, action: notify}
+"""
+
+
+def approvals(rows: int, *, rate_b: float, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["a", "b"], rows)
+    approved = (rng.random(rows) < np.where(group == "a", 0.5, rate_b)).astype(int)
+    repaid = np.where(rng.random(rows) < 0.8, approved, 1 - approved)
+    return pd.DataFrame(
+        {
+            "id": np.arange(rows),
+            "income": rng.lognormal(10, 0.3, rows),
+            "group": group,
+            "approved": approved,
+            "repaid": repaid,
+        }
+    )
+
+
+def test_fairness_metrics_are_checks_with_group_rates_in_the_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "approvals.yaml"
+    config.write_text(FAIRNESS, encoding="utf-8")
+    approvals(4000, rate_b=0.5, seed=1).to_csv(tmp_path / "reference.csv", index=False)
+    current = approvals(6000, rate_b=0.3, seed=2)
+    current.to_csv(tmp_path / "current.csv", index=False)
+    code, result = evaluate(
+        tmp_path,
+        capsys,
+        "--config",
+        config,
+        "--reference",
+        tmp_path / "reference.csv",
+        "--current",
+        tmp_path / "current.csv",
+    )
+    rates = current.groupby("group")["approved"].mean()
+    fairness = result["performance"]["fairness"]
+    assert fairness["positive_rate"] == pytest.approx(rates.to_dict())
+    checks = {c["name"]: c for c in result["checks"]}
+    assert checks["four-fifths"]["value"] == pytest.approx(rates.min() / rates.max())
+    assert checks["four-fifths"]["status"] == "fail"
+    positives = current[current["repaid"] == 1]
+    tpr = positives.groupby("group")["approved"].mean()
+    assert checks["equal-opportunity"]["value"] == pytest.approx(tpr.max() - tpr.min())
+    assert checks["equal-opportunity"]["status"] == "fail"
+    assert code == 1
