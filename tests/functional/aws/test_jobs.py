@@ -195,3 +195,68 @@ def test_sixteen_concurrent_label_batches_lose_no_detector_update(
         services.table.state("churn", "DETECTOR", "error-ddm").document["detector"]["state"]["n"]
         == 1600
     )
+
+
+def _accuracy_after(services: Services, order: str) -> dict[str, Any]:
+    data = frame(2000, seed=7, accuracy=0.8)
+    batches = [data.iloc[:1000], data.iloc[1000:]]
+    label_files = [data[["customer_id", "churned"]].iloc[i * 700 : (i + 1) * 700] for i in range(3)]
+    steps: list[tuple[str, Any]] = []
+    for index, batch in enumerate(batches):
+        key = f"inference/churn/2026/11/24/1{index}/b{index}.csv"
+        steps.append(("batch", (key, batch.drop(columns="churned"))))
+    for index, labels in enumerate(label_files):
+        steps.append(("labels", (f"labels/churn/2026/11/24/l{index}.csv", labels)))
+    if order == "labels-first":
+        steps = steps[2:] + steps[:2]
+    elif order == "interleaved":
+        steps = [steps[2], steps[0], steps[3], steps[1], steps[4]]
+    for kind, (key, content) in steps:
+        services.store.put(key, csv(content))
+        if kind == "batch":
+            jobs.profile_batch(services, key, received=NOW)
+        else:
+            jobs.ingest_labels(services, key, received=NOW)
+    result = jobs.evaluate_model(services, "churn", now=NOW)
+    report = services.store.get_json(f"reports/churn/{result['windows'][0]['evaluation_id']}.json")
+    detector = services.table.state("churn", "DETECTOR", "error-ddm").document
+    return {
+        "accuracy": report["performance"]["overall"]["accuracy"],
+        "labelled": report["performance"]["labels"]["overall"]["labelled"],
+        "segments": report["performance"]["segments"],
+        "detector_rows": detector["detector"]["state"]["n"],
+    }
+
+
+@pytest.mark.parametrize("order", ["labels-first", "interleaved"])
+def test_labels_racing_predictions_give_the_sequential_figures(
+    services: Services, order: str
+) -> None:
+    deploy(services)
+    raced = _accuracy_after(services, order)
+    expected_rows = 2000
+    assert raced["labelled"] == expected_rows
+    assert raced["detector_rows"] == expected_rows
+    data = frame(2000, seed=7, accuracy=0.8)
+    assert raced["accuracy"] == pytest.approx(
+        float((data["churned"] == data["churn_predicted"]).mean())
+    )
+
+
+def test_sequential_and_labels_first_agree_exactly(services: Services) -> None:
+    deploy(services)
+    first = _accuracy_after(services, "labels-first")
+    assert first["segments"]["plan=basic"]["accuracy"] > 0
+    # Same data, the usual order, in a fresh model namespace of the same deployment.
+    for key in list(services.store.keys("profiles/churn/")) + list(services.store.keys("reports/")):
+        services.store.client.delete_object(Bucket=services.store.bucket, Key=key)
+    for name in ("error-ddm",):
+        services.table.client.delete_item(
+            TableName=services.table.name,
+            Key={"PK": {"S": "MODEL#churn"}, "SK": {"S": f"DETECTOR#{name}"}},
+        )
+    for key in list(services.store.keys("labels/")) + list(services.store.keys("inference/")):
+        services.store.client.delete_object(Bucket=services.store.bucket, Key=key)
+    deploy(services)
+    sequential = _accuracy_after(services, "sequential")
+    assert sequential == first

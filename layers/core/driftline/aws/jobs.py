@@ -54,7 +54,7 @@ from driftline.detectors import detector_from_dict, make_detector
 from driftline.errors import ConfigError, DriftlineError, InvalidInputError
 from driftline.evaluation import EvaluationResult, Window, capture_columns, evaluate, profile_spec
 from driftline.io import TableReader, open_table
-from driftline.labels import JoinReport, LabelTable, join_labels
+from driftline.labels import JoinReport, LabelTable, id_text, join_labels
 from driftline.metrics.classification import as_float_array
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
 from driftline.profile.performance import row_errors
@@ -328,11 +328,14 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
             ).encode(),
         )
     rows = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
+    rows_key = f"profiles/{model}/rows/{hour:%Y/%m/%d}/{batch_id}.csv.gz"
     services.store.put(
-        f"profiles/{model}/rows/{hour:%Y/%m/%d}/{batch_id}.csv.gz",
+        rows_key,
         gzip.compress(rows.to_csv(index=False).encode(), mtime=0),
         content_type="text/csv",
     )
+    # Labels that arrived before these predictions (a race, or a replay) are joined now.
+    early = _join_waiting_labels(services, definition, reference, rows_key, day=hour)
     wrote = services.store.put_json_once(
         profile_key,
         {
@@ -350,6 +353,14 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
         timestamp_ms=int(received.timestamp() * 1000),
     )
     outcome: dict[str, Any] = {"status": "profiled" if wrote else "duplicate", "rows": profile.rows}
+    if early.join_report.joined:
+        outcome["early_labels"] = early.join_report.joined
+    if any(run["fired"] for run in early.detector_runs.values()):
+        detected = _detector_result(
+            definition, early.detector_runs, evaluation_id=f"{model}-labels-{batch_id}"
+        )
+        outcome["detectors"] = {name: run["fired"] for name, run in early.detector_runs.items()}
+        outcome["acted_on_detectors"] = act(services, definition, detected, now=received)
     quality = [check for check in definition.checks if check.quality is not None]
     if wrote and quality:
         result = evaluate(
@@ -365,6 +376,44 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
         "batch profiled", model=model, key=key, rows=profile.rows, bad_rows=profile.bad_rows
     )
     return outcome
+
+
+def _join_waiting_labels(
+    services: Services,
+    definition: MonitorDefinition,
+    reference: Reference,
+    rows_key: str,
+    *,
+    day: datetime,
+) -> LabelPairs:
+    """Join a new batch's rows with the label files already there (from its day on)."""
+    pairs = LabelPairs(services, definition, reference)
+    schema = definition.schema_
+    if schema.id is None or schema.label is None:
+        return pairs
+    start = day.replace(hour=0)
+    label_keys = [
+        key
+        for offset in range(_lookback(definition).days + 1)
+        for key in services.store.keys(
+            f"labels/{definition.model}/{start + timedelta(days=offset):%Y/%m/%d}/"
+        )
+    ]
+    if not label_keys:
+        return pairs
+    rows = _read_rows(services, rows_key)
+    for label_key in sorted(label_keys):
+        stored = services.store.get(label_key)
+        try:
+            labels = LabelTable.from_frames(
+                _frames(stored.body, label_key, definition), id=schema.id, label=schema.label
+            )
+        except DriftlineError:
+            continue  # a bad label file is rejected by its own invocation
+        label_day = (time_of(label_key) or start).replace(hour=0)
+        source = LabelSource(label_key, digest(label_key, stored.etag), label_day, labels)
+        pairs.join(source, rows_key, rows)
+    return pairs
 
 
 def _kept_columns(definition: MonitorDefinition) -> set[str]:
@@ -419,64 +468,110 @@ def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[s
         )
     except DriftlineError as exc:
         return _reject(services, key, stored.etag, model=model, exc=exc, what="label file")
-    batch_id = digest(key, stored.etag)
     day = (time_of(key) or received).replace(hour=0, minute=0, second=0, microsecond=0)
-    out_key = f"profiles/{model}/labelled/{day:%Y/%m/%d}/{batch_id}.json"
-    lookback = min(
-        max([LABEL_LOOKBACK, *(parse_duration(w) for w in definition.windows)]),
-        MAX_LABEL_LOOKBACK,
-    )
-    rows, join = _joined_rows(
-        services, model, labels, day=day, id_column=schema.id, label=schema.label, lookback=lookback
-    )
-    outcome: dict[str, Any] = {"labels": len(labels), **join.to_dict(labels)}
-    outcome.pop("coverage", None)
-    if not services.store.exists(out_key):
-        profile = profile_frames([rows], profile_spec(definition), reference.bins)
-        services.store.put_json_once(
-            out_key,
-            {
-                "source": key,
-                "etag": stored.etag,
-                "time": day.isoformat(),
-                "join": join.to_dict(labels),
-                "profile": profile.to_dict(),
-            },
+    pairs = LabelPairs(services, definition, reference)
+    source = LabelSource(key, digest(key, stored.etag), day, labels)
+    rows_keys = [
+        rows_key
+        for offset in range((_lookback(definition).days) + 1)
+        for rows_key in services.store.keys(
+            f"profiles/{model}/rows/{day - timedelta(days=offset):%Y/%m/%d}/"
         )
-    detections = _update_detectors(services, definition, rows, batch_id)
-    outcome["detectors"] = {name: found["fired"] for name, found in detections.items()}
-    if detections:
+    ]
+    for rows_key in sorted(rows_keys):
+        pairs.join(source, rows_key, _read_rows(services, rows_key))
+    outcome: dict[str, Any] = {"labels": len(labels), **pairs.join_report.to_dict(labels)}
+    outcome.pop("coverage", None)
+    outcome["detectors"] = {name: run["fired"] for name, run in pairs.detector_runs.items()}
+    if any(run["fired"] for run in pairs.detector_runs.values()):
         result = _detector_result(
-            definition, detections, evaluation_id=f"{model}-labels-{batch_id}"
+            definition, pairs.detector_runs, evaluation_id=f"{model}-labels-{source.batch_id}"
         )
         outcome["acted"] = act(services, definition, result, now=received)
-    services.log("labels ingested", model=model, key=key, labels=len(labels), joined=join.joined)
+    services.log(
+        "labels ingested", model=model, key=key, labels=len(labels), joined=pairs.join_report.joined
+    )
     return outcome
 
 
-def _joined_rows(
-    services: Services,
-    model: str,
-    labels: LabelTable,
-    *,
-    day: datetime,
-    id_column: str,
-    label: str,
-    lookback: timedelta,
-) -> tuple[pd.DataFrame, JoinReport]:
-    join = JoinReport()
-    found: list[pd.DataFrame] = []
-    current = day - lookback
-    while current <= day:
-        for rows_key in services.store.keys(f"profiles/{model}/rows/{current:%Y/%m/%d}/"):
-            frame = pd.read_csv(io.BytesIO(services.store.get(rows_key).body), compression="gzip")
-            joined, _ = join_labels(frame, labels, id=id_column, label=label, report=join)
-            found.append(joined[joined[label].notna()])
-        current += timedelta(days=1)
-    rows = (
-        pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=[id_column, label])
-    )
-    return rows, join
+def _lookback(definition: MonitorDefinition) -> timedelta:
+    """How far back labels look for their predictions (and predictions forward for labels):
+    the longest window, at least :data:`LABEL_LOOKBACK`, at most :data:`MAX_LABEL_LOOKBACK`."""
+    longest = max([LABEL_LOOKBACK, *(parse_duration(w) for w in definition.windows)])
+    return min(longest, MAX_LABEL_LOOKBACK)
+
+
+def _read_rows(services: Services, rows_key: str) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(services.store.get(rows_key).body), compression="gzip")
+
+
+@dataclass(frozen=True)
+class LabelSource:
+    """One label file: its key, id (key + ETag), day and labels."""
+
+    key: str
+    batch_id: str
+    day: datetime
+    labels: LabelTable
+
+
+class LabelPairs:
+    """Joins label files with kept prediction rows, one (label file, rows file) pair at a time.
+
+    Each pair's labelled rows become one profile under a key derived from both ids, written
+    once, and feed the detectors once (the pair id is what they remember). So whichever side
+    arrives second — labels after predictions (the usual case, :func:`ingest_labels`) or
+    predictions after labels (:func:`profile_batch`), or both at once — the pair is counted
+    exactly once.
+    """
+
+    def __init__(
+        self, services: Services, definition: MonitorDefinition, reference: Reference
+    ) -> None:
+        self.services = services
+        self.definition = definition
+        self.reference = reference
+        self.join_report = JoinReport()
+        self.detector_runs: dict[str, dict[str, Any]] = {}
+
+    def join(self, source: LabelSource, rows_key: str, rows: pd.DataFrame) -> None:
+        schema = self.definition.schema_
+        assert schema.id is not None and schema.label is not None
+        pair_id = digest(source.batch_id, rows_key)
+        known = set(source.labels.labels)
+        if rows.empty or schema.id not in rows.columns:
+            return
+        ids = id_text(rows[schema.id])
+        matched = rows[ids.isin(known).to_numpy()]
+        if matched.empty:
+            return
+        # Only labels from the file: inline labels are already in the batch's own profile.
+        joined, _ = join_labels(
+            matched.drop(columns=[schema.label], errors="ignore"),
+            source.labels,
+            id=schema.id,
+            label=schema.label,
+            report=self.join_report,
+        )
+        model = self.definition.model
+        out_key = f"profiles/{model}/labelled/{source.day:%Y/%m/%d}/{pair_id}.json"
+        if not self.services.store.exists(out_key):
+            profile = profile_frames([joined], profile_spec(self.definition), self.reference.bins)
+            self.services.store.put_json_once(
+                out_key,
+                {
+                    "labels": source.key,
+                    "rows": rows_key,
+                    "time": source.day.isoformat(),
+                    "profile": profile.to_dict(),
+                },
+            )
+        for name, run in _update_detectors(self.services, self.definition, joined, pair_id).items():
+            previous = self.detector_runs.get(name, {"fired": [], "rows": 0})
+            self.detector_runs[name] = {
+                "fired": previous["fired"] + [previous["rows"] + i for i in run["fired"]],
+                "rows": previous["rows"] + run["rows"],
+            }
 
 
 def _signal(
@@ -571,7 +666,9 @@ def _detector_result(
             continue
         fired = detections[check.name]["fired"]
         rows = detections[check.name]["rows"]
-        status: Status = "fail" if fired else "pass"
+        # A detector that saw no change says nothing about recovery (it re-arms after
+        # firing): "skip" leaves a firing alert firing instead of resolving it at once.
+        status: Status = "fail" if fired else "skip"
         detail = (
             f"{check.detector} on {check.signal} detected a change at row {fired[0]} of "
             f"{rows} newly labelled rows"
