@@ -28,6 +28,7 @@ CORE_MODULES = [
     "driftline.alerts",
     "driftline.performance",
     "driftline.replay",
+    "driftline.report",
     "driftline.cli",
 ]
 

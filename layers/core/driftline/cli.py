@@ -24,6 +24,7 @@ from driftline.io import TableReader, open_table
 from driftline.labels import JoinReport, LabelTable, join_labels
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
 from driftline.replay import add_commands as add_replay_commands
+from driftline.report import render_report
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -74,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
         "the current data by schema.id",
     )
     run.add_argument("--output", type=Path, help="also write the result JSON to this file")
+    run.add_argument(
+        "--report", type=Path, help="also write the self-contained HTML report to this file"
+    )
     run.add_argument("--format", choices=("json", "text"), default="json", help="stdout format")
     run.add_argument("--evaluation-id", help="default: a hash of the inputs (deterministic)")
     run.add_argument("--chunk-rows", type=int, default=100_000, help="rows read at a time")
@@ -164,6 +168,9 @@ def _evaluate_command(args: argparse.Namespace) -> int:
     document = json.dumps(result.to_dict(), indent=2)
     if args.output:
         args.output.write_text(document + "\n", encoding="utf-8")
+    if args.report:
+        html = render_report(result.to_dict(), reference=reference.profile, current=current)
+        args.report.write_text(html, encoding="utf-8")
     if args.format == "json":
         print(document)
     else:

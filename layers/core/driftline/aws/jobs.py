@@ -58,6 +58,7 @@ from driftline.labels import JoinReport, LabelTable, id_text, join_labels
 from driftline.metrics.classification import as_float_array
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
 from driftline.profile.performance import row_errors
+from driftline.report import render_report
 
 #: How far back a label file looks for the predictions it labels, at least: the longest
 #: evaluation window of the model is used when longer (labels of a monthly model arrive
@@ -745,13 +746,38 @@ def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str
             )
             document = result.to_dict()
             _store_metrics(services, model, result, window=window, time=end)
+            services.store.put(
+                report_key.removesuffix(".json") + ".html",
+                render_report(
+                    document,
+                    reference=reference.profile,
+                    current=current,
+                    history=_history(services, model, window, before=evaluation_id),
+                ).encode("utf-8"),
+                content_type="text/html; charset=utf-8",
+            )
             services.store.put_json_once(report_key, document)
         results.append(
             {"window": window, "evaluation_id": evaluation_id, "status": document["status"]}
         )
         if index == 0:
-            acted = act(services, definition, document, now=now)
+            link = services.store.presigned_url(report_key.removesuffix(".json") + ".html")
+            acted = act(services, definition, document, now=now, report=link)
     return {"model": model, "windows": results, "acted": acted}
+
+
+#: Earlier evaluations of the same window shown in a report's "over time" charts.
+HISTORY = 30
+
+
+def _history(services: Services, model: str, window: str, *, before: str) -> list[Any]:
+    """The last :data:`HISTORY` result documents of a model's window, oldest first."""
+    keys = sorted(
+        key
+        for key in services.store.keys(f"reports/{model}/{model}-{window}-")
+        if key.endswith(".json") and key < f"reports/{model}/{before}.json"
+    )
+    return [services.store.get_json(key) for key in keys[-HISTORY:]]
 
 
 def _window_profile(
@@ -861,7 +887,12 @@ def _store_metrics(
 
 
 def act(
-    services: Services, definition: MonitorDefinition, result: Mapping[str, Any], *, now: datetime
+    services: Services,
+    definition: MonitorDefinition,
+    result: Mapping[str, Any],
+    *,
+    now: datetime,
+    report: str | None = None,
 ) -> dict[str, Any]:
     """Notify and start retraining as the alert policy plans (driftline.alerts), once.
 
@@ -885,6 +916,7 @@ def act(
             {name: AlertState.from_dict(v.document) for name, v in alert_saved.items()},
             {name: ActionState.from_dict(v.document) for name, v in action_saved.items()},
             now,
+            report=report,
         )
         writes: list[tuple[str, str, Mapping[str, Any], int]] = [
             (kind, name, state.to_dict(), saved[name].version if name in saved else 0)

@@ -106,6 +106,17 @@ class ObjectStore:
             raise
         return True
 
+    def presigned_url(self, key: str, *, expires: int = 7 * 24 * 3600) -> str:
+        """A time-limited GET link to an object (for the report link in notifications).
+
+        Signed with the function's own credentials, so it is valid at most as long as they
+        are; the bucket stays private.
+        """
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires
+        )
+        return url
+
     def keys(self, prefix: str) -> Iterator[str]:
         """Every key under ``prefix``, in key order."""
         paginator = self.client.get_paginator("list_objects_v2")

@@ -73,11 +73,14 @@ def _run(scenario: Scenario, *, template: Path, output: Path, out: TextIO) -> Ou
             Bucket=runtime.bucket, Prefix="reports/"
         ):
             for item in page.get("Contents", ()):
-                document = _read_json(
-                    store.get_object(Bucket=runtime.bucket, Key=item["Key"])["Body"].read()
-                )
+                body = store.get_object(Bucket=runtime.bucket, Key=item["Key"])["Body"].read()
+                target = output / Path(item["Key"]).name
+                if item["Key"].endswith(".html"):
+                    target.write_bytes(body)
+                    continue
+                document = _read_json(body)
                 outcome.reports[item["Key"]] = document
-                (output / Path(item["Key"]).name).write_text(json.dumps(document, indent=2))
+                target.write_text(json.dumps(document, indent=2))
         if runtime.failures():
             out.write(f"    FAILED invocations: {len(runtime.failures())}\n")
             for failure in runtime.failures()[:3]:
