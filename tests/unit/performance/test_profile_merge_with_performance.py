@@ -415,3 +415,23 @@ def test_worst_leaves_out_small_slices_and_slices_no_worse_than_the_rest() -> No
     assert [item.slice for item in slices.worst()] == ["region=bad"]
     assert [item.slice for item in slices.worst(min_rows=10)] == ["region=small", "region=bad"]
     assert SliceErrors("error_rate").worst() == []
+
+
+def test_worst_slices_leave_out_slices_that_look_bad_by_chance() -> None:
+    from driftline.profile.performance import SliceErrors
+
+    rng = np.random.default_rng(3)
+    cells = {}
+    # 200 slices of 100 rows, every one with the same true error rate 0.1.
+    for index in range(200):
+        errors = rng.random(100) < 0.1
+        cells[f"s={index}"] = (100, float(errors.sum()), float(errors.sum()))
+    total = (20_000, sum(c[1] for c in cells.values()), sum(c[2] for c in cells.values()))
+    noise = SliceErrors("error_rate", cells, total)
+    assert noise.worst(alpha=None), "some slice is worse than average by chance"
+    assert noise.worst() == []
+    # One truly broken slice is still named, alone.
+    cells["s=broken"] = (100, 60.0, 60.0)
+    total = (20_100, total[1] + 60.0, total[2] + 60.0)
+    found = SliceErrors("error_rate", cells, total).worst()
+    assert [item.slice for item in found] == ["s=broken"]

@@ -32,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy.stats import norm
 
 from driftline.config import Task
 from driftline.metrics import PerformanceProfile, profile_performance
@@ -156,13 +157,18 @@ class SliceErrors:
         total = tuple(a + b for a, b in zip(self.total, other.total, strict=True))
         return SliceErrors(self.metric, dict(sorted(cells.items())), total)  # type: ignore[arg-type]
 
-    def worst(self, *, limit: int = 10, min_rows: int = MIN_SLICE_ROWS) -> list[Slice]:
+    def worst(
+        self, *, limit: int = 10, min_rows: int = MIN_SLICE_ROWS, alpha: float | None = 0.05
+    ) -> list[Slice]:
         """The slices whose error most surely exceeds the rest of the rows', worst first.
 
         The rank is the two-sample z statistic of the slice's mean error against the other
         rows' (pooled variance): large when the gap is large *and* the slice big enough for
         the gap to be real. Slices smaller than ``min_rows``, or with a gap of zero or less,
-        are left out.
+        are left out, and so are slices whose z does not clear a Bonferroni bound: with
+        hundreds of slices examined, some look bad by chance, and naming them would send the
+        on-call engineer after noise. ``alpha`` is the family-wise false-alarm rate (one-sided,
+        over every slice examined); None keeps every slice.
         """
         n_all, s_all, q_all = self.total
         if n_all == 0:
@@ -181,6 +187,10 @@ class SliceErrors:
             spread = math.sqrt(variance * (1 / n + 1 / rest))
             z = (mean - rest_mean) / spread if spread > 0 else math.inf
             found.append(Slice(key, n, self.metric, mean, overall, gap, z))
+        if alpha is not None and found:
+            examined = sum(1 for n, _, _ in self.cells.values() if min_rows <= n < n_all)
+            bound = float(norm.isf(alpha / max(examined, 1)))
+            found = [item for item in found if item.z >= bound]
         found.sort(key=lambda item: (-item.z, -item.gap, item.slice))
         return found[:limit]
 
