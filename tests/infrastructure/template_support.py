@@ -24,6 +24,7 @@ FUNCTIONS = {
     "ProfileBatchFunction": "functions/profile_batch",
     "IngestLabelsFunction": "functions/ingest_labels",
     "EvaluateFunction": "functions/evaluate",
+    "RetrainFunction": "functions/retrain",
 }
 # S3-triggered functions and the prefix each one is notified for.
 S3_TRIGGERS = {

@@ -329,7 +329,9 @@ def test_asynchronous_failures_go_to_the_dead_letter_queue(transformed: dict[str
     }
 
     # THEN every function retries twice, then sends the event to the dead-letter queue
-    assert set(configs) == set(FUNCTIONS)
+    # The retrain function is invoked synchronously by the state machine, which catches and
+    # reports every failure itself: no async destination.
+    assert set(configs) == set(FUNCTIONS) - {"RetrainFunction"}
     for config in configs.values():
         assert config["MaximumRetryAttempts"] == 2
         assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
@@ -348,7 +350,9 @@ def test_every_function_has_an_errors_alarm_on_the_alert_topic(
             assert properties["MetricName"] == "Errors"
             (dimension,) = properties["Dimensions"]
             alarmed[dimension["Value"]["Ref"]] = properties
-    assert set(alarmed) == set(FUNCTIONS)
+    # The retrain function's failures are caught and notified by the state machine; an alarm
+    # would page twice.
+    assert set(alarmed) == set(FUNCTIONS) - {"RetrainFunction"}
 
 
 def test_every_deployed_function_has_both_layers_and_the_environment(

@@ -2,8 +2,13 @@
 
 Every mistake is a :class:`~driftline.errors.ConfigError` whose message names the key path
 (``checks[1].metric``) and says what was received and what is allowed; an unknown key is an
-error, never a silent default. The JSON Schema published in ``docs/`` is generated from these
-models (:func:`monitor_definition_json_schema`).
+error, never a silent default. A key given twice in one mapping is an error too (PyYAML
+would keep the last one silently, dropping, say, a first ``checks:`` list). Hostile text is
+a ``ConfigError`` as well, found quickly: nesting deeper than the parser can follow, numbers
+of thousands of digits, durations beyond what a ``timedelta`` holds, NaN or infinite
+thresholds (a comparison with NaN is never true, so such a check could never fire), and
+alias "bombs" whose expansion would take minutes to print. The JSON Schema published in
+``docs/`` is generated from these models (:func:`monitor_definition_json_schema`).
 
 >>> definition = load_monitor_definition('''
 ... model: churn
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+import reprlib
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -150,13 +156,72 @@ DETECTOR_PARAMS: dict[str, frozenset[str]] = {
     "sprt": frozenset({"p0", "p1", "alpha", "beta"}),
 }
 
-_MODEL_NAME = re.compile(r"^[a-z0-9-]{1,64}$")
+# Matched with fullmatch: "$" alone would accept a trailing newline ("churn\n").
+_MODEL_NAME = re.compile(r"[a-z0-9-]{1,64}")
 _DURATION = re.compile(
-    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+    r"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"
 )
 _SCHEDULE = re.compile(
-    r"^(rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\([^()]+\))$"
+    r"rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\([^()\n]+\)"
+)
+
+
+class _BoundedRepr(reprlib.Repr):
+    """``reprlib.Repr`` that also shortens integers too long for ``repr()`` itself."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        # repr() itself refuses integers of more than 4,300 digits.
+        if x.bit_length() > 256:
+            return f"<an integer of {x.bit_length()} bits>"
+        return super().repr_int(x, level)
+
+
+#: How error messages show a received value: bounded in length and depth, so that a huge or
+#: self-referencing value (a YAML alias bomb) cannot make the message itself explode.
+_SHOWN = _BoundedRepr()
+_SHOWN.maxstring = 80
+_SHOWN.maxother = 80
+_SHOWN.maxlevel = 3
+_SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxdict = _SHOWN.maxset = 6
+_SHOWN.maxlong = 40
+
+
+def shown(value: Any) -> str:
+    """A received value as error messages show it, at most a line long whatever it holds.
+
+    >>> shown("x" * 1000)[:12], len(shown("x" * 1000)) < 100
+    ("'xxxxxxxxxxx", True)
+    >>> shown(10**5000)
+    '<an integer of 16610 bits>'
+    """
+    return _SHOWN.repr(value)
+
+
+class _DefinitionLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping."""
+
+
+def _mapping_with_unique_keys(loader: _DefinitionLoader, node: yaml.MappingNode) -> Any:
+    seen: set[tuple[str, str]] = set()
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+            continue  # merge keys ("<<") may be overridden; complex keys are refused anyway
+        key = (key_node.tag, key_node.value)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping",
+                node.start_mark,
+                f"found the key {shown(key_node.value)} twice (the first would be ignored)",
+                key_node.start_mark,
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_DefinitionLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_unique_keys
 )
 
 
@@ -169,15 +234,23 @@ def parse_duration(text: str) -> timedelta:
     (datetime.timedelta(days=7), datetime.timedelta(seconds=23400))
 
     Raises:
-        ValueError: the text is not such a duration, or it is zero.
+        ValueError: the text is not such a duration, it is zero, or it is longer than a
+            ``timedelta`` holds (999,999,999 days).
     """
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if not match or text in ("P", "PT") or text.endswith("T"):
-        raise ValueError(f"expected an ISO 8601 duration such as P1D, P7D or PT6H, got {text!r}")
-    parts = {key: int(value) for key, value in match.groupdict().items() if value}
-    duration = timedelta(**parts)
+        raise ValueError(
+            f"expected an ISO 8601 duration such as P1D, P7D or PT6H, got {shown(text)}"
+        )
+    try:
+        parts = {key: int(value) for key, value in match.groupdict().items() if value}
+        duration = timedelta(**parts)
+    except (OverflowError, ValueError):  # past timedelta's range, or too many digits to read
+        raise ValueError(
+            f"expected a duration of at most 999999999 days, got {shown(text)}"
+        ) from None
     if duration <= timedelta(0):
-        raise ValueError(f"expected a positive duration, got {text!r}")
+        raise ValueError(f"expected a positive duration, got {shown(text)}")
     return duration
 
 
@@ -185,7 +258,9 @@ Duration = Annotated[str, Field(description="ISO 8601 duration, e.g. P1D, P7D, P
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # allow_inf_nan=False: a NaN threshold compares false with everything, so its check could
+    # never fire; an infinite one could never be crossed.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
 class SchemaSpec(_Strict):
@@ -221,17 +296,32 @@ class SchemaSpec(_Strict):
             if column is None:
                 continue
             if column in seen:
-                raise ValueError(f"column {column!r} is used as both {seen[column]} and {role}")
+                raise ValueError(
+                    f"column {shown(column)} is used as both {seen[column]} and {role}"
+                )
             if column in self.features:
-                raise ValueError(f"column {column!r} is both the {role} and a feature")
+                raise ValueError(f"column {shown(column)} is both the {role} and a feature")
             seen[column] = role
         if len(set(self.segments)) != len(self.segments):
-            raise ValueError(f"segments lists a column twice: {self.segments}")
+            raise ValueError(f"segments lists a column twice: {shown(self.segments)}")
         return self
 
 
 class BaselineSpec(_Strict):
     path: str = Field(min_length=1, description="Key of the reference data in the bucket.")
+
+    @field_validator("path")
+    @classmethod
+    def _plain_relative_key(cls, value: str) -> str:
+        if value.startswith("/") or "\\" in value:
+            raise ValueError(f"expected a relative key with '/' separators, got {shown(value)}")
+        if any(ord(character) < 32 or ord(character) == 127 for character in value):
+            raise ValueError(f"expected a key without control characters, got {shown(value)}")
+        if any(part in ("", ".", "..") for part in value.split("/")):
+            raise ValueError(
+                f"expected a key without empty, '.' or '..' segments, got {shown(value)}"
+            )
+        return value
 
 
 class FeatureDriftSpec(_Strict):
@@ -277,7 +367,7 @@ class CheckSpec(_Strict):
     @classmethod
     def _known_metric(cls, value: str | None) -> str | None:
         if value is not None and value not in METRIC_RANGES:
-            raise ValueError(f"unknown metric {value!r}; allowed: {', '.join(METRIC_RANGES)}")
+            raise ValueError(f"unknown metric {shown(value)}; allowed: {', '.join(METRIC_RANGES)}")
         return value
 
     @field_validator("quality")
@@ -285,7 +375,7 @@ class CheckSpec(_Strict):
     def _known_quality(cls, value: str | None) -> str | None:
         if value is not None and value not in QUALITY_MEASURES:
             allowed = ", ".join(QUALITY_MEASURES)
-            raise ValueError(f"unknown quality measure {value!r}; allowed: {allowed}")
+            raise ValueError(f"unknown quality measure {shown(value)}; allowed: {allowed}")
         return value
 
     @model_validator(mode="after")
@@ -323,7 +413,7 @@ class CheckSpec(_Strict):
         elif bounds:
             raise ValueError(f"{bounds[0]} applies to metric and quality checks only")
         if self.quality not in (None, "volume_ratio", "bad_row_share") and self.feature is None:
-            raise ValueError(f"quality check {self.quality!r} needs a feature")
+            raise ValueError(f"quality check {shown(self.quality)} needs a feature")
         if self.detector:
             if self.signal is None:
                 raise ValueError("a detector check needs a signal (error, score or a column)")
@@ -331,7 +421,7 @@ class CheckSpec(_Strict):
             if unknown:
                 allowed = ", ".join(sorted(DETECTOR_PARAMS[self.detector]))
                 raise ValueError(
-                    f"params: unknown parameter {unknown[0]!r} for {self.detector}; "
+                    f"params: unknown parameter {shown(unknown[0])} for {self.detector}; "
                     f"allowed: {allowed}"
                 )
         elif self.params:
@@ -363,6 +453,199 @@ class ActionsSpec(_Strict):
     )
 
 
+#: Estimators the ``lambda`` retraining backend may build (scikit-learn, by these names),
+#: the tasks each applies to and the parameters it accepts (scikit-learn's names). Kept
+#: equal to driftline.training's table by a test; config imports no scikit-learn.
+EstimatorName = Literal["logistic_regression", "random_forest", "gradient_boosting", "ridge"]
+_SUPERVISED = frozenset({"binary_classification", "multiclass_classification", "regression"})
+ESTIMATOR_TASKS: dict[str, frozenset[str]] = {
+    "logistic_regression": _CLASSIFICATION,
+    "random_forest": _SUPERVISED,
+    "gradient_boosting": _SUPERVISED,
+    "ridge": frozenset({"regression"}),
+}
+ESTIMATOR_PARAMS: dict[str, frozenset[str]] = {
+    "logistic_regression": frozenset({"C", "max_iter", "tol", "class_weight", "fit_intercept"}),
+    "random_forest": frozenset(
+        {"n_estimators", "max_depth", "min_samples_leaf", "min_samples_split", "max_features"}
+    ),
+    "gradient_boosting": frozenset(
+        {
+            "learning_rate",
+            "max_iter",
+            "max_depth",
+            "max_leaf_nodes",
+            "min_samples_leaf",
+            "l2_regularization",
+        }
+    ),
+    "ridge": frozenset({"alpha", "fit_intercept", "tol"}),
+}
+#: Metrics a retraining gate may compare challenger and champion on.
+RETRAINING_METRICS = (
+    "accuracy",
+    "error_rate",
+    "precision",
+    "recall",
+    "f1",
+    "f1_macro",
+    "auc",
+    "gini",
+    "log_loss",
+    "brier",
+    "mae",
+    "rmse",
+    "mape",
+    "r2",
+)
+CanaryMetricName = Literal["error_rate", "ctr", "absolute_error", "squared_error", "log_loss"]
+#: The tasks each canary metric applies to (kept equal to driftline.canary's by a test).
+CANARY_METRIC_TASKS: dict[str, frozenset[str]] = {
+    "error_rate": _CLASSIFICATION,
+    "ctr": _RANKING,
+    "absolute_error": frozenset({"regression"}),
+    "squared_error": frozenset({"regression"}),
+    "log_loss": _BINARY,
+}
+# Matched with fullmatch, like the names above.
+_TRAINING_ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/driftline-training-[\w+=,.@-]+")
+
+
+class FairnessGateSpec(_Strict):
+    """The challenger's fairness on the holdout (across ``schema.sensitive``) must hold."""
+
+    metric: Literal["disparate_impact", "equal_opportunity_difference"]
+    min: float | None = Field(None, ge=0)
+    max: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> FairnessGateSpec:
+        if self.min is None and self.max is None:
+            raise ValueError("a fairness gate needs min or max")
+        if self.metric == "equal_opportunity_difference" and self.min is not None:
+            raise ValueError("equal_opportunity_difference takes max (a gap), not min")
+        return self
+
+
+class CanarySpec(_Strict):
+    """How the challenger is tried on live traffic and judged (driftline.canary)."""
+
+    traffic: float = Field(0.1, gt=0, lt=1, description="Challenger share of the requests.")
+    metric: CanaryMetricName | None = Field(
+        None, description="Default: error_rate, absolute_error for regression, ctr for ranking."
+    )
+    alpha: float = Field(0.05, gt=0, lt=0.5, description="Total false-promotion rate.")
+    min_effect: float | None = Field(
+        None, gt=0, description="Difference that matters (the mixture SPRT's tau)."
+    )
+    min_rows: int = Field(200, ge=10, description="Labelled rows per arm before deciding.")
+    max_rows: int = Field(5000, ge=10, description="Labelled rows per arm at the horizon.")
+    duration: Duration = Field("P1D", description="Time box of the canary.")
+    poll: Duration = Field("PT15M", description="Wait between analyses.")
+    emergency_poll: Duration = Field("PT1M", description="Wait between analyses (emergency).")
+    champion_variant: str = Field("champion", pattern=r"^[A-Za-z0-9_.-]{1,63}$")
+    challenger_variant: str = Field("challenger", pattern=r"^[A-Za-z0-9_.-]{1,63}$")
+    max_invalid_share: float = Field(0.01, ge=0, le=1)
+    latency: str | None = Field(None, description="Column of the logged latency, if any.")
+    max_latency_increase: float = Field(0.2, gt=0, description="Relative, on the p95.")
+
+    @field_validator("duration", "poll", "emergency_poll")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class ServingSpec(_Strict):
+    """Where the traffic split is applied besides the registry record."""
+
+    kind: Literal["registry", "sagemaker_endpoint", "lambda_alias"] = "registry"
+    endpoint_name: str | None = Field(None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    function_name: str | None = Field(None, min_length=1, max_length=140)
+    alias: str | None = Field(None, pattern=r"^[a-zA-Z0-9_-]{1,128}$")
+
+
+class SageMakerTrainingSpec(_Strict):
+    """The ``sagemaker`` backend: a training job (createTrainingJob.sync)."""
+
+    image: str = Field(min_length=1, description="Training image URI.")
+    role_arn: str = Field(description="Execution role, named driftline-training-*.")
+    instance_type: str = Field("ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_count: int = Field(1, ge=1, le=100)
+    volume_gb: int = Field(30, ge=1, le=16384)
+    max_runtime: Duration = "PT1H"
+    hyperparameters: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @field_validator("max_runtime")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("role_arn")
+    @classmethod
+    def _training_role(cls, value: str) -> str:
+        if not _TRAINING_ROLE.fullmatch(value):
+            raise ValueError(
+                "expected the ARN of a role named driftline-training-* (the state machine "
+                f"may pass only those to SageMaker), got {shown(value)}"
+            )
+        return value
+
+
+class ExternalTrainingSpec(_Strict):
+    """The ``external`` backend: an event asks the user's pipeline to train, which answers
+    with SendTaskSuccess (or SendTaskFailure) on the task token."""
+
+    timeout: Duration = "PT6H"
+    heartbeat: Duration | None = None
+    detail: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Passed to the pipeline in the event."
+    )
+
+    @field_validator("timeout", "heartbeat")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
+class RetrainingSpec(_Strict):
+    """How the retraining state machine trains, judges and rolls out a challenger."""
+
+    backend: Literal["lambda", "sagemaker", "external"] = "lambda"
+    estimator: EstimatorName | None = Field(
+        None, description="Default: logistic_regression, or ridge for regression."
+    )
+    params: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    scope: Literal["all", "segments"] = Field(
+        "all", description="segments: train on the triggering checks' segments only."
+    )
+    min_training_rows: int = Field(100, ge=10)
+    max_training_rows: int = Field(5000, ge=100, le=1_000_000, description="Most recent kept.")
+    holdout_share: float = Field(0.2, gt=0, lt=1, description="The most recent share.")
+    metric: str | None = Field(None, description="Gate metric; default by task.")
+    margin: float = Field(0.0, ge=0, description="Challenger must beat champion by this.")
+    segment_tolerance: float = Field(0.02, ge=0, description="Largest segment regression.")
+    min_segment_rows: int = Field(30, ge=1)
+    fairness: FairnessGateSpec | None = None
+    deploy: Literal["canary", "direct"] = "canary"
+    canary: CanarySpec = Field(default_factory=CanarySpec)
+    serving: ServingSpec = Field(default_factory=ServingSpec)
+    sagemaker: SageMakerTrainingSpec | None = None
+    external: ExternalTrainingSpec | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str | None) -> str | None:
+        if value is not None and value not in RETRAINING_METRICS:
+            allowed = ", ".join(RETRAINING_METRICS)
+            raise ValueError(f"unknown gate metric {shown(value)}; allowed: {allowed}")
+        return value
+
+
 class MonitorDefinition(_Strict):
     """A model's monitor definition: schema, baseline, drift settings, checks, schedule."""
 
@@ -374,21 +657,26 @@ class MonitorDefinition(_Strict):
     schedule: str = "rate(1 day)"
     windows: list[Duration] = Field(default_factory=lambda: ["P1D"], min_length=1)
     actions: ActionsSpec = Field(default_factory=ActionsSpec)
+    retraining: RetrainingSpec | None = Field(
+        None, description="How retraining trains, judges and rolls out (docs/retraining.md)."
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @field_validator("model")
     @classmethod
     def _model_name(cls, value: str) -> str:
-        if not _MODEL_NAME.match(value):
-            raise ValueError(f"expected 1-64 lowercase letters, digits or '-', got {value!r}")
+        if not _MODEL_NAME.fullmatch(value):
+            raise ValueError(f"expected 1-64 lowercase letters, digits or '-', got {shown(value)}")
         return value
 
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        if not _SCHEDULE.match(value):
-            raise ValueError(f"expected rate(N minutes|hours|days) or cron(...), got {value!r}")
+        if not _SCHEDULE.fullmatch(value):
+            raise ValueError(
+                f"expected rate(N minutes|hours|days) or cron(...), got {shown(value)}"
+            )
         return value
 
     @model_validator(mode="after")
@@ -404,31 +692,42 @@ class MonitorDefinition(_Strict):
             actions.emergency_retrain.training_window,
             "actions.emergency_retrain.training_window",
         )
+        # In the bucket a baseline lives in its model's own folder: never another model's
+        # data, nor driftline's own output. A bare file name (local runs) has no folder.
+        folders = self.baseline.path.split("/")
+        if len(folders) > 1 and (folders[:2] != ["baselines", self.model] or len(folders) < 3):
+            raise _KeyedError(
+                "baseline.path",
+                f"expected baselines/{self.model}/<file> (the model's own folder) or a bare "
+                f"file name, got {shown(self.baseline.path)}",
+            )
         schema = self.schema_
         for feature in self.drift.features:
             if feature not in schema.features:
-                raise _KeyedError(f"drift.features.{feature}", "not a feature of the schema")
+                raise _KeyedError(
+                    f"drift.features.{key_part(feature)}", "not a feature of the schema"
+                )
         names: set[str] = set()
         for index, check in enumerate(self.checks):
             where = f"checks[{index}]"
             if check.name in names:
-                raise _KeyedError(f"{where}.name", f"duplicate check name {check.name!r}")
+                raise _KeyedError(f"{where}.name", f"duplicate check name {shown(check.name)}")
             names.add(check.name)
             if check.segment:
                 for column in check.segment:
                     if column not in schema.segments:
                         raise _KeyedError(
-                            f"{where}.segment.{column}",
-                            f"not a segment column (schema.segments: {schema.segments})",
+                            f"{where}.segment.{key_part(column)}",
+                            f"not a segment column (schema.segments: {shown(schema.segments)})",
                         )
             if check.feature is not None and check.feature not in schema.features:
-                raise _KeyedError(f"{where}.feature", f"unknown feature {check.feature!r}")
+                raise _KeyedError(f"{where}.feature", f"unknown feature {shown(check.feature)}")
             special = (None, "dataset", "prediction", "label", "score")
             if check.drift not in special and check.drift not in schema.features:
                 raise _KeyedError(
                     f"{where}.drift",
                     f"expected dataset, prediction, score, label or a feature name, "
-                    f"got {check.drift!r}",
+                    f"got {shown(check.drift)}",
                 )
             if check.drift in ("prediction", "score", "label") and not getattr(schema, check.drift):
                 raise _KeyedError(f"{where}.drift", f"schema.{check.drift} is not set")
@@ -447,6 +746,108 @@ class MonitorDefinition(_Strict):
                             f"{check.metric} needs schema.{role}, which is not set",
                         )
         return self
+
+    @model_validator(mode="after")
+    def _retraining_fits_the_schema(self) -> MonitorDefinition:
+        spec = self.retraining
+        if spec is None:
+            return self
+        _check_retraining_settings(spec)
+        schema = self.schema_
+        task = schema.task
+        if schema.label is None:
+            raise _KeyedError("retraining", "retraining needs schema.label (ground truth)")
+        if spec.backend == "lambda":
+            if task == "ranking":
+                raise _KeyedError(
+                    "retraining.backend",
+                    "the lambda backend trains classification and regression models; a "
+                    "ranking model needs backend sagemaker or external",
+                )
+            if spec.estimator is not None and task not in ESTIMATOR_TASKS[spec.estimator]:
+                applies = ", ".join(sorted(ESTIMATOR_TASKS[spec.estimator]))
+                raise _KeyedError(
+                    "retraining.estimator",
+                    f"{spec.estimator} does not fit schema.task {task}; it applies to {applies}",
+                )
+        if spec.metric is not None:
+            tasks = METRIC_TASKS.get(spec.metric)
+            if tasks is not None and task not in tasks:
+                raise _KeyedError(
+                    "retraining.metric",
+                    f"{spec.metric} is not defined for schema.task {task}; it applies to "
+                    f"{', '.join(sorted(tasks))}",
+                )
+            for role in METRIC_NEEDS.get(spec.metric, ()):
+                if getattr(schema, role) is None:
+                    raise _KeyedError(
+                        "retraining.metric", f"{spec.metric} needs schema.{role}, which is not set"
+                    )
+        if spec.fairness is not None:
+            if task != "binary_classification":
+                raise _KeyedError("retraining.fairness", "applies to binary_classification only")
+            if schema.sensitive is None:
+                raise _KeyedError("retraining.fairness", "needs schema.sensitive, which is not set")
+        canary = spec.canary
+        if canary.metric is not None:
+            if task not in CANARY_METRIC_TASKS[canary.metric]:
+                applies = ", ".join(sorted(CANARY_METRIC_TASKS[canary.metric]))
+                raise _KeyedError(
+                    "retraining.canary.metric",
+                    f"{canary.metric} does not fit schema.task {task}; it applies to {applies}",
+                )
+            if canary.metric == "log_loss" and schema.score is None:
+                raise _KeyedError("retraining.canary.metric", "log_loss needs schema.score")
+        if spec.scope == "segments" and not schema.segments:
+            raise _KeyedError("retraining.scope", "segments needs schema.segments")
+        return self
+
+
+def _check_retraining_settings(spec: RetrainingSpec) -> None:
+    """The retraining section's own cross-key rules (named by their full key path)."""
+    for backend in ("sagemaker", "external"):
+        present = getattr(spec, backend) is not None
+        if spec.backend == "sagemaker" == backend and not present:
+            raise _KeyedError("retraining.sagemaker", "required when backend is sagemaker")
+        if present and spec.backend != backend:
+            raise _KeyedError(f"retraining.{backend}", f"applies to backend {backend} only")
+    if spec.backend != "lambda":
+        for key in ("estimator", "params"):
+            if getattr(spec, key):
+                raise _KeyedError(f"retraining.{key}", "applies to the lambda backend only")
+    if spec.estimator is not None:
+        unknown = sorted(set(spec.params) - ESTIMATOR_PARAMS[spec.estimator])
+        if unknown:
+            allowed = ", ".join(sorted(ESTIMATOR_PARAMS[spec.estimator]))
+            raise _KeyedError(
+                f"retraining.params.{shown(unknown[0])[1:-1]}",
+                f"not a parameter of {spec.estimator}; allowed: {allowed}",
+            )
+    elif spec.params:
+        raise _KeyedError("retraining.params", "name the estimator they are for (estimator)")
+    canary = spec.canary
+    if canary.min_rows > canary.max_rows:
+        raise _KeyedError(
+            "retraining.canary.min_rows",
+            f"{canary.min_rows} is greater than max_rows ({canary.max_rows})",
+        )
+    if canary.champion_variant == canary.challenger_variant:
+        raise _KeyedError(
+            "retraining.canary.challenger_variant",
+            f"must differ from champion_variant ({canary.champion_variant!r})",
+        )
+    serving = spec.serving
+    needs = {
+        "registry": (),
+        "sagemaker_endpoint": ("endpoint_name",),
+        "lambda_alias": ("function_name", "alias"),
+    }[serving.kind]
+    for key in ("endpoint_name", "function_name", "alias"):
+        given = getattr(serving, key) is not None
+        if key in needs and not given:
+            raise _KeyedError(f"retraining.serving.{key}", f"required when kind is {serving.kind}")
+        if given and key not in needs:
+            raise _KeyedError(f"retraining.serving.{key}", f"does not apply to kind {serving.kind}")
 
 
 class _KeyedError(ValueError):
@@ -472,8 +873,18 @@ def _format_location(loc: tuple[int | str, ...]) -> str:
         elif part == "schema_":
             path += ".schema" if path else "schema"
         else:
-            path += f".{part}" if path else str(part)
+            path += f".{key_part(part)}" if path else key_part(part)
     return path
+
+
+def key_part(name: Any) -> str:
+    """A key as a key path shows it, shortened past 80 characters.
+
+    >>> key_part("plan"), key_part("k" * 200)[:12], len(key_part("k" * 200))
+    ('plan', 'kkkkkkkkkkkk', 80)
+    """
+    text = str(name)
+    return text if len(text) <= 80 else f"{text[:60]}...{text[-17:]}"
 
 
 def _describe(error: Any) -> str:
@@ -490,7 +901,7 @@ def _describe(error: Any) -> str:
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     if "input" in error and kind not in ("value_error",):
-        message = f"{message} (got {error['input']!r})"
+        message = f"{message} (got {shown(error['input'])})"
     return f"{key}: {message}" if key else message
 
 
@@ -504,11 +915,12 @@ def validate_monitor_definition(data: Any, *, source: str = "<string>") -> Monit
         ConfigError: naming every offending key path, e.g. ``checks[1].metric``.
     """
     if not isinstance(data, dict):
+        problem = f"expected a mapping at the top level, got {type(data).__name__}"
         raise ConfigError(
-            f"invalid monitor definition {source}: expected a mapping at the top level, "
-            f"got {type(data).__name__}",
+            f"invalid monitor definition {source}: {problem}",
             reason="invalid_config",
             source=source,
+            problems=[problem],
         )
     try:
         return MonitorDefinition.model_validate(data)
@@ -529,7 +941,8 @@ def load_monitor_definition(text: str | bytes, *, source: str = "<string>") -> M
     """Parse YAML (or JSON) text and validate it.
 
     Raises:
-        ConfigError: the text is not UTF-8, not YAML, or not a valid definition.
+        ConfigError: the text is not UTF-8 (``not_utf8``), not YAML or nested too deeply to
+            parse (``invalid_yaml``), or not a valid definition (``invalid_config``).
     """
     if isinstance(text, bytes):
         try:
@@ -542,13 +955,26 @@ def load_monitor_definition(text: str | bytes, *, source: str = "<string>") -> M
                 source=source,
             ) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_DefinitionLoader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(
             f"invalid monitor definition {source}: not valid YAML{where}: {problem}",
+            reason="invalid_yaml",
+            source=source,
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"invalid monitor definition {source}: not valid YAML: nested too deeply",
+            reason="invalid_yaml",
+            source=source,
+        ) from None
+    except (ValueError, OverflowError) as exc:  # a tagged value no constructor accepts
+        raise ConfigError(
+            f"invalid monitor definition {source}: not valid YAML: a value cannot be read "
+            f"({shown(str(exc))})",
             reason="invalid_yaml",
             source=source,
         ) from None
