@@ -8,7 +8,7 @@ import json
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -102,9 +102,18 @@ def object_events(event: Mapping[str, Any]) -> Iterator[ObjectEvent]:
 
 
 def _time(text: str | None) -> datetime:
+    """An event's time; S3 and EventBridge send UTC, with or without the ``Z`` (moto sends
+    none), so a time without an offset is UTC.
+
+    >>> _time("2026-12-02T06:37:32.986816").isoformat()
+    '2026-12-02T06:37:32.986816+00:00'
+    >>> _time("2026-12-02T06:37:32Z").isoformat()
+    '2026-12-02T06:37:32+00:00'
+    """
     if not text:
         return now_utc()
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def on_objects(
