@@ -1,0 +1,239 @@
+"""The benchmark code (benchmarks/) runs at tiny sizes and the cost model adds up.
+
+No timing is asserted: the figures are the benchmarks' business. This only keeps the
+scripts from rotting between the runs that record them in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import bench_data  # noqa: E402
+import contenders  # noqa: E402
+import cost_model  # noqa: E402
+import harness  # noqa: E402
+import run_all  # noqa: E402
+import throughput  # noqa: E402
+import window_eval  # noqa: E402
+from cold_start import parse_importtime, render_cold_start, render_sizes  # noqa: E402
+
+ROWS = 1_000
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("bench-data")
+    bench_data.ensure_reference(folder, rows=ROWS)
+    for fmt in ("csv", "parquet"):
+        bench_data.ensure_current(ROWS, fmt, folder)
+    return folder
+
+
+def test_every_contender_runs_on_a_thousand_rows(data: Path) -> None:
+    # WHEN each contender runs in this process on the 1,000-row pair
+    results = {
+        (kind, fmt): contenders.RUNNERS[kind](ROWS, fmt, data)
+        for kind in ("floor", "driftline")
+        for fmt in ("csv", "parquet", "parquet-fp")
+    }
+    scipy = contenders.run_scipy(ROWS, "parquet", data)
+    columns = contenders.run_columns(ROWS, "parquet", data)
+
+    # THEN every one read all rows, and driftline and scipy agree on what drifted
+    assert {result["rows"] for result in results.values()} == {ROWS}
+    drifted = {results["driftline", fmt]["drifted"] for fmt in ("csv", "parquet", "parquet-fp")}
+    assert len(drifted) == 1
+    assert 0 < scipy["drifted"] <= 20
+    assert set(columns["by_columns"]) == {"2", "10", "20"}
+
+
+def test_a_contender_runs_in_a_child_process_and_reports_its_peak_memory(data: Path) -> None:
+    result = contenders.measure("floor", ROWS, "parquet", data)
+    assert result["rows"] == ROWS
+    assert result["peak_rss_mib"] > 0
+
+
+def test_the_throughput_tables_render_from_a_schedule() -> None:
+    # GIVEN the runs one round would make at two sizes, with made-up figures
+    plan = throughput.plan(
+        (ROWS, 10 * ROWS), round_number=0, evidently_rounds=1, comparison_rows=ROWS
+    )
+    assert ("evidently", ROWS, "parquet") in plan
+    assert ("scipy", 10 * ROWS, "parquet") not in plan
+    figures = {
+        "seconds": 2.0,
+        "compute_seconds": 1.5,
+        "peak_rss_mib": 300.0,
+        "drifted": 16,
+        "reference_seconds": 0.01,
+        "profile_seconds": 1.9,
+        "drift_seconds": 0.09,
+        "methods": ["Jensen-Shannon distance"],
+        "versions": "evidently 0.7",
+    }
+    best = {f"{kind}/{rows}/{fmt}": harness.best([figures]) for kind, rows, fmt in plan}
+    result = {
+        "sizes": [ROWS, 10 * ROWS],
+        "comparison_rows": ROWS,
+        "rounds": 1,
+        "evidently_note": "cached",
+        "best": best,
+        "columns": {"by_columns": {"2": 0.1, "10": 0.5, "20": 1.0}},
+    }
+
+    # WHEN rendered THEN both tables are there with their targets
+    assert "| 1,000 | csv |" in throughput.render_throughput(result)
+    comparison = throughput.render_comparison(result)
+    assert "Evidently DataDriftPreset" in comparison
+    assert "1× end to end" in comparison and "**missed**" in comparison
+
+
+def test_the_window_benchmark_merges_and_evaluates_tiny_windows() -> None:
+    result = window_eval.run(rounds=1, rows_per_day=300, windows=(1, 2))
+    assert set(result["windows"]) == {"1", "2"}
+    assert result["windows"]["2"]["rows"] == 600
+    assert result["windows"]["2"]["checks"] == 20
+    assert "| 2 | 600 |" in window_eval.render(result)
+
+
+def test_importtime_is_summed_per_top_level_package() -> None:
+    trace = "\n".join(
+        [
+            "import time: self [us] | cumulative | imported package",
+            "import time:      1000 |       1000 |     scipy.special",
+            "import time:      2000 |       3000 |   scipy.stats",
+            "import time:       500 |       3500 | scipy",
+            "import time:       100 |       3600 | app",
+        ]
+    )
+    assert parse_importtime(trace) == [("scipy", 0.0035), ("app", 0.0001)]
+
+
+def test_cold_start_and_size_tables_render() -> None:
+    timings = {"import_seconds": 1.0, "setup_seconds": 0.2, "process_seconds": 1.4}
+    build = {
+        "note": "reused",
+        "functions": {
+            name: timings
+            for name in (
+                "ConfigureFunction",
+                "BuildBaselineFunction",
+                "ProfileBatchFunction",
+                "IngestLabelsFunction",
+                "EvaluateFunction",
+            )
+        },
+        "top_imports": [("scipy", 0.8)],
+        "sizes": [
+            {
+                "function": "ProfileBatchFunction",
+                "code_bytes": 512,
+                "layer_bytes": {"AnalysisLayer": 190 * 2**20, "CoreLayer": 2**20},
+                "total_bytes": 191 * 2**20 + 512,
+            }
+        ],
+    }
+    result = {"python": "python3.12", "rounds": 1, "builds": {"pyc": build, "sources": build}}
+    assert "import 1.00 s (met)" in render_cold_start(result)
+    assert "largest 191.00 MiB (met)" in render_sizes(result)
+
+
+def test_lambda_duration_is_gb_seconds_times_the_price() -> None:
+    # GIVEN one file an hour, 2 s at 1536 MB each
+    prices, workload = cost_model.Prices(), cost_model.Workload(files_per_hour=1.0)
+    measured = cost_model.Measured(batch_seconds=2.0, batch_requests={})
+
+    # WHEN priced
+    items = {item.name: item for item in cost_model.monthly_costs(prices, workload, measured)}
+
+    # THEN 730 files x 2 s x 1.5 GB x $0.0000166667, and 730 requests x $0.20 per million
+    assert items["profile_batch: Lambda duration"].dollars == pytest.approx(
+        730 * 2.0 * 1.5 * 0.0000166667
+    )
+    assert items["profile_batch: Lambda requests"].dollars == pytest.approx(730 * 0.20 / 1e6)
+
+
+def test_counted_requests_are_priced_by_kind() -> None:
+    prices, workload = cost_model.Prices(), cost_model.Workload(files_per_hour=1.0)
+    measured = cost_model.Measured(
+        batch_seconds=0.0,
+        batch_requests={
+            "s3:GetObject": 2,
+            "s3:HeadObject": 1,
+            "s3:PutObject": 2,
+            "dynamodb:GetItem": 2,
+            "dynamodb:TransactWriteItems": 1,
+            "sns:Publish": 1,
+        },
+    )
+    items = {
+        item.name: item.dollars for item in cost_model.monthly_costs(prices, workload, measured)
+    }
+    assert items["profile_batch: S3 GET requests"] == pytest.approx(730 * 3 * 0.0004 / 1000)
+    assert items["profile_batch: S3 PUT/LIST requests"] == pytest.approx(730 * 2 * 0.005 / 1000)
+    assert items["profile_batch: DynamoDB read requests"] == pytest.approx(730 * 2 * 0.125 / 1e6)
+    assert items["profile_batch: DynamoDB write requests"] == pytest.approx(730 * 4 * 0.625 / 1e6)
+    assert items["profile_batch: SNS requests"] == pytest.approx(730 * 0.50 / 1e6)
+    with pytest.raises(ValueError, match="no price"):
+        cost_model.request_price("ec2:RunInstances", prices)
+
+
+def test_per_million_divides_the_month_by_the_predictions() -> None:
+    workload = cost_model.Workload(files_per_hour=1.0, batch_rows=100_000)
+    items = [cost_model.LineItem("a", 7.30, ""), cost_model.LineItem("b", 0.0, "")]
+    # 730 files x 100,000 = 73 M predictions a month; $7.30 / 73 = $0.10 per million
+    assert cost_model.per_million(items, workload) == pytest.approx(0.10)
+
+
+def test_hourly_model_monitor_bills_its_minutes_on_the_instance() -> None:
+    schedule = cost_model.ModelMonitorSchedule(runs_per_day=24, billed_minutes_per_run=6)
+    item = cost_model.sagemaker_model_monitor(cost_model.Prices(), schedule)
+    # 730 runs a month x 0.1 h x $0.23
+    assert item.dollars == pytest.approx(730 * 0.1 * 0.23)
+
+
+def test_the_cost_section_renders_from_measured_figures() -> None:
+    e2e = {
+        "best": {"handler_seconds": 1.0, "calls": {"s3:GetObject": 2, "s3:PutObject": 2}},
+        "kept_bytes": 10 * 2**20,
+        "profile_bytes": 2**20,
+        "log_bytes_per_invocation": 2048,
+    }
+    window = {
+        "windows": {"1": {"evaluate_seconds": 0.1, "figures": 100, "emf_metrics": 30}},
+        "per_profile": {
+            "batch": {"seconds": 0.02, "mib": 3.0},
+            "labelled": {"seconds": 0.1, "mib": 8.0},
+        },
+    }
+    cost = run_all.section_cost({"e2e": e2e, "window": window}, {})
+    assert cost is not None
+    assert cost["measured"]["evaluate_seconds_per_batch_profile"] == pytest.approx(0.02)
+    text = run_all.render_cost(cost)
+    assert "driftline total" in text and "SageMaker Model Monitor" in text
+    assert "checked 2026-11-25" in text
+    # 10 files an hour: a P30D window of 7,200 batch profiles cannot fit in 1024 MB
+    assert "**> 1024 MB**" in text
+
+
+def test_a_window_reads_one_profile_per_inference_file_and_label_file() -> None:
+    workload = cost_model.Workload(files_per_hour=2.0, label_files_per_day=1.0)
+    measured = cost_model.Measured(
+        batch_seconds=0.0,
+        evaluate_seconds_per_batch_profile=0.01,
+        evaluate_seconds_per_labelled_profile=0.1,
+        evaluate_seconds_per_window=0.5,
+        evaluate_mib_per_batch_profile=2.0,
+        evaluate_mib_per_labelled_profile=5.0,
+    )
+    assert cost_model.window_profiles(workload, 7) == (336.0, 7.0)
+    assert cost_model.evaluate_window_seconds(workload, measured, 7) == pytest.approx(
+        336 * 0.01 + 7 * 0.1 + 0.5
+    )
+    assert cost_model.evaluate_window_mib(workload, measured, 7) == pytest.approx(336 * 2 + 7 * 5)
