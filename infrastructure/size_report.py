@@ -4,7 +4,8 @@ Lambda refuses a function whose code and layers unzip to more than 250 MiB (262,
 bytes); driftline's own budget is 200 MiB, to leave room for what later issues add. This
 reads the template ``sam build`` wrote (``.aws-sam/build/template.yaml``), adds up the
 files of each function's code folder and of each layer it uses, prints one row per
-function, and exits 1 if any total is over the budget (2 if the build is missing or
+function, and exits 1 if any total is over the budget (Lambda's limit for the few functions
+of ``LAMBDA_LIMIT_ONLY``, each with its reason) (2 if the build is missing or
 names something it cannot measure).
 
 Usage::
@@ -29,6 +30,13 @@ DEFAULT_LIMIT_MIB = 200.0
 LAMBDA_LIMIT_BYTES = 262_144_000  # 250 MiB: function code + all layers, unzipped
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+#: Functions held to Lambda's own limit instead of the budget, each with the reason. The
+#: retraining function adds scikit-learn (about 25 MiB) to the two layers the monitoring
+#: functions share, which puts it near 220 MiB; it runs only when a model is retrained, so
+#: it is not on the monitoring path the budget protects (docs/deploy.md, "Sizes").
+LAMBDA_LIMIT_ONLY = {
+    "RetrainFunction": "scikit-learn for the lambda training backend, on top of both layers",
+}
 
 
 class BuildError(Exception):
@@ -46,6 +54,18 @@ class FunctionSize:
     @property
     def total_bytes(self) -> int:
         return self.code_bytes + sum(self.layer_bytes.values())
+
+
+def limit_for(name: str, budget_bytes: float) -> float:
+    """The most bytes function ``name`` may take: the budget, or Lambda's limit for the
+    functions of :data:`LAMBDA_LIMIT_ONLY`.
+
+    >>> limit_for("ProfileBatchFunction", 200 * MIB) / MIB
+    200.0
+    >>> limit_for("RetrainFunction", 200 * MIB) == LAMBDA_LIMIT_BYTES
+    True
+    """
+    return LAMBDA_LIMIT_BYTES if name in LAMBDA_LIMIT_ONLY else budget_bytes
 
 
 def folder_bytes(folder: Path) -> int:
@@ -118,7 +138,13 @@ def render(sizes: Sequence[FunctionSize], limit_bytes: float) -> str:
     header = ["function", "code", *layers, "total", ""]
     rows = [header]
     for size in sizes:
-        verdict = "OVER BUDGET" if size.total_bytes > limit_bytes else "ok"
+        limit = limit_for(size.name, limit_bytes)
+        if size.total_bytes > limit:
+            verdict = "OVER LAMBDA'S LIMIT" if limit == LAMBDA_LIMIT_BYTES else "OVER BUDGET"
+        elif limit != limit_bytes:
+            verdict = "ok (Lambda's limit: " + LAMBDA_LIMIT_ONLY[size.name] + ")"
+        else:
+            verdict = "ok"
         rows.append(
             [
                 size.name,
@@ -169,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{name} {size / MIB:.1f}" for name, size in largest_entries(folder, args.top)
             )
             print(f"{layer} largest (MiB): {listed}")
-    over = [size.name for size in sizes if size.total_bytes > limit_bytes]
+    over = [size.name for size in sizes if size.total_bytes > limit_for(size.name, limit_bytes)]
     if over:
         print(f"size_report: over {args.limit_mib:g} MiB: {', '.join(over)}", file=sys.stderr)
         return 1
