@@ -32,7 +32,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.stats import norm
 
 from driftline.config import Task
 from driftline.metrics import PerformanceProfile, profile_performance
@@ -189,6 +188,8 @@ class SliceErrors:
             found.append(Slice(key, n, self.metric, mean, overall, gap, z))
         if alpha is not None and found:
             examined = sum(1 for n, _, _ in self.cells.values() if min_rows <= n < n_all)
+            from scipy.stats import norm  # noqa: PLC0415 (profiling never needs scipy)
+
             bound = float(norm.isf(alpha / max(examined, 1)))
             found = [item for item in found if item.z >= bound]
         found.sort(key=lambda item: (-item.z, -item.gap, item.slice))

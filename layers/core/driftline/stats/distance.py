@@ -23,7 +23,6 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import chi2
 
 FloatArray = NDArray[np.float64]
 
@@ -184,7 +183,7 @@ def chi_square_test(
     if degrees_of_freedom < 1:
         return 0.0, 1.0
     statistic = float(np.sum((observed[nonzero] - expected[nonzero]) ** 2 / expected[nonzero]))
-    return statistic, float(chi2.sf(statistic, degrees_of_freedom))
+    return statistic, _chi2_sf(statistic, degrees_of_freedom)
 
 
 def chi_square_homogeneity_test(
@@ -232,7 +231,16 @@ def chi_square_homogeneity_test(
         return 0.0, 1.0
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
     statistic = float(np.sum((table - expected) ** 2 / expected))
-    return statistic, float(chi2.sf(statistic, degrees_of_freedom))
+    return statistic, _chi2_sf(statistic, degrees_of_freedom)
+
+
+def _chi2_sf(statistic: float, degrees_of_freedom: int) -> float:
+    """Upper tail of the chi-square distribution. scipy.stats is imported here, on the
+    first p-value, rather than with this module: it costs about a second of a Lambda cold
+    start, and profiling a batch never computes a p-value."""
+    from scipy.stats import chi2  # noqa: PLC0415
+
+    return float(chi2.sf(statistic, degrees_of_freedom))
 
 
 def _proportions(

@@ -17,7 +17,6 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import kstwo
 
 from driftline.errors import InsufficientDataError
 from driftline.stats.base import WeightedSample
@@ -112,6 +111,8 @@ def ks_p_value(statistic: float, n_reference: int, n_current: int) -> float:
         )
     if max(n, m) <= EXACT_KS_MAX_N:
         return _exact_ks_p_value(statistic, n, m)
+    from scipy.stats import kstwo  # noqa: PLC0415 (a second of cold start at module level)
+
     larger, smaller = float(max(n, m)), float(min(n, m))
     effective_n = np.round(larger * smaller / (larger + smaller))
     return float(np.clip(kstwo.sf(statistic, effective_n), 0.0, 1.0))
