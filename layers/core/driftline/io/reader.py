@@ -23,10 +23,15 @@ from driftline.io.report import ReadReport
 from driftline.io.sagemaker import CaptureColumns, capture_rows, ground_truth_rows
 from driftline.io.source import (
     COMPRESSION_ERRORS,
+    MAX_HEAD_BYTES,
+    MAX_LINE_BYTES,
     DataSource,
+    LineTooLong,
     TableSource,
+    bounded_lines,
     corrupt_compression,
     invalid_input,
+    line_too_long,
 )
 from driftline.io.tabular import PARQUET_MAGIC, ParquetEngine, read_csv, read_parquet
 
@@ -74,8 +79,10 @@ class TableReader:
         chunk_rows: int,
         capture: CaptureColumns,
         parquet_engine: ParquetEngine,
+        max_line_bytes: int = MAX_LINE_BYTES,
     ) -> None:
         self._source = source
+        self._max_line_bytes = max_line_bytes
         self.name = source.name
         self.format: Format = format
         self._chunk_rows = chunk_rows
@@ -96,7 +103,8 @@ class TableReader:
 
         Raises:
             InvalidInputError: the file cannot be read as its format (``not_utf8``,
-                ``corrupt_compression``, ``corrupt_parquet``, ``malformed_csv``, ...).
+                ``corrupt_compression``, ``corrupt_parquet``, ``malformed_csv``,
+                ``line_too_long``, ...).
         """
         report = self._report = ReadReport()
         frames = self._frames(report)
@@ -106,6 +114,8 @@ class TableReader:
                     frame = next(frames, None)
                 except COMPRESSION_ERRORS as exc:
                     raise corrupt_compression(self.name, exc) from exc
+                except LineTooLong as exc:
+                    raise line_too_long(self.name, exc) from exc
                 if frame is None:
                     return
                 if len(frame) == 0:
@@ -122,10 +132,16 @@ class TableReader:
                 self._source, chunk_rows=self._chunk_rows, engine=self._parquet_engine
             )
             return
-        with self._source.open() as stream:
+        with self._source.open() as raw:
+            stream = bounded_lines(raw, self._max_line_bytes)
             if self.format == "csv":
+                self._check_header_line()
                 yield from read_csv(
-                    stream, name=self.name, report=report, chunk_rows=self._chunk_rows
+                    stream,
+                    name=self.name,
+                    report=report,
+                    chunk_rows=self._chunk_rows,
+                    head=self._source.head,
                 )
                 return
             convert = None
@@ -137,6 +153,20 @@ class TableReader:
                 stream, name=self.name, report=report, chunk_rows=self._chunk_rows, convert=convert
             )
 
+    def _check_header_line(self) -> None:
+        """A CSV header is in the head: a longer one (pandas would hold it many times over
+        while splitting it, gigabytes for a 200 MB line) is not a header."""
+        head = self._source.head
+        if not self._source.head_is_whole_file and b"\n" not in head and b"\r" not in head:
+            raise invalid_input(
+                self.name,
+                "line_too_long",
+                f"the header line is longer than {MAX_HEAD_BYTES:,} bytes; expected a header "
+                "of column names",
+                line=1,
+                limit_bytes=MAX_HEAD_BYTES,
+            )
+
 
 def open_table(
     source: TableSource,
@@ -146,6 +176,7 @@ def open_table(
     chunk_rows: int = 100_000,
     capture: CaptureColumns | None = None,
     parquet_engine: ParquetEngine = "auto",
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> TableReader:
     """Open a data file for reading in chunks of rows, rejecting bad rows visibly.
 
@@ -164,6 +195,8 @@ def open_table(
             positional names (``input_0``, ``output_0``), ``id`` and ``label``.
         parquet_engine: ``"auto"`` (pyarrow if installed, else fastparquet), ``"pyarrow"``
             or ``"fastparquet"``.
+        max_line_bytes: the longest line a CSV or JSON Lines file may have (a longer one
+            rejects the file as ``line_too_long`` before it fills the memory).
 
     Returns:
         A :class:`TableReader`: iterate it for frames, then read its ``report``.
@@ -190,6 +223,10 @@ def open_table(
         raise ValueError(
             f"expected parquet_engine in {get_args(ParquetEngine)}, got {parquet_engine!r}"
         )
+    if isinstance(max_line_bytes, bool) or not isinstance(max_line_bytes, int):
+        raise ValueError(f"expected max_line_bytes >= 1, got {max_line_bytes!r}")
+    if max_line_bytes < 1:
+        raise ValueError(f"expected max_line_bytes >= 1, got {max_line_bytes!r}")
     data = DataSource(source, name=name)
     detected: Format = detect_format(data) if format == "auto" else format
     return TableReader(
@@ -198,6 +235,7 @@ def open_table(
         chunk_rows=chunk_rows,
         capture=capture if capture is not None else CaptureColumns(),
         parquet_engine=parquet_engine,
+        max_line_bytes=max_line_bytes,
     )
 
 

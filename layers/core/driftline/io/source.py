@@ -40,6 +40,11 @@ HEAD_BYTES = 64 * 1024
 MAX_HEAD_BYTES = 1024 * 1024
 #: A Parquet file that must be copied for random access stays in memory up to this size.
 SPOOL_MEMORY_BYTES = 32 * 1024 * 1024
+#: The longest line a text file (CSV, JSON Lines) may have. A line is read whole before it is
+#: parsed, so without a bound one line of a small gzip upload (a "decompression bomb": 200 KB
+#: that inflate to a 200 MB line) takes gigabytes and kills the function; 64 MiB holds any
+#: real record (SageMaker payloads are at most 25 MB, 33 MB in base64) in about 300 MB.
+MAX_LINE_BYTES = 64 * 1024 * 1024
 
 #: Errors the gzip module raises for a truncated or corrupted stream.
 COMPRESSION_ERRORS: tuple[type[Exception], ...] = (EOFError, zlib.error, gzip.BadGzipFile)
@@ -84,6 +89,101 @@ def corrupt_compression(name: str, exc: Exception) -> InvalidInputError:
         f"the gzip data is truncated or corrupted ({type(exc).__name__}); "
         "expected a complete gzip file",
     )
+
+
+class LineTooLong(Exception):
+    """A line of the decompressed stream is longer than the bound (raised while reading).
+
+    Attributes:
+        line: its 1-based line number.
+        limit: the bound, in bytes.
+    """
+
+    def __init__(self, line: int, limit: int) -> None:
+        super().__init__(f"line {line} is longer than {limit} bytes")
+        self.line = line
+        self.limit = limit
+
+
+def line_too_long(name: str, exc: LineTooLong) -> InvalidInputError:
+    """The error for a line past the bound (``exc``: the :class:`LineTooLong` raised)."""
+    return invalid_input(
+        name,
+        "line_too_long",
+        f"line {exc.line} is longer than {exc.limit:,} bytes; expected lines of at most that "
+        "(one record per line)",
+        line=exc.line,
+        limit_bytes=exc.limit,
+    )
+
+
+class _BoundedLines(io.RawIOBase):
+    """A stream that raises :class:`LineTooLong` once a line runs past ``limit`` bytes.
+
+    ``\\n`` and ``\\r`` both end a line (CSV accepts either), so a line is never longer than
+    counted. Only the length of the current line is kept: memory stays that of the reader.
+    """
+
+    def __init__(self, stream: io.BufferedIOBase, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._run = 0
+        self._line = 1
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._stream.read(len(view))
+        count = len(data)
+        if self._run + count <= self._limit:
+            # No line can pass the bound inside this chunk: count, do not scan.
+            end = max(data.rfind(b"\n"), data.rfind(b"\r"))
+            if end < 0:
+                self._run += count
+            else:
+                self._line += data.count(b"\n") or data.count(b"\r")
+                self._run = count - end - 1
+        else:
+            self._scan(data)
+        view[:count] = data
+        return count
+
+    def _scan(self, data: bytes) -> None:
+        """Follow the lines of ``data`` one by one (only near the bound)."""
+        start = 0
+        while True:
+            ends = [at for at in (data.find(b"\n", start), data.find(b"\r", start)) if at >= 0]
+            if not ends:
+                self._run += len(data) - start
+                break
+            end = min(ends)
+            self._run += end - start
+            if self._run > self._limit:
+                raise LineTooLong(self._line, self._limit)
+            if data[end : end + 2] != b"\r\n":
+                self._line += 1
+            self._run = 0
+            start = end + 1
+        if self._run > self._limit:
+            raise LineTooLong(self._line, self._limit)
+
+
+def bounded_lines(stream: io.BufferedIOBase, limit: int) -> io.BufferedReader:
+    """``stream`` read through a guard raising :class:`LineTooLong` past ``limit`` bytes.
+
+    The guard sees the stream a buffer at a time, so it may raise before the reader reaches
+    the long line (the whole file is rejected either way).
+
+    >>> bounded_lines(io.BufferedReader(io.BytesIO(b"ab\\ncd\\n")), 10).read()
+    b'ab\\ncd\\n'
+    >>> bounded_lines(io.BufferedReader(io.BytesIO(b"ab\\n" + b"x" * 50)), 10).read()
+    Traceback (most recent call last):
+    ...
+    driftline.io.source.LineTooLong: line 2 is longer than 10 bytes
+    """
+    return io.BufferedReader(_BoundedLines(stream, limit), buffer_size=1024 * 1024)
 
 
 class _Replay:

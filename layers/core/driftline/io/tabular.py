@@ -7,6 +7,17 @@ line is the header. A row with more fields than the header is rejected with its 
 and "expected 3 fields, saw 4"; a row with fewer has missing values (pandas' rule). When the
 *first* data row has more fields than the header, pandas would silently take the extra
 field for an index or drop it, so the whole file is rejected (``malformed_csv``) instead.
+Two other header problems reject the whole file as ``malformed_csv``, because pandas would
+read on and profile the wrong thing; the ``defect`` detail tells them apart: a name given
+twice (``duplicate_columns``: pandas would rename the second ``plan`` to ``plan.1`` and its
+values would never be monitored) and a header that is one column holding semicolons, tabs
+or pipes (``wrong_delimiter``: a file written with another separator, which would
+otherwise look as if every monitored column were missing).
+A missing value is always missing (NaN): in a chunk where a number too large for a float
+makes pandas fall back to text, pandas leaves the missing fields of short rows as ``""`` and
+markers such as ``nan`` or ``NA`` as text, which would be profiled as type violations; the
+reader turns them back into NaN (pandas turns these markers into NaN everywhere else, so
+they are never genuine text).
 Rejected rows are counted from pandas' ``ParserWarning`` ("Skipping line 3: ...") caught
 around each parse call; warning filters are process-wide, so read CSV files from one thread
 at a time (as a Lambda invocation does).
@@ -14,7 +25,9 @@ at a time (as a Lambda invocation does).
 **Parquet** is read one record batch at a time with pyarrow, or one row group at a time with
 fastparquet when pyarrow is not installed (a slimmer Lambda layer), so memory is bounded by
 the batch or row group. Columns are read as stored; a pandas index stored in the file comes
-back as a column if it was named and is dropped if it was not (``__index_level_0__``).
+back as a column if it was named and is dropped if it was not (``__index_level_0__``). A
+schema that names a column twice is rejected as ``corrupt_parquet`` (detail ``defect``:
+``duplicate_columns`` with pyarrow; fastparquet cannot open such a file at all).
 fastparquet does not validate damaged files as thoroughly as pyarrow and can crash the
 process on some; prefer pyarrow where files may be corrupted.
 
@@ -53,10 +66,42 @@ _HEADER_MISMATCH = "Length of header or names does not match length of data"
 _STORED_INDEX = re.compile(r"__index_level_\d+__")
 PARQUET_MAGIC = b"PAR1"
 _CSV_ERRORS = (UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError)
+#: Separators that give away a file written with another delimiter (its header is one column).
+_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
+_UTF8_BOM = b"\xef\xbb\xbf"
+#: The texts pandas reads as a missing value (its default ``na_values``).
+MISSING_MARKERS = frozenset(
+    {
+        "",
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "None",
+        "n/a",
+        "nan",
+        "null",
+    }
+)
 
 
 def read_csv(
-    stream: io.BufferedIOBase, *, name: str, report: ReadReport, chunk_rows: int
+    stream: io.BufferedIOBase,
+    *,
+    name: str,
+    report: ReadReport,
+    chunk_rows: int,
+    head: bytes | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Frames of at most ``chunk_rows`` rows from a CSV stream with a header line.
 
@@ -65,13 +110,16 @@ def read_csv(
         name: the file's name, for errors.
         report: receives every rejected row (line number and reason).
         chunk_rows: the most rows per frame.
+        head: the file's first decompressed bytes (at least its header line), to find a
+            column named twice, which pandas renames silently; ``None`` skips that check.
 
     Returns:
         An iterator of frames (a header-only file may give one frame with no rows).
 
     Raises:
-        InvalidInputError: ``not_utf8``, ``empty_file`` (no header line) or ``malformed_csv``
-            (an unclosed quote, or a first data row longer than the header).
+        InvalidInputError: ``not_utf8``, ``empty_file`` (no header line), ``malformed_csv``
+            (an unclosed quote, a first data row longer than the header, a column named
+            twice, a header that is one column holding another delimiter).
     """
     try:
         with _parser_warnings(name, report):
@@ -86,6 +134,7 @@ def read_csv(
             )
     except _CSV_ERRORS as exc:
         raise _csv_error(name, exc) from exc
+    checked = False
     with chunks:
         while True:
             try:
@@ -95,7 +144,81 @@ def read_csv(
                 raise _csv_error(name, exc) from exc
             if chunk is None:
                 return
-            yield chunk
+            if not checked:
+                _check_csv_header([str(column) for column in chunk.columns], head, name)
+                checked = True
+            yield _markers_as_missing(chunk)
+
+
+def _markers_as_missing(chunk: pd.DataFrame) -> pd.DataFrame:
+    """Missing-value markers left as text (see the module docstring) back to NaN."""
+    for column in chunk.columns:
+        values = chunk[column]
+        if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+            marked = values.isin(MISSING_MARKERS)
+            if marked.any():
+                chunk[column] = values.mask(marked)
+    return chunk
+
+
+def _check_csv_header(columns: list[str], head: bytes | None, name: str) -> None:
+    """Reject a header pandas would misread silently: a repeated name, another delimiter.
+
+    ``columns`` are the names pandas made of the header (a repeated ``plan`` becomes
+    ``plan.1``), ``head`` the file's first bytes, whose header line is parsed here again as
+    written.
+
+    Raises:
+        InvalidInputError: ``malformed_csv`` with the detail ``defect``:
+            ``wrong_delimiter`` or ``duplicate_columns``.
+    """
+    if len(columns) == 1:
+        for delimiter, plural in _OTHER_DELIMITERS.items():
+            if delimiter in columns[0]:
+                raise invalid_input(
+                    name,
+                    "malformed_csv",
+                    f"the header is a single column holding {plural}; expected comma-separated "
+                    "values (was the file written with another delimiter?)",
+                    defect="wrong_delimiter",
+                    delimiter=delimiter,
+                )
+    written = _header_as_written(head) if head is not None else None
+    if written is None or len(written) != len(columns):
+        return
+    repeated = sorted({column for column in written if column and written.count(column) > 1})
+    if repeated and written != columns:
+        shown = ", ".join(repr(column) for column in _short(repeated[:5]))
+        raise invalid_input(
+            name,
+            "malformed_csv",
+            f"the header names {shown} more than once; expected each column once",
+            defect="duplicate_columns",
+            columns=_short(repeated[:20]),
+        )
+
+
+def _header_as_written(head: bytes) -> list[str] | None:
+    """The first record of ``head`` as pandas splits it, names unchanged (``header=None``
+    reads the header as a data row: no renaming), or ``None`` if it is not whole."""
+    if b"\n" not in head and b"\r" not in head:
+        return None
+    try:
+        first = pd.read_csv(
+            io.BytesIO(head.removeprefix(_UTF8_BOM)),
+            header=None,
+            nrows=1,
+            dtype=str,
+            na_filter=False,
+            index_col=False,
+            engine="c",
+            encoding="utf-8",
+            encoding_errors="replace",
+            compression=None,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None  # the body's parse reports what is wrong
+    return [str(name) for name in first.iloc[0].tolist()] if len(first) else None
 
 
 @contextmanager
@@ -187,7 +310,9 @@ def _pyarrow_frames(
     # file's own metadata (measured by fuzzing truncated and bit-flipped files).
     damaged = (pyarrow.ArrowException, OSError, ValueError, KeyError, TypeError, IndexError)
     try:
-        batches = parquet.ParquetFile(handle).iter_batches(batch_size=chunk_rows)
+        opened = parquet.ParquetFile(handle)
+        _check_unique_columns(list(opened.schema_arrow.names), name)
+        batches = opened.iter_batches(batch_size=chunk_rows)
         while True:
             batch = next(batches, None)
             if batch is None:
@@ -252,6 +377,25 @@ def _check_magic_of(handle: IO[bytes], name: str) -> None:
             "corrupt_parquet",
             "not a complete Parquet file (magic bytes missing at the start or end)",
         )
+
+
+def _check_unique_columns(columns: list[str], name: str) -> None:
+    repeated = sorted({column for column in columns if columns.count(column) > 1})
+    if repeated:
+        shown = ", ".join(repr(column) for column in _short(repeated[:5]))
+        raise invalid_input(
+            name,
+            "corrupt_parquet",
+            f"the schema names {shown} more than once; expected each column once",
+            defect="duplicate_columns",
+            columns=_short(repeated[:20]),
+        )
+
+
+def _short(names: list[str]) -> list[str]:
+    """Column names as errors show them, each at most 60 characters: a header may hold a
+    name of a megabyte, and the error travels into an SNS message (at most 256 KB)."""
+    return [name if len(name) <= 60 else f"{name[:40]}...{name[-15:]}" for name in names]
 
 
 def _without_stored_index(frame: pd.DataFrame) -> pd.DataFrame:
