@@ -166,24 +166,11 @@ def holds(frame: pd.DataFrame, columns: tuple[str, ...], value: object) -> bool:
     return any(name in frame.columns and (frame[name] == value).any() for name in columns)
 
 
-def without_containers(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Lists and objects in ``columns`` replaced by None (see the xfail test below)."""
-    for name in columns:
-        if name in frame.columns:
-            frame[name] = pd.Series(
-                [None if isinstance(v, list | dict) else v for v in frame[name]],
-                index=frame.index,
-                dtype=object,
-            )
-    return frame
-
-
 @fuzz_settings(50)
 @given(frame=frames(NUMERIC + CATEGORICAL + ("score", "predicted", "label")))
 def test_labelled_batches_are_profiled_or_rejected_with_a_reason(frame: pd.DataFrame) -> None:
-    # GIVEN a batch whose label, prediction and score may hold anything (but a list or an
-    # object as a label or prediction, which crashes: the xfail test below)
-    frame = without_containers(frame, ("label", "predicted"))
+    # GIVEN a batch whose label, prediction and score may hold anything, JSON arrays and
+    # objects included
     # WHEN profiled with performance
     with no_hang(10, "profiling a labelled batch"):
         try:
@@ -198,14 +185,6 @@ def test_labelled_batches_are_profiled_or_rejected_with_a_reason(frame: pd.DataF
     check_profile(profile, frame, LABELLED)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="driftline.metrics.classification.encode_labels factorizes label and prediction "
-    "values with pandas, which raises TypeError (unhashable type: 'list') for a JSON Lines "
-    "value that is an array or an object; profile_batch then crashes instead of rejecting "
-    "the file (not in this engineer's files: reported)",
-)
 @pytest.mark.parametrize("column", ["label", "predicted"])
 @pytest.mark.parametrize("value", [[1], {"class": 1}], ids=["list", "object"])
 def test_a_label_or_prediction_that_is_a_list_or_object_is_a_reason_not_a_crash(
@@ -214,6 +193,10 @@ def test_a_label_or_prediction_that_is_a_list_or_object_is_a_reason_not_a_crash(
     # GIVEN a labelled batch where one row's label (or prediction) is a JSON array/object
     frame = pd.DataFrame({"predicted": [1, 0], "label": [0, 1], "score": [0.2, 0.7]})
     frame[column] = pd.Series([value, 1], dtype=object)
-    # WHEN profiled THEN a DriftlineError with a reason (today: TypeError)
-    with pytest.raises(DriftlineError):
+    # WHEN profiled THEN the batch is refused with a reason that names the column (so the
+    # file is quarantined), not a TypeError that crashes the function
+    with pytest.raises(DriftlineError) as raised:
         profile_frames([frame], LABELLED, LABELLED_BINS)
+    assert raised.value.reason == "invalid_label"
+    assert raised.value.details["column"] == column
+    assert repr(column) in str(raised.value)

@@ -45,11 +45,17 @@ from driftline.alerts import ActionState, AlertState, plan_actions
 from driftline.aws.emf import emit
 from driftline.aws.notify import Notifier
 from driftline.aws.retrain import RetrainStarter
-from driftline.aws.s3 import ObjectStore
+from driftline.aws.s3 import QUARANTINE, ObjectStore, StoredObject
 from driftline.aws.schedules import Schedules
 from driftline.aws.store import ConflictError, Table
 from driftline.checks import CheckResult, Status, segment_key
-from driftline.config import CheckSpec, MonitorDefinition, load_monitor_definition, parse_duration
+from driftline.config import (
+    CheckSpec,
+    MonitorDefinition,
+    load_monitor_definition,
+    parse_duration,
+    shown,
+)
 from driftline.detectors import detector_from_dict, make_detector
 from driftline.errors import ConfigError, DriftlineError, InvalidInputError
 from driftline.evaluation import EvaluationResult, Window, capture_columns, evaluate, profile_spec
@@ -172,37 +178,86 @@ def load_reference(services: Services, model: str) -> Reference | None:
     return Reference.from_dict(services.store.get_json(key))
 
 
+#: The most characters of an error message (or of one detail) a rejection carries: an SNS
+#: message holds at most 256 KB, and a message listing 60,000 column names would not fit.
+MAX_REASON_CHARS = 2_000
+#: How a rejection names the model when the key names none (``inference/batch.csv``): CloudWatch
+#: dimensions and SNS attributes refuse an empty value.
+NO_MODEL = "(none)"
+
+
+def _bounded(text: str, limit: int = MAX_REASON_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out.
+
+    >>> _bounded("abcdefghij", 4)
+    'abcd... (6 more characters)'
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+
+
 def _reject(
     services: Services, key: str, etag: str, *, model: str, exc: DriftlineError, what: str
 ) -> dict[str, Any]:
-    """Quarantine an input with a machine-readable reason and tell the on-call topic."""
+    """Quarantine an input with a machine-readable reason and tell the on-call topic, once.
+
+    A redelivered event for the same object (same key and ETag: S3 and Lambda deliver at
+    least once) finds the reason already written and neither counts nor reports it again;
+    an object uploaded again under the same key (a new ETag) is rejected afresh.
+    """
+    target = QUARANTINE + key
+    if _already_rejected(services, target, etag):
+        return {"status": "rejected", "reason": exc.reason, "quarantine": target, "duplicate": True}
     reason = {
         "key": key,
         "etag": etag,
         "model": model,
         "reason": exc.reason,
-        "error": str(exc),
-        "details": {k: str(v) for k, v in exc.details.items()},
+        "error": _bounded(str(exc)),
+        "details": {k: _bounded(str(v), 200) for k, v in exc.details.items()},
     }
     target = services.store.quarantine(key, reason)
+    named = model or NO_MODEL
     emit(
         services.namespace,
-        {"model": model, "reason": exc.reason},
+        {"model": named, "reason": exc.reason},
         {"RejectedFiles": 1},
         timestamp_ms=int(now_utc().timestamp() * 1000),
     )
     services.notifier.send(
-        subject=f"[driftline] {model}: {what} rejected ({exc.reason})",
+        subject=f"[driftline] {named}: {what} rejected ({exc.reason})",
         body=(
-            f"driftline rejected {key}.\n\nReason: {exc.reason}\n{exc}\n\n"
+            f"driftline rejected {key}.\n\nReason: {exc.reason}\n{reason['error']}\n\n"
             f"A copy and the reason are in {target} and {target}.reason.json; the original "
             "is untouched. Fix the input and upload it again."
         ),
-        message={"model": model, "kind": "input_rejected", **reason, "quarantine": target},
+        message={"kind": "input_rejected", **reason, "quarantine": target},
         detail_type="driftline.input.rejected",
     )
-    services.log("input rejected", key=key, reason=exc.reason, model=model)
+    services.log("input rejected", key=key, reason=exc.reason, model=named)
     return {"status": "rejected", "reason": exc.reason, "quarantine": target}
+
+
+def _already_rejected(services: Services, target: str, etag: str) -> bool:
+    """Whether this very object (key and ETag) was quarantined and reported already."""
+    try:
+        earlier = json.loads(services.store.get(target + ".reason.json").body)
+    except KeyError:
+        return False
+    return isinstance(earlier, dict) and earlier.get("etag") == etag
+
+
+def _model_of_input(
+    services: Services, key: str, prefix: str, what: str
+) -> tuple[str, StoredObject] | dict[str, Any]:
+    """The model of an input key and the object, or the rejection of a key outside
+    ``<prefix>/<model>/<file>`` (quarantined with ``unexpected_key``, never a crash)."""
+    stored = services.store.get(key)
+    try:
+        return model_of(key, prefix), stored
+    except InvalidInputError as exc:
+        return _reject(services, key, stored.etag, model="", exc=exc, what=what)
 
 
 def _frames(body: bytes, key: str, definition: MonitorDefinition) -> TableReader:
@@ -227,6 +282,7 @@ def configure(services: Services, key: str) -> dict[str, Any]:
                 f"match the file name (config/{model}.yaml)",
                 reason="invalid_config",
             )
+        _check_baseline_in_bucket(definition, key)
     except ConfigError as exc:
         return _reject(services, key, stored.etag, model=model, exc=exc, what="monitor definition")
     services.table.put_definition(
@@ -241,19 +297,40 @@ def configure(services: Services, key: str) -> dict[str, Any]:
     return result
 
 
+def _check_baseline_in_bucket(definition: MonitorDefinition, key: str) -> None:
+    """In the bucket a baseline is ``baselines/<model>/<file>``: the monitor definition
+    also allows a bare file name (local runs), which on AWS would name an object outside
+    every model's prefix (and one ``build_baseline`` could not place).
+
+    Raises:
+        ConfigError: ``invalid_config``, naming ``baseline.path``.
+    """
+    path = definition.baseline.path
+    folders = path.split("/")
+    if len(folders) < 3 or folders[:2] != ["baselines", definition.model]:
+        raise ConfigError(
+            f"invalid monitor definition {key}: baseline.path: expected "
+            f"baselines/{definition.model}/<file> in the monitoring bucket, got {shown(path)}",
+            reason="invalid_config",
+            key="baseline.path",
+        )
+
+
 # -- build_baseline -----------------------------------------------------------------------
 
 
 def build_baseline(services: Services, key: str) -> dict[str, Any]:
     """A baseline file uploaded: profile it (two passes) with its metrics; store and point."""
-    model = model_of(key, "baselines")
+    found = _model_of_input(services, key, "baselines", "baseline")
+    if isinstance(found, dict):
+        return found
+    model, stored = found
     definition = load_definition(services, model)
     if definition is None:
         services.log("baseline waits for its monitor definition", key=key, model=model)
         return {"status": "waiting_for_definition"}
     if key != definition.baseline.path:
         return {"status": "ignored", "reason": f"baseline.path is {definition.baseline.path}"}
-    stored = services.store.get(key)
     definition_id = digest(json.dumps(definition.model_dump(mode="json"), sort_keys=True))
     reference_key = f"profiles/{model}/reference/{digest(key, stored.etag, definition_id)}.json"
     if services.store.exists(reference_key):
@@ -289,8 +366,10 @@ def build_baseline(services: Services, key: str) -> dict[str, Any]:
 
 def profile_batch(services: Services, key: str, *, received: datetime) -> dict[str, Any]:
     """An inference log uploaded: profile it, keep its rows for labels, run quality checks."""
-    model = model_of(key, "inference")
-    stored = services.store.get(key)
+    found = _model_of_input(services, key, "inference", "inference log")
+    if isinstance(found, dict):
+        return found
+    model, stored = found
     definition = load_definition(services, model)
     reference = load_reference(services, model) if definition else None
     if definition is None or reference is None:
@@ -315,8 +394,8 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
             kept.append(frame[[c for c in frame.columns if c in kept_columns]])
             yield frame
 
-    reader = _frames(stored.body, key, definition)
     try:
+        reader = _frames(stored.body, key, definition)
         profile = profile_frames(remember(reader), spec, reference.bins)
     except DriftlineError as exc:
         return _reject(services, key, stored.etag, model=model, exc=exc, what="inference log")
@@ -443,8 +522,10 @@ def _kept_columns(definition: MonitorDefinition) -> set[str]:
 def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[str, Any]:
     """A label file uploaded: join it to the kept predictions, profile the labelled rows,
     update the streaming detectors, act on detections."""
-    model = model_of(key, "labels")
-    stored = services.store.get(key)
+    found = _model_of_input(services, key, "labels", "label file")
+    if isinstance(found, dict):
+        return found
+    model, stored = found
     definition = load_definition(services, model)
     reference = load_reference(services, model) if definition else None
     if definition is None or reference is None:

@@ -6,6 +6,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
+#: SNS subjects are shorter than 100 characters, printable ASCII, one line.
+MAX_SUBJECT_CHARS = 99
+
+
+def one_line_subject(subject: str) -> str:
+    """``subject`` as SNS accepts it: control characters (a newline from a key) as spaces,
+    non-ASCII as ``?``, cut to :data:`MAX_SUBJECT_CHARS` with an ellipsis.
+
+    >>> one_line_subject("[driftline] two\\nlines: rejected")
+    '[driftline] two lines: rejected'
+    >>> len(one_line_subject("x" * 300))
+    99
+    """
+    text = "".join(
+        " " if ord(c) < 32 or ord(c) == 127 else c if ord(c) < 128 else "?" for c in subject
+    )
+    if len(text) > MAX_SUBJECT_CHARS:
+        text = text[: MAX_SUBJECT_CHARS - 3] + "..."
+    return text
+
 
 class Notifier:
     """SNS topic + EventBridge bus.
@@ -30,14 +50,15 @@ class Notifier:
         in the ``driftline`` message attribute for subscribers that filter.
         """
         document = json.dumps(message, sort_keys=True, default=str)
+        attributes = {"kind": {"DataType": "String", "StringValue": detail_type}}
+        model = str(message.get("model") or "")
+        if model:  # SNS refuses an empty String attribute
+            attributes["model"] = {"DataType": "String", "StringValue": model}
         self.sns.publish(
             TopicArn=self.topic_arn,
-            Subject=subject[:100],
+            Subject=one_line_subject(subject),
             Message=f"{body}\n\n--- machine-readable ---\n{document}",
-            MessageAttributes={
-                "kind": {"DataType": "String", "StringValue": detail_type},
-                "model": {"DataType": "String", "StringValue": str(message.get("model", ""))},
-            },
+            MessageAttributes=attributes,
         )
         self.events.put_events(
             Entries=[

@@ -18,12 +18,15 @@ invokes the evaluate function for every schedule the configure function created.
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib.util
 import io
 import json
 import os
 import sys
+import time
 import traceback
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +37,7 @@ from typing import Any
 
 import boto3
 import moto.awslambda.models as lambda_models
+import moto.stepfunctions.models as sfn_models
 from moto import mock_aws
 
 from driftline.aws.handler import services as shared_services
@@ -94,6 +98,8 @@ class LocalRuntime:
         self.template = load_template(template)
         self.parameter_values = self._parameters(parameters or {})
         self.invocations: list[Invocation] = []
+        #: Executions still running when :meth:`stop` gave up waiting for them.
+        self.unfinished: list[str] = []
         self._functions: dict[str, _Function] = {}
         self._provisioned = _Provisioned()
         self._mock: Any = None
@@ -146,17 +152,40 @@ class LocalRuntime:
             return runtime._invoke(function.function_name, event)
 
         lambda_models.LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign,assignment]
+        # moto deep-copies the state machine for each new execution, its past executions
+        # with it; one that has run holds thread locks, so a second start would fail with
+        # "cannot pickle '_thread.RLock' object". The copy needs neither.
+        sfn_models.StateMachine.__deepcopy__ = _copy_state_machine  # type: ignore[attr-defined]
         self._provision()
 
-    def stop(self) -> None:
+    def stop(self, *, timeout: float = 120.0) -> list[str]:
+        """Wait up to ``timeout`` seconds for running executions to end, then stop moto.
+
+        Returns the names of the executions still running (also warned about): stopping moto
+        under them would end them half-way, their later steps failing against nothing.
+        """
+        unfinished: list[str] = []
+        if self._mock is not None:
+            unfinished = [e["name"] for e in self.wait_for_executions(timeout=timeout)]
+            if unfinished:
+                warnings.warn(
+                    f"stopping with executions still running after {timeout:g} s: "
+                    + ", ".join(unfinished),
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+        self.unfinished = unfinished
         if self._original_invoke is not None:
             lambda_models.LambdaFunction._invoke_lambda = self._original_invoke  # type: ignore[method-assign]
             self._original_invoke = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        if getattr(sfn_models.StateMachine, "__deepcopy__", None) is _copy_state_machine:
+            del sfn_models.StateMachine.__deepcopy__  # type: ignore[attr-defined]
         os.environ.clear()
         os.environ.update(self._saved_environ)
+        return unfinished
 
     # -- what a user of the runtime does --------------------------------------------------
 
@@ -221,6 +250,36 @@ class LocalRuntime:
             ):
                 found += sfn.list_executions(stateMachineArn=self.arn_of(logical))["executions"]
         return found
+
+    def running(self) -> list[dict[str, Any]]:
+        """The executions still running."""
+        return [e for e in self.executions() if e["status"] == "RUNNING"]
+
+    def wait_for_executions(
+        self,
+        *,
+        timeout: float = 120.0,
+        until: Callable[[dict[str, Any]], bool] | None = None,
+        poll: float = 0.2,
+    ) -> list[dict[str, Any]]:
+        """Wait until no execution is running (or, with ``until``, until each running one
+        satisfies it); returns those that still do not after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            waiting = [e for e in self.running() if until is None or not until(e)]
+            if not waiting or time.monotonic() >= deadline:
+                return waiting
+            time.sleep(poll)
+
+    def states(self, execution_arn: str) -> list[str]:
+        """The states an execution has entered so far, in order."""
+        sfn = self.client("stepfunctions")
+        events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        return [
+            event["stateEnteredEventDetails"]["name"]
+            for event in events
+            if "stateEnteredEventDetails" in event
+        ]
 
     def failures(self) -> list[Invocation]:
         return [call for call in self.invocations if call.error is not None]
@@ -528,6 +587,18 @@ class LocalRuntime:
             spec.loader.exec_module(module)
             function.module = module
         return function.module
+
+
+def _copy_state_machine(machine: Any, memo: dict[int, Any]) -> Any:
+    """A deep copy of a moto state machine without its executions (and sharing its backend)."""
+    clone = copy.copy(machine)
+    memo[id(machine)] = clone
+    for name, value in vars(machine).items():
+        if name == "executions":
+            setattr(clone, name, [])
+        elif name != "backend":
+            setattr(clone, name, copy.deepcopy(value, memo))
+    return clone
 
 
 @dataclass

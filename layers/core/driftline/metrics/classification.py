@@ -37,6 +37,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from driftline.errors import InsufficientDataError, InvalidInputError
+from driftline.numbers import coerce_numbers
 
 #: A class label as it appears in JSON: a bool, an int, a non-integral float or a string.
 Label = bool | int | float | str
@@ -94,16 +95,27 @@ def encode_labels(
         an int64 array of indices into ``classes``.
 
     Raises:
-        InvalidInputError: a column holds missing values, or two columns differ in length.
+        InvalidInputError: a column holds missing values (``missing_labels``), a value that
+            cannot be a class such as a JSON array or object (``invalid_label``, naming the
+            column when ``values`` is a named Series), or two columns differ in length.
 
     >>> classes, (codes,) = encode_labels(("y_true", ["b", "a", "b"]))
     >>> classes, codes.tolist()
     (('a', 'b'), [1, 0, 1])
+    >>> try:
+    ...     encode_labels(("label", pd.Series([1, [0, 1]], name="defaulted")))
+    ... except InvalidInputError as error:
+    ...     print(error.reason, error.details["column"], error.details["rows"])
+    invalid_label defaulted 1
     """
     factorised: list[tuple[IntArray, list[Label]]] = []
     lengths: dict[str, int] = {}
     for role, values in columns:
-        codes, uniques = pd.factorize(_as_series(values), use_na_sentinel=True)
+        series = _as_series(values)
+        try:
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        except TypeError as exc:  # an unhashable value: a JSON array or object
+            raise _not_a_label(role, series) from exc
         missing = int(np.count_nonzero(codes < 0))
         if missing:
             raise InvalidInputError(
@@ -129,6 +141,31 @@ def encode_labels(
     return classes, encoded
 
 
+def _not_a_label(role: str, values: pd.Series[Any]) -> InvalidInputError:
+    """The error for label values that are containers (lists, dicts, ...), which no class
+    can be; it counts them and names the column, never quoting a value."""
+    count = sum(1 for value in values.array if not _hashable(value))
+    column = values.name if isinstance(values.name, str) else None
+    where = f"{role} column {column!r}" if column is not None else role
+    return InvalidInputError(
+        f"{where} holds {count} value{'' if count == 1 else 's'} that "
+        f"{'is' if count == 1 else 'are'} a list, a dict or another container; "
+        "expected a class label: a number, a string or a bool",
+        reason="invalid_label",
+        role=role,
+        column=column,
+        rows=count,
+    )
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _as_series(values: ArrayLike) -> pd.Series[Any]:
     if isinstance(values, pd.Series):
         return values
@@ -146,7 +183,7 @@ def as_float_array(values: ArrayLike, *, role: str) -> FloatArray:
     """
     series = _as_series(values)
     if not (pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series)):
-        coerced = pd.to_numeric(series, errors="coerce")
+        coerced = coerce_numbers(series)
         wrong = int(np.count_nonzero(coerced.isna().to_numpy() & series.notna().to_numpy()))
         if wrong:
             raise InvalidInputError(

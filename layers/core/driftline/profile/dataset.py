@@ -29,6 +29,7 @@ import pandas as pd
 
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError, InvalidInputError
 from driftline.metrics import PerformanceProfile
+from driftline.numbers import coerce_numbers
 from driftline.profile.categorical import (
     DEFAULT_MAX_TRACKED,
     CategoricalProfile,
@@ -352,9 +353,7 @@ def build_reference(
                 column = (
                     frame[name] if name in frame.columns else pd.Series(np.nan, index=frame.index)
                 )
-                sample.add(
-                    pd.to_numeric(column, errors="coerce").to_numpy(np.float64, na_value=np.nan)
-                )
+                sample.add(coerce_numbers(column).to_numpy(np.float64, na_value=np.nan))
             yield frame
 
     first = profile_frames(sampled(open_frames()), first_spec, None)
@@ -424,7 +423,7 @@ def _slice_dimensions(
 
 def _bin_labels(values: pd.Series, edges: tuple[float, ...]) -> pd.Series:
     """The baseline bin of each value as text (``[a, b)``, ``<a``, ``>=b``); NaN: missing."""
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    numbers = coerce_numbers(values).to_numpy(dtype=np.float64, na_value=np.nan)
     names = [f"<{edges[0]:.4g}"]
     names += [f"[{low:.4g}, {high:.4g})" for low, high in itertools.pairwise(edges)]
     names.append(f">={edges[-1]:.4g}")

@@ -33,6 +33,7 @@ from datasketches import kll_doubles_sketch
 from numpy.typing import NDArray
 
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError
+from driftline.numbers import coerce_numbers
 from driftline.stats.base import WeightedSample
 
 #: Default KLL accuracy parameter: about 0.3 % normalised rank error, ~25 KB serialised.
@@ -335,7 +336,7 @@ def _as_float_array(values: Any) -> tuple[int, int, int, NDArray[np.float64]]:
         missing = _count_nan(array)
         return count, missing, 0, array
     missing = int(series.isna().sum())
-    coerced = pd.to_numeric(series, errors="coerce")
+    coerced = coerce_numbers(series)
     array = coerced.to_numpy(dtype=np.float64, na_value=np.nan)
     violations = _count_nan(array) - missing
     return count, missing, violations, array

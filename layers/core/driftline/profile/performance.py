@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from driftline.config import Task
 from driftline.metrics import PerformanceProfile, profile_performance
 from driftline.metrics.classification import Label, as_float_array, encode_labels
+from driftline.numbers import coerce_numbers
 
 #: The dimension names of the hour of day (UTC) and of the quarter of the day it falls in
 #: (``00-06``, ``06-12``, ``12-18``, ``18-24``), derived from the timestamp column. A failure
@@ -336,7 +337,7 @@ def hour_of_day(values: pd.Series) -> pd.Series:
         return pd.Series(None, index=values.index, dtype=object)
     # Numbers (also numbers in an object column, as JSON Lines with mixed types give) are
     # epoch seconds, or milliseconds past 1e11; everything else is parsed as text.
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    numbers = coerce_numbers(values).astype("float64")
     is_number = numbers.notna()
     if pd.api.types.is_numeric_dtype(values):
         text_parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")

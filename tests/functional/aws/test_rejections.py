@@ -1,0 +1,536 @@
+"""Rejected inputs on moto: quarantined with a machine-readable reason, counted in an EMF
+metric, and reported to on-call once per file, never once per row.
+
+Every job that reads an input (configure, build_baseline, profile_batch, ingest_labels) is
+given files that cannot be used. For each: ``quarantine/<key>`` holds the original bytes,
+``quarantine/<key>.reason.json`` the reason, the topic receives exactly one message, stdout
+one ``RejectedFiles`` EMF document, and nothing is written outside ``quarantine/``. A file
+with some bad rows is not rejected: its rows are profiled, the bad ones counted (in the
+profile, an EMF metric and ``quarantine/<key>.bad-rows.json``), and nobody is paged.
+
+The tests at the end pin bugs found here (each was a strict xfail until fixed in jobs.py and
+notify.py): a file refused while it is opened, a key outside the layout, a redelivered
+rejection, a nameless model, a subject from a hostile key, an array as a prediction, a
+reason too long for SNS.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from driftline.aws import jobs
+from driftline.aws.jobs import Services
+
+MODEL = "fuzz"
+DEFINITION = f"""
+model: {MODEL}
+schema:
+  id: request_id
+  task: binary_classification
+  prediction: predicted
+  score: score
+  label: label
+  positive_class: 1
+  features: {{age: numeric, income: numeric, plan: categorical}}
+  segments: [plan]
+baseline: {{path: baselines/{MODEL}/reference.csv}}
+checks:
+  - {{name: input-drift, drift: dataset, action: notify}}
+"""
+NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
+HEADER = "request_id,age,income,plan,score,predicted,label"
+
+
+def table(rows: int, *, seed: int, start: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    predicted = rng.integers(0, 2, rows)
+    return pd.DataFrame(
+        {
+            "request_id": [f"r{i}" for i in range(start, start + rows)],
+            "age": rng.integers(18, 90, rows),
+            "income": rng.normal(3000.0, 800.0, rows).round(2),
+            "plan": rng.choice(["basic", "pro", "team"], rows),
+            "score": rng.random(rows).round(4),
+            "predicted": predicted,
+            "label": np.where(rng.random(rows) < 0.8, predicted, 1 - predicted),
+        }
+    )
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def parquet_bytes(frame: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(frame, buffer)
+    return buffer.getvalue()
+
+
+def deploy(services: Services) -> None:
+    services.store.put(f"baselines/{MODEL}/reference.csv", csv_bytes(table(400, seed=1)))
+    services.store.put(f"config/{MODEL}.yaml", DEFINITION.encode())
+    outcome = jobs.configure(services, f"config/{MODEL}.yaml")
+    assert outcome["status"] == "stored" and outcome["baseline"]["status"] == "built"
+
+
+def emf(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith('{"')]
+
+
+def machine_part(message: dict[str, Any]) -> dict[str, Any]:
+    body = message["Message"]
+    return dict(json.loads(body.split("--- machine-readable ---\n", 1)[1]))
+
+
+def run(services: Services, job: str, key: str) -> dict[str, Any]:
+    if job == "configure":
+        return jobs.configure(services, key)
+    if job == "build_baseline":
+        return jobs.build_baseline(services, key)
+    if job == "profile_batch":
+        return jobs.profile_batch(services, key, received=NOW)
+    return jobs.ingest_labels(services, key, received=NOW)
+
+
+GOOD = csv_bytes(table(50, seed=2))
+BIG = csv_bytes(table(6000, seed=3))  # about 250 KB: damage after the first 64 KB head
+TRUNCATED_GZIP = gzip.compress(BIG, mtime=0)[:-400]
+TWICE = pa.table([pa.array([31, 45]), pa.array([1.0, 2.0])], names=["age", "age"])
+VALID_YAML = DEFINITION
+# (job, key, body, reason, defect): each file must be rejected whole.
+REJECTED = {
+    "csv-not-utf8": (
+        "profile_batch",
+        f"inference/{MODEL}/2026/11/24/10/latin1.csv",
+        f"{HEADER}\nr1,31,2000,café,0.5,1,1\n".encode("latin-1"),
+        "not_utf8",
+        None,
+    ),
+    "csv-unclosed-quote": (
+        "profile_batch",
+        f"inference/{MODEL}/2026/11/24/10/quote.csv",
+        f'{HEADER}\nr1,31,2000,"basic,0.5,1,1\n'.encode(),
+        "malformed_csv",
+        None,
+    ),
+    "csv-semicolons": (
+        "profile_batch",
+        f"inference/{MODEL}/2026/11/24/10/semicolons.csv",
+        GOOD.replace(b",", b";"),
+        "malformed_csv",
+        "wrong_delimiter",
+    ),
+    "csv-column-twice": (
+        "profile_batch",
+        f"inference/{MODEL}/2026/11/24/10/twice.csv",
+        f"{HEADER},plan\nr1,31,2000,basic,0.5,1,1,pro\n".encode(),
+        "malformed_csv",
+        "duplicate_columns",
+    ),
+    "gzip-truncated-after-the-head": (
+        "profile_batch",
+        f"inference/{MODEL}/2026/11/24/10/cut.csv.gz",
+        TRUNCATED_GZIP,
+        "corrupt_compression",
+        None,
+    ),
+    "parquet-truncated": (
+        "profile_batch",
+        f"inference/{MODEL}/2026/11/24/10/cut.parquet",
+        parquet_bytes(pa.Table.from_pandas(table(50, seed=4)))[:-30],
+        "corrupt_parquet",
+        None,
+    ),
+    "parquet-column-twice": (
+        "profile_batch",
+        f"inference/{MODEL}/2026/11/24/10/twice.parquet",
+        parquet_bytes(TWICE),
+        "corrupt_parquet",
+        "duplicate_columns",
+    ),
+    "jsonl-line-not-utf8": (
+        "profile_batch",
+        f"inference/{MODEL}/2026/11/24/10/bad.jsonl",
+        b'{"age": 31}\n{"plan": "caf\xe9"}\n',
+        "not_utf8",
+        None,
+    ),
+    "score-not-a-number": (
+        "profile_batch",
+        f"inference/{MODEL}/2026/11/24/10/score.csv",
+        f"{HEADER}\nr1,31,2000,basic,high,1,1\n".encode(),
+        "non_numeric_values",
+        None,
+    ),
+    "three-label-classes": (
+        "profile_batch",
+        f"inference/{MODEL}/2026/11/24/10/classes.csv",
+        f"{HEADER}\nr1,31,2000,basic,0.5,1,1\nr2,32,2100,pro,0.4,0,2\nr3,33,10,pro,0.1,0,0\n"
+        .encode(),
+        "too_many_classes",
+        None,
+    ),
+    "no-such-model": (
+        "profile_batch",
+        "inference/unknown-model/2026/11/24/10/batch.csv",
+        GOOD,
+        "no_monitor_definition",
+        None,
+    ),
+    "labels-without-id": (
+        "ingest_labels",
+        f"labels/{MODEL}/2026/11/24/noid.csv",
+        b"label\n1\n0\n",
+        "missing_column",
+        None,
+    ),
+    "labels-empty": ("ingest_labels", f"labels/{MODEL}/2026/11/24/empty.csv", b"", "empty_file",
+                     None),
+    "labels-not-utf8": (
+        "ingest_labels",
+        f"labels/{MODEL}/2026/11/24/latin1.csv",
+        "request_id,label\nré,1\n".encode("latin-1"),
+        "not_utf8",
+        None,
+    ),
+    "baseline-empty": ("build_baseline", f"baselines/{MODEL}/reference.csv", b"", "empty_file",
+                       None),
+    "baseline-header-only": (
+        "build_baseline",
+        f"baselines/{MODEL}/reference.csv",
+        f"{HEADER}\n".encode(),
+        "empty_baseline",
+        None,
+    ),
+    "config-not-yaml": ("configure", f"config/{MODEL}.yaml", b"model: [unclosed\n",
+                        "invalid_yaml", None),
+    "config-nan-threshold": (
+        "configure",
+        f"config/{MODEL}.yaml",
+        (VALID_YAML + "  - {name: m, metric: accuracy, min: .nan}\n").encode(),
+        "invalid_config",
+        None,
+    ),
+    "config-nested-100k-deep": ("configure", f"config/{MODEL}.yaml",
+                                b"model: " + b"[" * 100_000, "invalid_yaml", None),
+    "config-key-twice": ("configure", f"config/{MODEL}.yaml",
+                         (VALID_YAML + "checks: []\n").encode(), "invalid_yaml", None),
+    "config-baseline-of-another-model": (
+        "configure",
+        f"config/{MODEL}.yaml",
+        VALID_YAML.replace(f"baselines/{MODEL}/", "baselines/churn/").encode(),
+        "invalid_config",
+        None,
+    ),
+    "config-name-mismatch": ("configure", "config/other.yaml", VALID_YAML.encode(),
+                             "invalid_config", None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", REJECTED.values(), ids=REJECTED.keys())
+def test_a_rejected_file_is_quarantined_counted_and_reported_once(
+    services: Services,
+    inbox: Any,
+    capsys: pytest.CaptureFixture[str],
+    case: tuple[str, str, bytes, str, str | None],
+) -> None:
+    # GIVEN a deployed model and a file that cannot be used
+    job, key, body, reason, defect = case
+    deploy(services)
+    inbox()
+    services.store.put(key, body)
+    etag = services.store.get(key).etag
+    before = set(services.store.keys(""))
+    capsys.readouterr()
+
+    # WHEN its job runs
+    outcome = run(services, job, key)
+
+    # THEN it is rejected with the reason ...
+    assert outcome["status"] == "rejected"
+    assert outcome["reason"] == reason
+    # ... quarantined as it was, with a machine-readable reason beside it
+    target = f"quarantine/{key}"
+    assert outcome["quarantine"] == target
+    assert services.store.get(target).body == body
+    document = json.loads(services.store.get(f"{target}.reason.json").body)
+    assert document["key"] == key and document["etag"] == etag
+    assert document["reason"] == reason
+    assert document["model"] == key.split("/")[1].removesuffix(".yaml")
+    assert document["error"]
+    if defect is not None:
+        assert document["details"]["defect"] == defect
+    # ... and nothing else is written, anywhere
+    assert set(services.store.keys("")) - before == {target, f"{target}.reason.json"}
+    # ... counted once in an EMF metric by model and reason
+    documents = [d for d in emf(capsys.readouterr().out) if "RejectedFiles" in d]
+    assert [(d["RejectedFiles"], d["model"], d["reason"]) for d in documents] == [
+        (1.0, document["model"], reason)
+    ]
+    assert documents[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["model", "reason"]]
+    # ... and reported to on-call exactly once, with the same machine-readable reason
+    (message,) = inbox()
+    assert reason in message["Subject"]
+    machine = machine_part(message)
+    assert machine["kind"] == "input_rejected"
+    assert (machine["key"], machine["reason"], machine["quarantine"]) == (key, reason, target)
+    assert message["MessageAttributes"]["kind"]["Value"] == "driftline.input.rejected"
+
+
+def test_each_rejected_file_pages_once_however_many_rows_are_bad(
+    services: Services, inbox: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN five files of 2,000 rows each, every row of which is unusable
+    deploy(services)
+    inbox()
+    capsys.readouterr()
+    keys = []
+    for number in range(5):
+        frame = table(2000, seed=10 + number)
+        frame["score"] = "high"  # not a number, on every row
+        key = f"inference/{MODEL}/2026/11/24/10/all-bad-{number}.csv"
+        services.store.put(key, csv_bytes(frame))
+        keys.append(key)
+    # WHEN each is profiled
+    outcomes = [jobs.profile_batch(services, key, received=NOW) for key in keys]
+    # THEN five rejections, five metric points, five messages: one per file, none per row
+    assert [o["reason"] for o in outcomes] == ["non_numeric_values"] * 5
+    rejected = [d for d in emf(capsys.readouterr().out) if "RejectedFiles" in d]
+    assert sum(d["RejectedFiles"] for d in rejected) == 5.0
+    messages = inbox()
+    assert sorted(machine_part(m)["key"] for m in messages) == sorted(keys)
+    assert len(list(services.store.keys("quarantine/"))) == 10
+
+
+def test_a_file_with_some_bad_rows_is_profiled_counts_them_and_pages_nobody(
+    services: Services, inbox: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN 1,000 rows of which 250 have a field too many
+    deploy(services)
+    inbox()
+    capsys.readouterr()
+    lines = csv_bytes(table(1000, seed=5)).decode().splitlines()
+    bad_lines = set(range(3, 1002, 4))  # physical lines 3, 7, 11, ... (header is line 1)
+    text = "\n".join(
+        line + ",surplus" if number in bad_lines else line
+        for number, line in enumerate(lines, start=1)
+    )
+    key = f"inference/{MODEL}/2026/11/24/10/some-bad.csv"
+    services.store.put(key, (text + "\n").encode())
+
+    # WHEN profiled
+    outcome = jobs.profile_batch(services, key, received=NOW)
+
+    # THEN the good rows are profiled and the bad ones counted, not dropped silently
+    assert (outcome["status"], outcome["rows"]) == ("profiled", 750)
+    (profile_key,) = services.store.keys(f"profiles/{MODEL}/batches/2026/11/24/10/")
+    stored = services.store.get_json(profile_key)["profile"]
+    assert (stored["rows"], stored["bad_rows"]) == (750, 250)
+    report = json.loads(services.store.get(f"quarantine/{key}.bad-rows.json").body)
+    assert (report["rows"], report["bad_rows"]) == (750, 250)
+    assert [s["line"] for s in report["samples"]] == sorted(bad_lines)[:20]
+    assert {s["reason"] for s in report["samples"]} == {"expected 7 fields, saw 8"}
+    # ... in the batch metrics, and nobody is paged for a few bad rows
+    metrics = [d for d in emf(capsys.readouterr().out) if "BadRows" in d]
+    assert [(d["Rows"], d["BadRows"]) for d in metrics] == [(750.0, 250.0)]
+    assert inbox() == []
+    assert not services.store.exists(f"quarantine/{key}")
+
+
+ROW_DEFECTS = st.sampled_from(
+    ["ok", "extra-field", "short", "nan", "inf", "huge", "unknown-plan", "text-age", "empty"]
+)
+
+
+def defective_row(number: int, defect: str) -> str:
+    age, income, plan = "31", "2000.5", "basic"
+    if defect == "nan":
+        age = "nan"
+    elif defect == "inf":
+        income = "-inf"
+    elif defect == "huge":
+        income = "9" * 400
+    elif defect == "unknown-plan":
+        plan = "never-seen-before"
+    elif defect == "text-age":
+        age = "thirty-one"
+    elif defect == "empty":
+        age = income = plan = ""
+    row = f"r{number},{age},{income},{plan},0.5,1,{number % 2}"
+    if defect == "extra-field":
+        return row + ",surplus"
+    if defect == "short":
+        return f"r{number},{age}"
+    return row
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(defects=st.lists(ROW_DEFECTS, max_size=30), header=st.sampled_from(["full", "partial"]))
+def test_fuzzed_batches_are_profiled_or_quarantined_never_a_crash(
+    services: Services,
+    inbox: Any,
+    capsys: pytest.CaptureFixture[str],
+    defects: list[str],
+    header: str,
+) -> None:
+    # GIVEN (once) a deployed model; for each example a batch whose rows carry defects:
+    # NaN, ±inf, 400-digit numbers, unknown categories, text in numeric columns, fields
+    # missing or too many; the header maybe without some monitored columns
+    if not services.table.models():
+        deploy(services)
+    inbox()
+    capsys.readouterr()
+    columns = HEADER if header == "full" else "request_id,age,plan,score,predicted,label"
+    rows = [defective_row(n, d) for n, d in enumerate(defects)]
+    if header == "partial":
+        rows = [",".join(r.split(",")[:2] + r.split(",")[3:]) for r in rows]
+    key = f"inference/{MODEL}/2026/11/24/10/fuzz-{abs(hash((tuple(defects), header)))}.csv"
+    services.store.put(key, ("\n".join([columns, *rows]) + "\n").encode())
+
+    # WHEN profiled: never an exception
+    outcome = jobs.profile_batch(services, key, received=NOW)
+
+    # THEN profiled with every row counted, or quarantined and reported once
+    stdout = capsys.readouterr().out
+    messages = inbox()
+    if outcome["status"] == "rejected":
+        assert services.store.exists(f"quarantine/{key}.reason.json")
+        assert [machine_part(m)["key"] for m in messages] == [key]
+        assert [d["reason"] for d in emf(stdout) if "RejectedFiles" in d] == [outcome["reason"]]
+        return
+    assert outcome["status"] in ("profiled", "duplicate")
+    if outcome["status"] == "duplicate":
+        return
+    too_many = sum(d == "extra-field" for d in defects)
+    first_is_longer = bool(defects) and defects[0] == "extra-field"
+    assert not first_is_longer  # that file is rejected whole (malformed_csv)
+    assert outcome["rows"] == len(defects) - too_many
+    assert messages == []
+    assert services.store.exists(f"quarantine/{key}.bad-rows.json") == (too_many > 0)
+
+
+# -- bugs found here, fixed in jobs.py and notify.py ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("empty.csv", b""),
+        ("gzip-header-only.csv.gz", b"\x1f\x8b\x08\x00"),
+        ("array.json", b'[{"age": 31}]'),
+        ("workbook", b"PK\x03\x04" + b"\x00" * 40),
+    ],
+)
+def test_a_file_rejected_while_it_is_opened_is_quarantined_too(
+    services: Services, inbox: Any, name: str, body: bytes
+) -> None:
+    deploy(services)
+    inbox()
+    key = f"inference/{MODEL}/2026/11/24/10/{name}"
+    services.store.put(key, body)
+    outcome = jobs.profile_batch(services, key, received=NOW)
+    assert outcome["status"] == "rejected"
+    assert services.store.exists(f"quarantine/{key}.reason.json")
+    assert len(inbox()) == 1
+
+
+def test_a_redelivered_rejected_file_is_reported_once(services: Services, inbox: Any) -> None:
+    deploy(services)
+    inbox()
+    key = f"inference/{MODEL}/2026/11/24/10/latin1.csv"
+    services.store.put(key, f"{HEADER}\nr1,31,2000,café,0.5,1,1\n".encode("latin-1"))
+    for _ in range(2):
+        assert jobs.profile_batch(services, key, received=NOW)["status"] == "rejected"
+    assert len(inbox()) == 1
+
+
+@pytest.mark.parametrize(
+    ("job", "key"),
+    [
+        ("profile_batch", "inference/batch.csv"),
+        ("ingest_labels", "labels/labels.csv"),
+        ("build_baseline", "baselines/reference.csv"),
+        ("build_baseline", "baselines//reference.csv"),
+    ],
+)
+def test_a_key_outside_the_layout_is_quarantined_not_a_crash(
+    services: Services, inbox: Any, job: str, key: str
+) -> None:
+    deploy(services)
+    inbox()
+    services.store.put(key, GOOD)
+    outcome = run(services, job, key)
+    assert (outcome["status"], outcome["reason"]) == ("rejected", "unexpected_key")
+    assert len(inbox()) == 1
+
+
+def test_a_config_file_without_a_model_name_is_rejected_once(
+    services: Services, inbox: Any
+) -> None:
+    services.store.put("config/.yaml", DEFINITION.encode())
+    outcome = jobs.configure(services, "config/.yaml")
+    assert outcome["status"] == "rejected"
+    assert len(inbox()) == 1
+
+
+@pytest.mark.parametrize(
+    "model", ["two\nlines", "tab\there", "m" * 120], ids=["newline", "tab", "long"]
+)
+def test_a_rejection_subject_is_one_short_line_whatever_the_key(
+    services: Services, inbox: Any, model: str
+) -> None:
+    key = f"inference/{model}/2026/11/24/10/batch.csv"
+    services.store.put(key, GOOD)
+    assert jobs.profile_batch(services, key, received=NOW)["status"] == "rejected"
+    (message,) = inbox()
+    subject = message["Subject"]
+    assert len(subject) < 100
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in subject)
+
+
+def test_a_prediction_that_is_an_array_is_rejected_not_a_crash(
+    services: Services, inbox: Any
+) -> None:
+    deploy(services)
+    key = f"inference/{MODEL}/2026/11/24/10/arrays.jsonl"
+    record = {"request_id": "r1", "age": 31, "income": 2000, "plan": "basic", "score": 0.5,
+              "predicted": [0.2, 0.8], "label": 1}  # fmt: skip
+    services.store.put(key, (json.dumps(record) + "\n").encode())
+    inbox()
+    outcome = jobs.profile_batch(services, key, received=NOW)
+    assert (outcome["status"], outcome["reason"]) == ("rejected", "invalid_label")
+    reason = services.store.get_json(f"quarantine/{key}.reason.json")
+    assert reason["details"]["column"] == "predicted"
+    assert len(inbox()) == 1
+    assert list(services.store.keys(f"profiles/{MODEL}/batches/")) == []
+
+
+def test_a_label_file_of_60000_columns_without_an_id_is_rejected_once(
+    services: Services, inbox: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy(services)
+    inbox()
+    capsys.readouterr()
+    header = ",".join(f"column_{i:06d}" for i in range(60_000))
+    key = f"labels/{MODEL}/2026/11/24/wide.csv"
+    services.store.put(key, (header + "\n" + ",".join(["1"] * 60_000) + "\n").encode())
+    outcome = jobs.ingest_labels(services, key, received=NOW)
+    assert (outcome["status"], outcome["reason"]) == ("rejected", "missing_column")
+    assert len(inbox()) == 1
