@@ -1,13 +1,27 @@
-"""`driftline demo`: the five scenarios reach their expected outcomes on the local runtime."""
+"""`driftline demo`: the five scenarios reach their expected outcomes on the local runtime,
+retraining included: the fraud and recommender challengers go through a canary on live
+traffic and are promoted on the canary's statistics."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from driftline.cli import main
+from driftline.demo import scenarios
+
+pytestmark = pytest.mark.slow
+
+
+def _execution_block(out: str, prefix: str) -> str:
+    """The lines the timeline prints for the execution whose name starts with ``prefix``."""
+    match = re.search(rf"    EXECUTION {re.escape(prefix)}\S*: \w+\n((?:      .*\n)+)", out)
+    assert match is not None, f"no execution {prefix}* in the timeline"
+    return match.group(0)
 
 
 def test_demo_reaches_every_expected_outcome(
@@ -27,12 +41,38 @@ def test_demo_reaches_every_expected_outcome(
     checks = {c["name"]: c["status"] for c in report["checks"]}
     assert checks == {"subprime-gini": "fail", "prime-gini": "pass"}
 
+    # Fraud: the emergency retraining trains, passes its gates, runs a canary on live
+    # traffic and is promoted by the canary's test, all printed with the numbers.
+    fraud = _execution_block(out, "fraud-emergency_retrain-")
+    assert ": SUCCEEDED" in fraud
+    assert "Prepare -> Train -> Evaluate -> Register -> DeployCanary -> WaitForTraffic" in fraud
+    assert fraud.rstrip().splitlines()[1].endswith("Promote -> NotifyPromoted -> Promoted")
+    assert "decision: PROMOTE" in fraud
+    rates = re.search(r"canary error_rate: challenger ([\d.]+) .* vs champion ([\d.]+)", fraud)
+    assert rates is not None and float(rates.group(1)) < float(rates.group(2))
+    assert re.search(r"two_proportion_z p = [\d.e+-]+", fraud)
+    assert re.search(r"CANARY  fraud-emergency_retrain-\S+: live traffic: [\d,]+ requests", out)
+    assert "NOTIFY  [driftline] fraud: v1 promoted to champion" in out
+
+    # Recommender: the time-based retraining is blocked at the holdout gate (popularity
+    # moved, tastes did not); the young cohort's targeted one is canaried and promoted.
+    timed = _execution_block(out, "recommender-retrain-")
+    assert "Prepare -> Train -> Evaluate -> NotifyBlocked -> Blocked" in timed
+    assert "blocked by ['margin']" in timed
+    targeted = _execution_block(out, "recommender-emergency_retrain-")
+    assert "of cohort=young" in targeted
+    assert "decision: PROMOTE" in targeted
+    assert re.search(r"CANARY  recommender-emergency_retrain-\S+: .*\(cohort=young\)", out)
+
+    # Executions of models without a retraining section stop at once, and say why.
+    concept = _execution_block(out, "payments-risk-retrain-")
+    assert "Prepare -> NotConfigured" in concept
+    assert "has no retraining section" in concept
+
 
 def test_one_scenario_and_a_missed_expectation_exits_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from driftline.demo import scenarios
-
     # A scenario whose expectation cannot be met must make the command fail, naming it.
     monkeypatch.setattr(
         scenarios.SCENARIOS["credit"], "verify", lambda outcome: ["planted failure"]
@@ -42,3 +82,45 @@ def test_one_scenario_and_a_missed_expectation_exits_one(
     assert code == 1
     assert "NOT REACHED: planted failure" in out
     assert "0 of 1 scenarios reached their expected outcome; not reached: credit" in out
+
+
+def _run(states: list[str], decision: str | None, status: str = "SUCCEEDED") -> dict[str, Any]:
+    analysis = None if decision is None else {"decision": decision, "reason": "planted"}
+    return {"status": status, "states": states, "output": {"analysis": analysis}}
+
+
+CANARY_PATH = [
+    "Prepare",
+    "ChooseBackend",
+    "Train",
+    "Evaluate",
+    "GatesPassed",
+    "Register",
+    "DeployMode",
+    "DeployCanary",
+    "WaitForTraffic",
+    "AnalyseCanary",
+    "CanaryDecision",
+]
+
+
+@pytest.mark.parametrize(
+    ("run", "missing"),
+    [
+        (_run([*CANARY_PATH, "Promote", "NotifyPromoted", "Promoted"], "promote"), None),
+        (_run([*CANARY_PATH, "Rollback", "NotifyRolledBack", "RolledBack"], "rollback"), "decide"),
+        (_run(["Prepare", "ChooseBackend", "NotConfigured"], None), "go through Train"),
+        (
+            _run(["Prepare", "ChooseBackend", "Train", "NotifyFailure"], None, "FAILED"),
+            "should succeed",
+        ),
+    ],
+)
+def test_a_scenario_expecting_a_promotion_is_not_reached_by_anything_else(
+    run: dict[str, Any], missing: str | None
+) -> None:
+    unmet = scenarios.canary_unmet("x", run, expected="promote")
+    if missing is None:
+        assert unmet == []
+    else:
+        assert any(missing in problem for problem in unmet), unmet

@@ -85,6 +85,10 @@ def credit(rows: int, *, ginis: dict[str, float], seed: int, start: pd.Timestamp
     )
 
 
+#: The serving fraud model flags a transaction when its amount exceeds this outside grocery.
+FLAG_AMOUNT = 100.0
+
+
 def transactions(
     rows: int,
     *,
@@ -95,36 +99,62 @@ def transactions(
     attack_error: float = 0.0,
     attack_from: float | None = None,
     night_region: str | None = None,
+    attack_category: str | None = None,
 ) -> pd.DataFrame:
-    """Card transactions with a planted error rate; from ``attack_from`` hours on (or, with
-    ``night_region``, at night in that region) the model's error rate is ``attack_error``."""
+    """Card transactions scored by a serving model that flags large non-grocery amounts
+    (about 10 %), wrong on a share ``error`` of them at random.
+
+    From ``attack_from`` hours on the model's error rate is ``attack_error`` (or, with
+    ``night_region``, at night in that region). With ``attack_category`` the attack is one
+    the features reveal but the model misses: from ``attack_from`` on, fraudsters test cards
+    with small ``attack_category`` payments, fraud on a share ``attack_error`` of them, all
+    unflagged; a model retrained on recent labelled rows can learn it.
+    """
     rng = np.random.default_rng(seed)
     offsets = np.sort(rng.uniform(0.0, hours * 3600.0, rows))
     moments = start + pd.to_timedelta(offsets, unit="s")
     region = rng.choice(["north", "south", "east", "west"], rows)
-    flagged = (rng.random(rows) < 0.1).astype(int)
+    amount = rng.lognormal(3.5, 1.0, rows).round(2)
+    category = rng.choice(["grocery", "travel", "online", "fuel"], rows)
+    flagged = ((amount > FLAG_AMOUNT) & (category != "grocery")).astype(int)
     rate = np.full(rows, error)
-    if attack_from is not None:
+    attacked = np.zeros(rows, dtype=bool)
+    if attack_from is not None and attack_category is None:
         rate[offsets >= attack_from * 3600.0] = attack_error
     if night_region is not None:
         hour = pd.Series(moments).dt.hour.to_numpy()
         night = (hour >= 22) | (hour < 4)
         rate[(region == night_region) & night] = attack_error
     wrong = rng.random(rows) < rate
+    is_fraud = np.where(wrong, 1 - flagged, flagged)
+    if attack_category is not None:
+        since = 0.0 if attack_from is None else attack_from * 3600.0
+        attacked = (offsets >= since) & (category == attack_category) & (amount <= FLAG_AMOUNT)
+        is_fraud = np.where(attacked, (rng.random(rows) < attack_error).astype(int), is_fraud)
     return pd.DataFrame(
         {
             "transaction_id": [f"t{seed}-{i}" for i in range(rows)],
             "event_time": pd.Series(moments).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "amount": rng.lognormal(3.5, 1.0, rows).round(2),
-            "merchant_category": rng.choice(["grocery", "travel", "online", "fuel"], rows),
+            "amount": amount,
+            "merchant_category": category,
             "region": region,
             "fraud_score": np.where(
                 flagged == 1, rng.uniform(0.5, 1, rows), rng.uniform(0, 0.5, rows)
             ).round(4),
             "flagged": flagged,
-            "is_fraud": np.where(wrong, 1 - flagged, flagged),
+            "is_fraud": is_fraud,
         }
     )
+
+
+#: Click propensity per cohort and item category while the recommender was trained.
+TASTES: dict[str, dict[str, float]] = {
+    "young": {"games": 0.7},
+    "family": {"films": 0.8},
+    "senior": {"books": 0.8},
+}
+_CATEGORIES = ["books", "music", "films", "games", "sport", "garden"]
+_OTHER = 0.04  # propensity of every other (cohort, category)
 
 
 def interactions(
@@ -134,36 +164,42 @@ def interactions(
     start: pd.Timestamp,
     hours: float,
     category_shift: float = 0.0,
-    cohort_ctr: dict[str, float] | None = None,
+    tastes: dict[str, dict[str, float]] | None = None,
 ) -> pd.DataFrame:
-    """Recommendation impressions (10 per query) with clicks; ``category_shift`` moves
-    interest towards new item categories, ``cohort_ctr`` sets a cohort's click rate."""
+    """Recommended items shown to users of three cohorts, with the click model's logged
+    prediction (click propensity learnt at training time, :data:`TASTES`) and the click.
+
+    ``category_shift`` moves what is shown towards new item categories (popularity drift);
+    ``tastes`` replaces a cohort's propensities from now on (taste drift the model does not
+    know: it keeps predicting the old ones).
+    """
     rng = np.random.default_rng(seed)
-    queries = rows // 10
-    cohorts = rng.choice(["young", "family", "senior"], queries, p=[0.4, 0.4, 0.2])
-    categories = ["books", "music", "films", "games", "sport", "garden"]
+    cohort = rng.choice(["young", "family", "senior"], rows, p=[0.4, 0.4, 0.2])
     weights = np.array([0.3, 0.25, 0.2, 0.1, 0.1, 0.05])
     if category_shift:
         weights = (1 - category_shift) * weights + category_shift * np.array(
             [0.05, 0.05, 0.1, 0.4, 0.3, 0.1]
         )
-    ctr = {"young": 0.12, "family": 0.1, "senior": 0.08, **(cohort_ctr or {})}
-    cohort = np.repeat(cohorts, 10)
-    rank = np.tile(np.arange(1, 11), queries)
-    base = np.array([ctr[c] for c in cohort]) * (1.6 - rank / 10)
-    clicked = (rng.random(queries * 10) < base).astype(int)
-    offsets = np.repeat(np.sort(rng.uniform(0.0, hours * 3600.0, queries)), 10)
+    category = rng.choice(_CATEGORIES, rows, p=weights / weights.sum())
+    now_tastes = {**TASTES, **(tastes or {})}
+
+    def propensity(table: dict[str, dict[str, float]]) -> np.ndarray:
+        return np.array([table[c].get(k, _OTHER) for c, k in zip(cohort, category, strict=True)])
+
+    learnt = propensity(TASTES)
+    clicked = (rng.random(rows) < propensity(now_tastes)).astype(int)
+    offsets = np.sort(rng.uniform(0.0, hours * 3600.0, rows))
     return pd.DataFrame(
         {
-            "impression_id": [f"i{seed}-{i}" for i in range(queries * 10)],
-            "query_id": np.repeat([f"q{seed}-{i}" for i in range(queries)], 10),
+            "impression_id": [f"i{seed}-{i}" for i in range(rows)],
             "event_time": pd.Series(start + pd.to_timedelta(offsets, unit="s")).dt.strftime(
                 "%Y-%m-%dT%H:%M:%SZ"
             ),
-            "item_category": rng.choice(categories, queries * 10, p=weights / weights.sum()),
-            "item_price": rng.lognormal(2.5, 0.6, queries * 10).round(2),
             "cohort": cohort,
-            "score": (1 - rank / 11).round(3),
+            "item_category": category,
+            "item_price": rng.lognormal(2.5, 0.6, rows).round(2),
+            "click_score": learnt.round(3),
+            "predicted_click": (learnt > 0.5).astype(int),
             "clicked": clicked,
         }
     )

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from driftline.demo import data
+from driftline.demo.serving import LiveTraffic
 
 Step = tuple[str, Any, Any]  # ("upload", key, frame | text) or ("schedule", datetime, None)
 
@@ -24,6 +25,10 @@ class Outcome:
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     detections: dict[str, list[str]] = field(default_factory=dict)
+    #: execution name -> {"status", "states", "output"} of every retraining execution
+    retraining: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: executions the demo gave up waiting for
+    unfinished: list[str] = field(default_factory=list)
 
     def subjects(self) -> list[str]:
         return [str(n.get("Subject", "")) for n in self.notifications]
@@ -37,11 +42,23 @@ class Outcome:
 
 @dataclass
 class Scenario:
+    """A scenario: its uploads and schedule ticks, and what it must reach.
+
+    ``steps(anchor)`` gets the hour the demo started (UTC): scenarios whose retraining runs
+    a canary date their data in the hours before it, because the state machine runs on the
+    real clock (a canary counts the traffic logged from the hour it started). ``live``
+    generates the requests a canary serves (:mod:`driftline.demo.serving`); ``config`` is the
+    monitor definition it uploads.
+    """
+
     name: str
     title: str
     expected: str
-    steps: Callable[[], list[Step]]
+    steps: Callable[[datetime], list[Step]]
     verify: Callable[[Outcome], list[str]]  # unmet expectations (empty: reached)
+    config: str = ""
+    live: LiveTraffic | None = None
+    endpoint: str = ""
 
 
 def _day(text: str) -> pd.Timestamp:
@@ -77,7 +94,7 @@ actions:
 """
 
 
-def churn_steps() -> list[Step]:
+def churn_steps(anchor: datetime) -> list[Step]:
     october = data.churn(6000, accuracy=0.9, seed=1, start=_day("2026-10-01T00:00:00Z"))
     november = data.churn(5000, accuracy=0.84, seed=2, start=_day("2026-11-01T00:00:00Z"))
     return [
@@ -129,7 +146,7 @@ windows: [P1D]
 """
 
 
-def credit_steps() -> list[Step]:
+def credit_steps(anchor: datetime) -> list[Step]:
     training = data.credit(
         20_000, ginis={"subprime": 0.5, "prime": 0.7}, seed=5, start=_day("2026-10-01T00:00:00Z")
     )
@@ -175,17 +192,31 @@ baseline: {path: baselines/fraud/training.csv}
 checks:
   - {name: error-adwin, detector: adwin, signal: error, params: {delta: 0.002},
      action: emergency_retrain}
-  - {name: accuracy-floor, metric: accuracy, min: 0.9, action: retrain}
+  - {name: accuracy-floor, metric: accuracy, min: 0.9, action: notify}
 schedule: rate(1 hour)
 windows: [PT6H]
 actions:
   emergency_retrain: {cooldown: PT6H, training_window: P2D, deploy: canary, canary_traffic: 0.1}
+retraining:
+  backend: lambda
+  estimator: gradient_boosting
+  params: {max_iter: 100, max_depth: 3}
+  seed: 7
+  max_training_rows: 600      # the newest rows only: an emergency learns the attack
+  holdout_share: 0.25
+  margin: 0.02
+  canary: {metric: error_rate, min_rows: 200, max_rows: 2000, duration: PT10M,
+           poll: PT2S, emergency_poll: PT2S}
 """
-ATTACK_HOUR = 6
+HOURS = 12
+ATTACK_HOUR = 9
+#: Card testing: small payments in this category, fraud on ATTACK_SHARE of them, none flagged.
+ATTACK_CATEGORY = "online"
+ATTACK_SHARE = 0.9
 
 
-def fraud_steps() -> list[Step]:
-    start = _day("2026-11-24T00:00:00Z")
+def fraud_steps(anchor: datetime) -> list[Step]:
+    start = pd.Timestamp(anchor) - pd.Timedelta(hours=HOURS)
     steps: list[Step] = [
         (
             "upload",
@@ -197,16 +228,17 @@ def fraud_steps() -> list[Step]:
         ("upload", "config/fraud.yaml", FRAUD),
     ]
     hours = data.transactions(
-        12 * 600,
+        HOURS * 600,
         seed=10,
         start=start,
-        hours=12,
+        hours=HOURS,
         error=0.02,
-        attack_error=0.35,
         attack_from=ATTACK_HOUR,
+        attack_error=ATTACK_SHARE,
+        attack_category=ATTACK_CATEGORY,
     )
     moments = pd.to_datetime(hours["event_time"], utc=True)
-    for hour in range(12):
+    for hour in range(HOURS):
         rows = hours[
             (moments >= start + pd.Timedelta(hours=hour))
             & (moments < start + pd.Timedelta(hours=hour + 1))
@@ -227,8 +259,22 @@ def fraud_steps() -> list[Step]:
                 rows[["transaction_id", "is_fraud"]],
             )
         )
-    steps.append(("schedule", datetime(2026, 11, 24, 12, tzinfo=UTC), None))
+    steps.append(("schedule", anchor, None))
     return steps
+
+
+def fraud_live(now: datetime, seed: int) -> pd.DataFrame:
+    """Live transactions while the attack goes on (truth inline)."""
+    start = pd.Timestamp(now) - pd.Timedelta(minutes=15)
+    return data.transactions(
+        3000,
+        seed=100 + seed,
+        start=start,
+        hours=0.25,
+        error=0.02,
+        attack_error=ATTACK_SHARE,
+        attack_category=ATTACK_CATEGORY,
+    )
 
 
 def fraud_verify(outcome: Outcome) -> list[str]:
@@ -237,19 +283,43 @@ def fraud_verify(outcome: Outcome) -> list[str]:
     if not fired:
         unmet.append("ADWIN on the error rate should fire")
     elif not any(
-        f.startswith("labels/fraud/2026/11/24/chargebacks-") and int(f[-6:-4]) - ATTACK_HOUR <= 3
-        for f in fired
+        f.startswith("labels/fraud/") and 0 <= int(f[-6:-4]) - ATTACK_HOUR <= 3 for f in fired
     ):
         unmet.append(
             f"ADWIN should fire within 3 hours of the attack (hour {ATTACK_HOUR}); fired on {fired}"
         )
     if fired and any(int(f[-6:-4]) < ATTACK_HOUR for f in fired):
         unmet.append(f"ADWIN fired before the attack: {fired}")
-    if not any(
-        e["name"].startswith("fraud-emergency_retrain-") or "emergency" in e["name"]
-        for e in outcome.executions
-    ):
+    emergency = {
+        name: run for name, run in outcome.retraining.items() if "emergency_retrain" in name
+    }
+    if not emergency:
         unmet.append("an emergency retrain execution should start")
+    for name, run in emergency.items():
+        unmet += canary_unmet(name, run, expected="promote")
+    return unmet
+
+
+def canary_unmet(name: str, run: dict[str, Any], *, expected: str) -> list[str]:
+    """What a retraining execution that should end in a canary ``expected`` decision lacks."""
+    states = run.get("states", [])
+    output = run.get("output") or {}
+    analysis = output.get("analysis") or {}
+    unmet = []
+    if run.get("status") != "SUCCEEDED":
+        unmet.append(f"{name} should succeed; it is {run.get('status')} after {states[-3:]}")
+    for step in ("Train", "Evaluate", "Register", "DeployCanary", "AnalyseCanary"):
+        if step not in states:
+            unmet.append(f"{name} should go through {step}; went through {states}")
+            break
+    if analysis.get("decision") != expected:
+        unmet.append(
+            f"{name}: the canary should decide {expected}, decided {analysis.get('decision')}"
+            f" ({analysis.get('reason')})"
+        )
+    final = {"promote": "Promoted", "rollback": "RolledBack"}[expected]
+    if not states or states[-1] != final:
+        unmet.append(f"{name} should end in {final}; ended in {states[-1:] or 'nothing'}")
     return unmet
 
 
@@ -260,44 +330,99 @@ model: recommender
 schema:
   id: impression_id
   timestamp: event_time
-  task: ranking
-  score: score
+  task: binary_classification     # the click model: will this user click this item?
+  prediction: predicted_click
+  score: click_score
   label: clicked
-  query: query_id
-  features: {item_category: categorical, item_price: numeric}
+  positive_class: 1
+  features: {cohort: categorical, item_category: categorical, item_price: numeric}
   segments: [cohort]
 baseline: {path: baselines/recommender/training.csv}
 checks:
   - {name: category-popularity, drift: item_category, action: retrain}
   - {name: young-ctr-sprt, detector: sprt, signal: clicked, segment: {cohort: young},
-     params: {p0: 0.12, p1: 0.07, alpha: 0.01, beta: 0.05}, action: emergency_retrain}
+     params: {p0: 0.10, p1: 0.06, alpha: 0.01, beta: 0.05}, action: emergency_retrain}
 schedule: rate(1 day)
 windows: [P1D]
 drift:
   features: {item_category: {method: psi, threshold: 0.2}}
+actions:
+  emergency_retrain: {cooldown: PT6H, training_window: P2D, deploy: canary, canary_traffic: 0.2}
+retraining:
+  backend: lambda
+  estimator: gradient_boosting
+  params: {max_iter: 100, max_depth: 3}
+  seed: 3
+  scope: segments                 # a cohort's check retrains on that cohort's rows
+  max_training_rows: 6000
+  holdout_share: 0.25
+  metric: accuracy
+  margin: 0.02
+  canary: {traffic: 0.2, metric: error_rate, min_rows: 150, max_rows: 3000, duration: PT10M,
+           poll: PT2S, emergency_poll: PT2S}
 """
+#: From the day of the demo the young cohort no longer clicks on games.
+YOUNG_TASTE_DRIFT: dict[str, dict[str, float]] = {"young": {}}
 
 
-def recommender_steps() -> list[Step]:
-    start = _day("2026-11-24T00:00:00Z")
+def recommender_steps(anchor: datetime) -> list[Step]:
+    start = pd.Timestamp(anchor) - pd.Timedelta(days=1)
+    yesterday = start - pd.Timedelta(days=1)
     training = data.interactions(
         30_000, seed=21, start=start - pd.Timedelta(days=14), hours=24 * 14
     )
+    before = data.interactions(10_000, seed=23, start=yesterday, hours=24)
     today = data.interactions(
-        20_000, seed=22, start=start, hours=24, category_shift=0.6, cohort_ctr={"young": 0.06}
+        20_000,
+        seed=22,
+        start=start,
+        hours=24,
+        category_shift=0.6,
+        tastes=YOUNG_TASTE_DRIFT,
     )
+    endpoint = "inference/recommender/rec-endpoint/champion"
     return [
         ("upload", "baselines/recommender/training.csv", training),
         ("upload", "config/recommender.yaml", RECOMMENDER),
         (
             "upload",
-            "inference/recommender/2026/11/24/00/impressions.csv",
+            f"{endpoint}/{yesterday:%Y/%m/%d/%H}/impressions.csv",
+            before.drop(columns="clicked"),
+        ),
+        (
+            "upload",
+            f"labels/recommender/{yesterday:%Y/%m/%d}/clicks.csv",
+            before[["impression_id", "clicked"]],
+        ),
+        (
+            "upload",
+            f"{endpoint}/{start:%Y/%m/%d/%H}/impressions.csv",
             today.drop(columns="clicked"),
         ),
-        # The day's evaluation sees item popularity drift before the clicks are counted.
-        ("schedule", datetime(2026, 11, 25, 0, tzinfo=UTC), None),
-        ("upload", "labels/recommender/2026/11/25/clicks.csv", today[["impression_id", "clicked"]]),
+        # The day's evaluation sees item popularity drift before today's clicks are counted:
+        # time-based retraining on the labelled logs so far (yesterday's).
+        ("schedule", anchor, None),
+        # Today's clicks: the SPRT on the young cohort's CTR fires, a targeted retraining
+        # follows (an emergency retraining does not wait for the time-based one's cooldown).
+        (
+            "upload",
+            f"labels/recommender/{start:%Y/%m/%d}/clicks.csv",
+            today[["impression_id", "clicked"]],
+        ),
     ]
+
+
+def recommender_live(now: datetime, seed: int) -> pd.DataFrame:
+    """Live impressions after both drifts (truth inline)."""
+    start = pd.Timestamp(now) - pd.Timedelta(minutes=15)
+    return data.interactions(
+        3000,
+        seed=200 + seed,
+        start=start,
+        hours=0.25,
+        category_shift=0.6,
+        tastes=YOUNG_TASTE_DRIFT,
+    )
 
 
 def recommender_verify(outcome: Outcome) -> list[str]:
@@ -306,11 +431,27 @@ def recommender_verify(outcome: Outcome) -> list[str]:
         unmet.append("PSI on item categories should fail")
     if not outcome.detections.get("young-ctr-sprt"):
         unmet.append("the SPRT on the young cohort's CTR should fire")
-    names = [e["name"] for e in outcome.executions]
-    if not any("emergency_retrain" in n or "emergency-retrain" in n for n in names):
+    targeted = {n: r for n, r in outcome.retraining.items() if "emergency_retrain" in n}
+    timed = {n: r for n, r in outcome.retraining.items() if n.startswith("recommender-retrain-")}
+    if not targeted:
         unmet.append("a targeted (cohort) retrain should start")
-    if not any(n.startswith("recommender-retrain-") for n in names):
+    for name, run in targeted.items():
+        segments = ((run.get("output") or {}).get("prepared") or {}).get("segments")
+        if segments != ["cohort=young"]:
+            unmet.append(f"{name} should train on the young cohort only; trained on {segments}")
+        unmet += canary_unmet(name, run, expected="promote")
+    if not timed:
         unmet.append("a time-based retrain should start")
+    for name, run in timed.items():
+        # Popularity moved, tastes (yesterday) did not: retraining on them cannot beat the
+        # model, and the holdout gate keeps it from deploying a challenger no better.
+        evaluation = (run.get("output") or {}).get("evaluation") or {}
+        ended = run.get("states", [])[-1:]
+        if ended != ["Blocked"] or evaluation.get("blocked_by") != ["margin"]:
+            unmet.append(
+                f"{name} should be blocked by the margin gate; ended in {ended}, blocked by "
+                f"{evaluation.get('blocked_by')}"
+            )
     return unmet
 
 
@@ -338,7 +479,7 @@ windows: [P1D]
 """
 
 
-def concept_steps() -> list[Step]:
+def concept_steps(anchor: datetime) -> list[Step]:
     start = _day("2026-11-24T00:00:00Z")
     return [
         (
@@ -409,16 +550,25 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "fraud",
             "Fraud under adversarial attack",
-            "ADWIN on errors within hours -> emergency retrain (canary)",
+            "ADWIN on errors within hours -> emergency retrain on the newest rows -> canary "
+            "(10 %) -> promoted",
             fraud_steps,
             fraud_verify,
+            config=FRAUD,
+            live=fraud_live,
+            endpoint="fraud-endpoint",
         ),
         Scenario(
             "recommender",
             "Recommender drift, two kinds",
-            "PSI on item categories -> retrain; CTR SPRT on one cohort -> targeted retrain",
+            "PSI on item categories -> time-based retrain, blocked at the holdout gate (not "
+            "better); CTR SPRT on one cohort -> targeted retrain -> champion-challenger canary "
+            "-> promoted",
             recommender_steps,
             recommender_verify,
+            config=RECOMMENDER,
+            live=recommender_live,
+            endpoint="rec-endpoint",
         ),
         Scenario(
             "concept",
