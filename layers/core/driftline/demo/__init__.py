@@ -9,16 +9,19 @@ if every scenario did.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
 
+from driftline.aws.handler import logger as handler_logger
 from driftline.aws.registry import ModelRegistry
 from driftline.aws.s3 import ObjectStore
 from driftline.config import load_monitor_definition
@@ -59,6 +62,44 @@ def _run(scenario: Scenario, *, template: Path, output: Path, out: TextIO) -> Ou
     outcome = Outcome()
     output.mkdir(parents=True, exist_ok=True)
     anchor = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    # What the functions print (JSON logs, EMF metrics: CloudWatch Logs on AWS) goes to a
+    # file beside the reports, so the timeline stays readable.
+    with (output / "functions.log").open("w", encoding="utf-8") as logs, _function_output(logs):
+        return _play(scenario, anchor, template=template, output=output, out=out, outcome=outcome)
+
+
+@contextlib.contextmanager
+def _function_output(stream: TextIO) -> Iterator[None]:
+    """Send the handlers' stdout and the powertools logger to ``stream``; quiet moto's
+    warning that it does not run the SageMaker integration (the demo never uses it)."""
+    handlers = [
+        h
+        for h in logging.getLogger(handler_logger.name).handlers
+        if isinstance(h, logging.StreamHandler)
+    ]
+    previous = [h.setStream(stream) for h in handlers]
+    moto_logger = logging.getLogger("moto.stepfunctions")
+    level = moto_logger.level
+    moto_logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(stream):
+            yield
+    finally:
+        moto_logger.setLevel(level)
+        for handler, old in zip(handlers, previous, strict=True):
+            if old is not None:
+                handler.setStream(old)
+
+
+def _play(
+    scenario: Scenario,
+    anchor: datetime,
+    *,
+    template: Path,
+    output: Path,
+    out: TextIO,
+    outcome: Outcome,
+) -> Outcome:
     runtime = LocalRuntime(template, stack=f"demo-{scenario.name}")
     runtime.start()
     canaries = _Canaries(scenario, runtime, outcome, out)
