@@ -48,6 +48,7 @@ import io
 import re
 import struct
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -183,10 +184,13 @@ def _check_csv_header(columns: list[str], head: bytes | None, name: str) -> None
                     defect="wrong_delimiter",
                     delimiter=delimiter,
                 )
+    if not _maybe_renamed(columns):
+        return
     written = _header_as_written(head) if head is not None else None
     if written is None or len(written) != len(columns):
         return
-    repeated = sorted({column for column in written if column and written.count(column) > 1})
+    counts = Counter(written)  # not list.count per name: quadratic in a 60,000-column header
+    repeated = sorted(column for column, count in counts.items() if column and count > 1)
     if repeated and written != columns:
         shown = ", ".join(repr(column) for column in _short(repeated[:5]))
         raise invalid_input(
@@ -196,6 +200,22 @@ def _check_csv_header(columns: list[str], head: bytes | None, name: str) -> None
             defect="duplicate_columns",
             columns=_short(repeated[:20]),
         )
+
+
+def _maybe_renamed(columns: list[str]) -> bool:
+    """Whether pandas may have renamed a repeated name: it keeps the first ``plan`` and
+    calls the next ``plan.1``, so without a ``<name>.<n>`` beside ``<name>`` nothing was
+    renamed and the header need not be parsed again (slow for 60,000 columns).
+
+    >>> _maybe_renamed(["plan", "plan.1"]), _maybe_renamed(["v.1", "w"])
+    (True, False)
+    """
+    names = set(columns)
+    for column in columns:
+        stem, dot, number = column.rpartition(".")
+        if dot and number.isdigit() and stem in names:
+            return True
+    return False
 
 
 def _header_as_written(head: bytes) -> list[str] | None:
