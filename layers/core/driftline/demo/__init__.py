@@ -3,8 +3,11 @@
 Each scenario deploys template.yaml in moto (:class:`~driftline.local.LocalRuntime`), uploads
 generated data whose drift is planted, fires the schedule, and prints a timeline: what
 arrived, what each function did, what the on-call engineer was told, which executions
-started. It then checks the scenario reached its expected outcome; the command exits 0 only
-if every scenario did.
+started and, for each, the steps it went through. After each step the demo waits for the
+executions that step started; a canary waiting for traffic gets live requests routed by the
+registry's split (:mod:`driftline.demo.serving`), so retraining runs to its decision. It
+then checks the scenario reached its expected outcome; the command exits 0 only if every
+scenario did (an execution still running at the end counts as not reached).
 """
 
 from __future__ import annotations
