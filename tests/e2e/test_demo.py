@@ -4,17 +4,30 @@ traffic and are promoted on the canary's statistics."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from driftline.aws.registry import ModelRegistry
+from driftline.aws.s3 import ObjectStore
 from driftline.cli import main
+from driftline.config import load_monitor_definition
 from driftline.demo import scenarios
+from driftline.demo.serving import serve_canary
+from driftline.local import LocalRuntime
+from driftline.registry import Lineage, ModelVersion
+from driftline.training import TrainingSpec, dump_model, predict, train_model
 
 pytestmark = pytest.mark.slow
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
 def _execution_block(out: str, prefix: str) -> str:
@@ -124,3 +137,81 @@ def test_a_scenario_expecting_a_promotion_is_not_reached_by_anything_else(
         assert unmet == []
     else:
         assert any(missing in problem for problem in unmet), unmet
+
+
+# -- the demo's serving side (driftline.demo.serving) ------------------------------------
+
+
+def test_canary_traffic_is_split_by_the_registry_and_answered_by_each_version() -> None:
+    definition = load_monitor_definition(scenarios.FRAUD)
+    spec = TrainingSpec(
+        task="binary_classification",
+        label="is_fraud",
+        numeric=("amount",),
+        categorical=("merchant_category", "region"),
+    )
+    now = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)
+    uploads: dict[str, bytes] = {}
+    with LocalRuntime(TEMPLATE, stack="serving") as runtime:
+        store = ObjectStore(runtime.client("s3"), runtime.bucket)
+        models = ModelRegistry(runtime.client("dynamodb"), runtime.name_of("MonitorTable"), store)
+
+        def serve(segments: list[str]) -> Any:
+            return serve_canary(
+                definition=definition,
+                registry=models,
+                upload=uploads.__setitem__,
+                traffic=scenarios.fraud_live,
+                now=now,
+                seed=1,
+                segments=segments,
+                endpoint="ep",
+            )
+
+        # GIVEN no canary: nothing to route
+        with pytest.raises(LookupError, match="no canary"):
+            serve([])
+
+        # GIVEN a challenger trained on attack traffic, with 20 % of the requests
+        fitted = train_model(scenarios.fraud_live(now, 7), spec)
+        key, digest = models.put_artifact("fraud", "serving-test", dump_model(fitted))
+        models.register(
+            ModelVersion(
+                model="fraud",
+                version=1,
+                status="challenger",
+                artifact_key=key,
+                sha256=digest,
+                lineage=Lineage(execution="serving-test"),
+            )
+        )
+        models.start_canary("fraud", 1, 0.2, at=now.isoformat(), execution="serving-test")
+
+        # WHEN a batch of live traffic is served, and one of the west region only
+        served = serve([])
+        west = serve(["region=west"])
+
+    # THEN about a fifth went to the challenger, each arm logged under its variant folder
+    share = served.rows["challenger"] / sum(served.rows.values())
+    assert 0.17 < share < 0.23
+    assert served.keys == {
+        "champion": "inference/fraud/ep/champion/2026/12/02/07/live-1.csv",
+        "challenger": "inference/fraud/ep/challenger/2026/12/02/07/live-1.csv",
+    }
+    challenger = pd.read_csv(io.BytesIO(uploads[served.keys["challenger"]]))
+    champion = pd.read_csv(io.BytesIO(uploads[served.keys["champion"]]))
+    # ... the challenger's rows carry its own predictions, the champion's the serving model's
+    expected = predict(fitted, challenger, spec)
+    assert np.array_equal(challenger["flagged"].to_numpy(), expected.prediction.astype(int))
+    live = scenarios.fraud_live(now, 1).set_index("transaction_id")
+    assert np.array_equal(
+        champion["flagged"].to_numpy(), live.loc[champion["transaction_id"], "flagged"].to_numpy()
+    )
+    assert not np.array_equal(
+        challenger["flagged"].to_numpy(),
+        live.loc[challenger["transaction_id"], "flagged"].to_numpy(),
+    )
+    # ... and a cohort's batch holds that cohort only
+    assert west.rows["challenger"] > 0
+    for role in ("champion", "challenger"):
+        assert set(pd.read_csv(io.BytesIO(uploads[west.keys[role]]))["region"]) == {"west"}

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,7 +63,7 @@ def serve_canary(
     one cohort is tried on that cohort's traffic, so both arms see the same population.
 
     Raises:
-        LookupError: no canary is running for the model.
+        LookupError: no canary is running for the model, or it has no retraining section.
     """
     from driftline.training import TrainingSpec, feature_columns, predict  # noqa: PLC0415
 
@@ -72,8 +71,10 @@ def serve_canary(
     split = registry.traffic(model)
     if split.challenger is None:
         raise LookupError(f"no canary runs for {model}")
+    if definition.retraining is None:
+        raise LookupError(f"{model} has no retraining section")
     schema = definition.schema_
-    canary = (definition.retraining or _no_retraining(model)).canary
+    canary = definition.retraining.canary
     rows = traffic(now, seed)
     for segment in segments:
         for part in segment.split(","):
@@ -86,8 +87,6 @@ def serve_canary(
     to_challenger = buckets < split.challenger_weight
     challenger_rows = rows[to_challenger].reset_index(drop=True)
     champion_rows = rows[~to_challenger].reset_index(drop=True)
-    version = registry.version(model, split.challenger)
-    fitted = registry.load_model(version)
     numeric, categorical = feature_columns(schema.features)
     spec = TrainingSpec(
         task=schema.task,
@@ -96,19 +95,20 @@ def serve_canary(
         categorical=categorical,
         positive_class=1 if schema.positive_class is None else schema.positive_class,
     )
-    if len(challenger_rows):
-        predicted = predict(fitted, challenger_rows, spec)
+
+    def answer(frame: pd.DataFrame, version: int) -> None:
+        """The version's predictions in the logged columns (hash verified before loading)."""
+        if not len(frame):
+            return
+        predicted = predict(registry.load_model(registry.version(model, version)), frame, spec)
         if schema.prediction is not None:
-            challenger_rows[schema.prediction] = predicted.prediction
+            frame[schema.prediction] = predicted.prediction
         if schema.score is not None and predicted.score is not None:
-            challenger_rows[schema.score] = np.round(predicted.score, 4)
-    if split.champion is not None and len(champion_rows):
-        champion_model = registry.load_model(registry.version(model, split.champion))
-        predicted = predict(champion_model, champion_rows, spec)
-        if schema.prediction is not None:
-            champion_rows[schema.prediction] = predicted.prediction
-        if schema.score is not None and predicted.score is not None:
-            champion_rows[schema.score] = np.round(predicted.score, 4)
+            frame[schema.score] = np.round(predicted.score, 4)
+
+    answer(challenger_rows, split.challenger)
+    if split.champion is not None:  # else the serving model's own, as generated
+        answer(champion_rows, split.champion)
     keys = {}
     for role, variant, frame in (
         ("champion", canary.champion_variant, champion_rows),
@@ -137,7 +137,3 @@ def hash_of(text: str) -> int:
     for character in text.encode():
         value = (value * 131 + character) % 1_000_003
     return value
-
-
-def _no_retraining(model: str) -> Any:
-    raise LookupError(f"{model} has no retraining section")
