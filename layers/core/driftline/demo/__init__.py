@@ -24,7 +24,6 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from driftline.aws.handler import logger as handler_logger
 from driftline.aws.registry import ModelRegistry
 from driftline.aws.s3 import ObjectStore
 from driftline.config import load_monitor_definition
@@ -75,6 +74,10 @@ def _run(scenario: Scenario, *, template: Path, output: Path, out: TextIO) -> Ou
 def _function_output(stream: TextIO) -> Iterator[None]:
     """Send the handlers' stdout and the powertools logger to ``stream``; quiet moto's
     warning that it does not run the SageMaker integration (the demo never uses it)."""
+    # Imported here: building the handlers' AWS clients needs botocore, which the layer
+    # build's import tracing stubs (infrastructure/precompile.py walks every module).
+    from driftline.aws.handler import logger as handler_logger  # noqa: PLC0415
+
     handlers = [
         h
         for h in logging.getLogger(handler_logger.name).handlers
