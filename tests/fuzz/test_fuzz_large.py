@@ -136,7 +136,7 @@ BOMBS = textwrap.dedent(
         for name, (head, byte, length, tail) in cases.items():
             path = Path(folder) / name
             bomb(path, head, byte, length, tail)
-            started = time.monotonic()
+            started = time.process_time()  # CPU time: a busy machine does not slow it
             try:
                 rows = sum(len(frame) for frame in open_table(path, name=name))
                 outcome = f"rows {rows}"
@@ -144,7 +144,7 @@ BOMBS = textwrap.dedent(
                 outcome = error.reason
             results[name] = {
                 "outcome": outcome,
-                "seconds": round(time.monotonic() - started, 2),
+                "seconds": round(time.process_time() - started, 2),
                 "compressed_bytes": path.stat().st_size,
             }
     results["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
@@ -168,7 +168,7 @@ def test_decompression_bombs_are_rejected_quickly_in_bounded_memory() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     results = json.loads(completed.stdout)
-    # WHEN each is read (in a child process) THEN each is rejected in seconds ...
+    # WHEN each is read (in a child process) THEN each is rejected in seconds of CPU ...
     for name in ("header.csv.gz", "field.csv.gz", "line.jsonl.gz"):
         assert results[name]["outcome"] == "line_too_long", (name, results[name])
         assert results[name]["seconds"] < 10, (name, results[name])
