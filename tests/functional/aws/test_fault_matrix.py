@@ -15,7 +15,15 @@ with that one call failing once, as Lambda would see it:
 A step that fails is invoked again (Lambda's retry of an asynchronous event), at most three
 times. What must hold: every step ends; nothing is half-written (no outbox left behind);
 the stored profiles, rows, reports and metric items, the detector's rows, the notifications
-and the executions equal the fault-free run's.
+and the executions equal the fault-free run's. One exception, by necessity: a publish (SNS)
+whose answer is lost may have gone out, and SNS takes no idempotency key, so the retry sends
+it again: at least once, one duplicate, never lost. (The EventBridge event goes first, so a
+failed event never pages twice; a repeated event carries the same ``dedup_key``.)
+
+Bugs this found, fixed in jobs.py: an outbox claim (a conditional delete) applied with its
+answer lost dropped the notification or the retraining start for good; a batch profile
+written with its answer lost made the retry a duplicate that skipped the batch's quality
+checks, so their notification was lost.
 
 By default every 10th call is hit (the kinds in turn, about 10 runs); ``DRIFTLINE_FAULTS=all``
 hits every call with every kind (about 300 runs, minutes) and prints the count::
@@ -59,6 +67,9 @@ KINDS = ("5xx", "throttled", "timeout")
 ALL = os.environ.get("DRIFTLINE_FAULTS", "").strip().lower() == "all"
 STRIDE = 10
 PASS_MACHINE = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Pass", "End": True}}})
+#: A send whose answer, once lost, cannot tell whether it happened: SNS has no idempotency
+#: key, so the retry sends again (one duplicate allowed, never a loss).
+AMBIGUOUS_SENDS = ("Publish",)
 WRITES = ("Put", "Update", "Delete", "Transact", "BatchWrite", "Publish", "Start", "Copy")
 
 
@@ -276,7 +287,7 @@ def test_a_fault_at_any_call_is_retried_to_the_fault_free_result(
             (index, KINDS[n % len(KINDS)]) for n, index in enumerate(range(0, len(calls), STRIDE))
         ]
     problems = []
-    surfaced = 0
+    surfaced = duplicated = 0
     for index, kind in points:
         injector = Injector(index, kind)
         outcome, failures = live(injector)
@@ -285,10 +296,17 @@ def test_a_fault_at_any_call_is_retried_to_the_fault_free_result(
             problems.append((index, calls[index], kind, failures))
             continue
         differing = {name for name in expected if outcome[name] != expected[name]}
+        if kind == "timeout" and calls[index] in AMBIGUOUS_SENDS and "subjects" in differing:
+            # sent, answer lost: sent again on the retry (at least once, never lost)
+            once = sorted(set(outcome["subjects"])) == sorted(set(expected["subjects"]))
+            if once and len(outcome["subjects"]) == len(expected["subjects"]) + 1:
+                differing.discard("subjects")
+                duplicated += 1
         if differing:
             problems.append((index, calls[index], kind, sorted(differing)))
     print(
         f"\nfaults injected: {len(points)} (calls: {len(calls)}); surfaced as a failed "
-        f"invocation and retried: {surfaced}; problems: {len(problems)}"
+        f"invocation and retried: {surfaced}; a message sent twice (a send whose answer was "
+        f"lost): {duplicated}; problems: {len(problems)}"
     )
     assert problems == []

@@ -27,6 +27,7 @@ S3 layout (docs/aws.md)::
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -384,7 +385,23 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
     hour = (time_of(key) or received).replace(minute=0, second=0, microsecond=0)
     profile_key = f"profiles/{model}/batches/{hour:%Y/%m/%d/%H}/{batch_id}.json"
     if services.store.exists(profile_key):
-        return {"status": "duplicate", "profile": profile_key}
+        # The profile is stored, but the invocation that stored it may have failed before it
+        # acted (a timeout after the write): act again, idempotently (the alert states
+        # decide; a check already notified is not notified twice).
+        stored_profile = DatasetProfile.from_dict(services.store.get_json(profile_key)["profile"])
+        again: dict[str, Any] = {"status": "duplicate", "profile": profile_key}
+        again.update(
+            _act_on_quality(
+                services,
+                definition,
+                reference,
+                stored_profile,
+                hour=hour,
+                batch_id=batch_id,
+                received=received,
+            )
+        )
+        return again
     spec = profile_spec(definition)
     kept_columns = _kept_columns(definition)
     kept: list[pd.DataFrame] = []
@@ -441,21 +458,46 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
         )
         outcome["detectors"] = {name: run["fired"] for name, run in early.detector_runs.items()}
         outcome["acted_on_detectors"] = act(services, definition, detected, now=received)
-    quality = [check for check in definition.checks if check.quality is not None]
-    if wrote and quality:
-        result = evaluate(
-            definition.model_copy(update={"checks": quality}),
+    outcome.update(
+        _act_on_quality(
+            services,
+            definition,
             reference,
             profile,
-            evaluation_id=f"{model}-batch-{batch_id}",
-            window=Window(hour.isoformat(), (hour + timedelta(hours=1)).isoformat()),
+            hour=hour,
+            batch_id=batch_id,
+            received=received,
         )
-        outcome["quality"] = result.status
-        outcome["acted"] = act(services, definition, result.to_dict(), now=received)
+    )
     services.log(
         "batch profiled", model=model, key=key, rows=profile.rows, bad_rows=profile.bad_rows
     )
     return outcome
+
+
+def _act_on_quality(
+    services: Services,
+    definition: MonitorDefinition,
+    reference: Reference,
+    profile: DatasetProfile,
+    *,
+    hour: datetime,
+    batch_id: str,
+    received: datetime,
+) -> dict[str, Any]:
+    """Run a batch's data-quality checks and act on them (nothing without such checks)."""
+    quality = [check for check in definition.checks if check.quality is not None]
+    if not quality:
+        return {}
+    result = evaluate(
+        definition.model_copy(update={"checks": quality}),
+        reference,
+        profile,
+        evaluation_id=f"{definition.model}-batch-{batch_id}",
+        window=Window(hour.isoformat(), (hour + timedelta(hours=1)).isoformat()),
+    )
+    acted = act(services, definition, result.to_dict(), now=received)
+    return {"quality": result.status, "acted": acted}
 
 
 def _join_waiting_labels(
@@ -1041,9 +1083,16 @@ def deliver_outbox(services: Services, model: str) -> dict[str, Any]:
     executions: list[dict[str, Any]] = []
     sent = 0
     for name, pending in sorted(services.table.states(model, "OUTBOX").items()):
-        if not services.table.claim_state(model, "OUTBOX", name, version=pending.version):
-            continue  # another invocation took it
         document = pending.document
+        try:
+            claimed = services.table.claim_state(model, "OUTBOX", name, version=pending.version)
+        except Exception:
+            # The claim (a conditional delete) may have been applied with its answer lost (a
+            # timeout): put the item back unless it is still there, so the retry sends it.
+            _restore_outbox(services, model, name, document)
+            raise
+        if not claimed:
+            continue  # another invocation took it
         try:
             if "notification" in document:
                 note = document["notification"]
@@ -1059,9 +1108,17 @@ def deliver_outbox(services: Services, model: str) -> dict[str, Any]:
                 arn, new = services.retrain.start(start["name"], start["input"])
                 executions.append({"execution": start["name"], "arn": arn, "new": new})
         except Exception:
-            services.table.put_state(model, "OUTBOX", name, document, version=0)
+            # Not sent, or sent with the answer lost: the retry sends it (again), at least
+            # once rather than at most once.
+            _restore_outbox(services, model, name, document)
             raise
     return {"notifications": sent, "executions": executions}
+
+
+def _restore_outbox(services: Services, model: str, name: str, document: Mapping[str, Any]) -> None:
+    """Put a pending item back in the outbox, unless it is there already."""
+    with contextlib.suppress(ConflictError):  # the claim did not happen: still pending
+        services.table.put_state(model, "OUTBOX", name, document, version=0)
 
 
 def now_utc() -> datetime:

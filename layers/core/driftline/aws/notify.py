@@ -44,22 +44,14 @@ class Notifier:
         self.bus = bus
 
     def send(self, *, subject: str, body: str, message: dict[str, Any], detail_type: str) -> None:
-        """Publish to the topic and put one event on the bus.
+        """Put one event on the bus, then publish to the topic.
 
         The SNS message is the human body followed by the machine JSON; the JSON also rides
         in the ``driftline`` message attribute for subscribers that filter.
         """
         document = json.dumps(message, sort_keys=True, default=str)
-        attributes = {"kind": {"DataType": "String", "StringValue": detail_type}}
-        model = str(message.get("model") or "")
-        if model:  # SNS refuses an empty String attribute
-            attributes["model"] = {"DataType": "String", "StringValue": model}
-        self.sns.publish(
-            TopicArn=self.topic_arn,
-            Subject=one_line_subject(subject),
-            Message=f"{body}\n\n--- machine-readable ---\n{document}",
-            MessageAttributes=attributes,
-        )
+        # The event first: if the page then fails, the retry puts the event again (machines
+        # dedupe on dedup_key), but a person is never paged twice for a failed event.
         self.events.put_events(
             Entries=[
                 {
@@ -69,4 +61,14 @@ class Notifier:
                     "EventBusName": self.bus,
                 }
             ]
+        )
+        attributes = {"kind": {"DataType": "String", "StringValue": detail_type}}
+        model = str(message.get("model") or "")
+        if model:  # SNS refuses an empty String attribute
+            attributes["model"] = {"DataType": "String", "StringValue": model}
+        self.sns.publish(
+            TopicArn=self.topic_arn,
+            Subject=one_line_subject(subject),
+            Message=f"{body}\n\n--- machine-readable ---\n{document}",
+            MessageAttributes=attributes,
         )
