@@ -24,6 +24,7 @@ import io
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -100,6 +101,7 @@ class LocalRuntime:
         self.invocations: list[Invocation] = []
         #: Executions still running when :meth:`stop` gave up waiting for them.
         self.unfinished: list[str] = []
+        self._import_lock = threading.Lock()
         self._functions: dict[str, _Function] = {}
         self._provisioned = _Provisioned()
         self._mock: Any = None
@@ -157,6 +159,13 @@ class LocalRuntime:
         # "cannot pickle '_thread.RLock' object". The copy needs neither.
         sfn_models.StateMachine.__deepcopy__ = _copy_state_machine  # type: ignore[attr-defined]
         self._provision()
+        # Every variable a handler sets exists from now on, so an invocation only changes
+        # values: another thread iterating os.environ (botocore does, creating a client) would
+        # fail if a key came or went under it.
+        for function in self._functions.values():
+            for name, value in function.environment.items():
+                os.environ.setdefault(name, value)
+        os.environ.setdefault("AWS_LAMBDA_FUNCTION_NAME", "")
 
     def stop(self, *, timeout: float = 120.0) -> list[str]:
         """Wait up to ``timeout`` seconds for running executions to end, then stop moto.
@@ -554,14 +563,20 @@ class LocalRuntime:
     # -- invoking handlers ----------------------------------------------------------------
 
     def _invoke(self, function_name: str, event: Any) -> tuple[str, bool, str]:
+        """Run a handler with its function's environment.
+
+        Step Functions tasks arrive on moto's execution threads while S3 notifications run
+        on the caller's, as concurrent invocations would on AWS. The process has one
+        ``os.environ``: every function's variables exist since :meth:`start`, and an
+        invocation only sets their values, never adds or removes a key (another thread
+        iterating the environment, as botocore does when it creates a client, would fail).
+        """
         function = self._functions[function_name]
         payload = event if isinstance(event, dict) else json.loads(event or "{}")
         call = Invocation(function.logical_id, payload)
         self.invocations.append(call)
         module = self._module(function)
-        saved = dict(os.environ)
-        os.environ.update(function.environment)
-        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function.name
+        os.environ.update({**function.environment, "AWS_LAMBDA_FUNCTION_NAME": function.name})
         try:
             shared_services.cache_clear()
             handler = getattr(module, function.handler.rsplit(".", 1)[1])
@@ -571,11 +586,12 @@ class LocalRuntime:
             call.error = "".join(traceback.format_exception(exc))
             document = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
             return json.dumps(document), True, call.error
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
 
     def _module(self, function: _Function) -> ModuleType:
+        with self._import_lock:  # two threads' first invocations import it once
+            return self._load(function)
+
+    def _load(self, function: _Function) -> ModuleType:
         if function.module is None:
             path = function.code_dir / (function.handler.rsplit(".", 1)[0] + ".py")
             name = f"driftline_function_{function.logical_id}"
