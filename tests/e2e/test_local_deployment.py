@@ -39,6 +39,9 @@ def run(uploads: list[tuple[str, Path]], *, duplicate: bool) -> dict[str, Any]:
         for key, path in uploads:
             runtime.upload(key, path.read_bytes())
         runtime.run_schedules(NOW)
+        # The retraining runs on moto's threads: let it end, so the statuses compared below
+        # are final ones, not a snapshot of a step in flight.
+        assert runtime.wait_for_executions(timeout=120) == []
         outcome = {
             "notifications": runtime.notifications(),
             "events": runtime.events(),
@@ -52,6 +55,7 @@ def run(uploads: list[tuple[str, Path]], *, duplicate: bool) -> dict[str, Any]:
             for call in list(reversed(runtime.invocations)):
                 runtime.invoke(call.function, call.event)
             runtime.run_schedules(NOW)
+            assert runtime.wait_for_executions(timeout=120) == []
             assert metrics(runtime) == outcome["metrics"]
             assert runtime.notifications() == []
             assert runtime.executions() == outcome["executions"]
