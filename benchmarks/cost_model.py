@@ -7,9 +7,9 @@ bytes written) into line items per month for one model, and :func:`per_million` 
 the predictions monitored. :func:`sagemaker_model_monitor` prices the alternative: a
 SageMaker Model Monitor schedule running hourly on ``ml.m5.xlarge``.
 
-The prices are us-east-1 list prices as published, **checked 2026-11-25 from memory of the
-price pages; verify** before quoting them. Free tiers are ignored (they flatter small
-deployments and expire or are shared with everything else in the account).
+The prices are us-east-1 list prices (see :data:`PRICES_CHECKED` for what was checked against
+what, and when); **verify** the ones only recalled before quoting them. Free tiers are ignored
+(they flatter small deployments and expire or are shared with everything else in the account).
 
 >>> prices, workload = Prices(), Workload()
 >>> measured = Measured(batch_seconds=2.0, batch_requests={"s3:GetObject": 2})
@@ -27,7 +27,10 @@ from dataclasses import dataclass, field
 
 HOURS_PER_MONTH = 730.0  # AWS bills a month as 730 hours
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
-PRICES_CHECKED = "2026-11-25, from memory of the AWS price pages (us-east-1); verify"
+PRICES_CHECKED = (
+    "2026-11-25 (Lambda against AWS's pricing page and DynamoDB against the November 2024 cut "
+    "again on 2026-12-02; the others as recalled: verify them)"
+)
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,7 @@ def render_cost(cost: dict[str, Any], target: float = 0.05) -> str:
     total = sum(item.dollars for item in items)
     predictions = workload.predictions_per_month
     lines = [
-        f"Prices: us-east-1, as published, checked {cost_model.PRICES_CHECKED}; free tiers "
-        "ignored.",
+        f"Prices: us-east-1 list prices, checked {cost_model.PRICES_CHECKED}; free tiers ignored.",
         "",
         harness.table(["price", "USD"], prices.rows()),
         "",
