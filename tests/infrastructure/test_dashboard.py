@@ -238,6 +238,10 @@ def test_every_driftline_metric_on_the_dashboard_is_emitted_by_the_code(
         (frozenset({"model"}), "Rows"),
         (frozenset({"model"}), "BadRows"),
         (frozenset({"model", "reason"}), "RejectedFiles"),
+        (frozenset({"model", "window"}), "Status"),
+        (frozenset({"model", "window"}), "FailedChecks"),
+        (frozenset({"model", "kind"}), "Alerts"),
+        (frozenset({"action", "model"}), "RetrainingsStarted"),
     ):
         assert (dimensions, name) in shown, name
 

@@ -107,6 +107,7 @@ def test_handlers_end_to_end_with_real_side_effects(
     assert len(list(services.store.keys("profiles/churn/batches/2026/11/24/10/"))) == 1
     assert inbox(), "the batch's quality checks should have notified"
 
+    capsys.readouterr()
     evaluated = load("evaluate").handler(
         {"model": "churn", "time": "2026-11-24T23:00:00Z"}, Context()
     )
@@ -116,6 +117,21 @@ def test_handlers_end_to_end_with_real_side_effects(
         stateMachineArn=services.retrain.state_machine_arn
     )["executions"]
     assert len(executions) == 1
+
+    # The EMF lines the dashboard plots: per window the status level and failed checks
+    # beside the overall figures (nothing per segment: a segment's name is a feature value,
+    # and EMF documents are log lines), and one count per alert sent and retraining started.
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    dimensions = [set(doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]) for doc in emf]
+    overall = [
+        doc for doc, names in zip(emf, dimensions, strict=True) if names == {"model", "window"}
+    ]
+    assert [(doc["Status"], doc["FailedChecks"] > 0) for doc in overall] == [(2.0, True)] * 2
+    assert not [names for names in dimensions if "segment" in names]
+    alerts = [doc for doc in emf if "Alerts" in doc]
+    assert [(doc["model"], doc["kind"]) for doc in alerts] == [("churn", "firing")]
+    started = [doc for doc in emf if "RetrainingsStarted" in doc]
+    assert [(doc["action"], doc["RetrainingsStarted"]) for doc in started] == [("retrain", 1.0)]
 
 
 def test_a_rejected_file_emits_an_error_metric(

@@ -75,6 +75,8 @@ MAX_LABEL_LOOKBACK = timedelta(days=92)
 #: Batches a detector state remembers having applied (duplicates older than this many
 #: batches would be applied again; S3 redelivers within minutes).
 APPLIED_MEMORY = 500
+#: The evaluation status as the dashboard's ``Status`` metric plots it.
+STATUS_LEVELS = {"ok": 0, "warning": 1, "critical": 2}
 #: Attempts at a versioned write before giving up (each re-reads the state).
 WRITE_ATTEMPTS = 20
 CHUNK_ROWS = 50_000
@@ -997,11 +999,17 @@ def _store_metrics(
     services.table.put_metrics(
         model, time=stamp, window=window, evaluation_id=result.evaluation_id, figures=figures
     )
-    overall = {name: value for name, segment, value in figures if segment is None}
+    overall = {name.replace(".", "_"): value for name, segment, value in figures if not segment}
+    # For the dashboard: the status as a level (0 ok, 1 warning, 2 critical) and the count of
+    # failed checks, beside the overall figures. Segment figures stay out of CloudWatch: an
+    # EMF document is a log line, and a segment's name is a feature value (docs/security.md);
+    # they are in the table and the report.
+    overall["Status"] = float(STATUS_LEVELS[result.status])
+    overall["FailedChecks"] = float(sum(check.status == "fail" for check in result.checks))
     emit(
         services.namespace,
         {"model": model, "window": window},
-        {name.replace(".", "_"): value for name, value in overall.items()},
+        overall,
         timestamp_ms=int(time.timestamp() * 1000),
     )
 
@@ -1058,7 +1066,13 @@ def act(
             (
                 "OUTBOX",
                 f"start:{item.execution_name}",
-                {"start": {"name": item.execution_name, "input": item.input}},
+                {
+                    "start": {
+                        "name": item.execution_name,
+                        "input": item.input,
+                        "action": item.action,
+                    }
+                },
                 0,
             )
             for item in plan.retrain_starts
@@ -1103,15 +1117,19 @@ def deliver_outbox(services: Services, model: str) -> dict[str, Any]:
                     detail_type=f"driftline.check.{note['kind']}",
                 )
                 sent += 1
+                counted = ({"model": model, "kind": str(note["kind"])}, {"Alerts": 1.0})
             else:
                 start = document["start"]
                 arn, new = services.retrain.start(start["name"], start["input"])
                 executions.append({"execution": start["name"], "arn": arn, "new": new})
+                action = str(start.get("action", "retrain"))
+                counted = ({"model": model, "action": action}, {"RetrainingsStarted": float(new)})
         except Exception:
             # Not sent, or sent with the answer lost: the retry sends it (again), at least
             # once rather than at most once.
             _restore_outbox(services, model, name, document)
             raise
+        emit(services.namespace, *counted, timestamp_ms=int(now_utc().timestamp() * 1000))
     return {"notifications": sent, "executions": executions}
 
 
