@@ -430,7 +430,8 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
     rows_key = f"profiles/{model}/rows/{hour:%Y/%m/%d}/{batch_id}.csv.gz"
     services.store.put(
         rows_key,
-        gzip.compress(rows.to_csv(index=False).encode(), mtime=0),
+        # Level 1: the default 9 took half of a batch's time for about 12 % less storage.
+        gzip.compress(rows.to_csv(index=False).encode(), compresslevel=1, mtime=0),
         content_type="text/csv",
     )
     # Labels that arrived before these predictions (a race, or a replay) are joined now.
@@ -914,22 +915,26 @@ def _window_profile(
     start: datetime,
     end: datetime,
 ) -> DatasetProfile | None:
-    batches = [
-        DatasetProfile.from_dict(services.store.get_json(key)["profile"])
-        for key in _keys_in(services, f"profiles/{model}/batches/", start, end, hourly=True)
-    ]
-    if not batches:
-        return None
-    current = reduce(DatasetProfile.merge, batches)
-    labelled = [
-        DatasetProfile.from_dict(services.store.get_json(key)["profile"])
-        for key in _keys_in(services, f"profiles/{model}/labelled/", start, end, hourly=False)
-    ]
-    if not labelled or current.performance is None:
-        return current
-    return with_labels(
-        current, reduce(DatasetProfile.merge, labelled), label=definition.schema_.label
+    current = _merged(
+        services, _keys_in(services, f"profiles/{model}/batches/", start, end, hourly=True)
     )
+    if current is None:
+        return None
+    labelled = _merged(
+        services, _keys_in(services, f"profiles/{model}/labelled/", start, end, hourly=False)
+    )
+    if labelled is None or current.performance is None:
+        return current
+    return with_labels(current, labelled, label=definition.schema_.label)
+
+
+def _merged(services: Services, keys: Iterable[str]) -> DatasetProfile | None:
+    """The stored profiles at ``keys`` merged in that order, one loaded at a time: a 30-day
+    window of hourly batches is hundreds of profiles, far more than the function's memory
+    if held together (the same left fold as merging the list, so the same figures)."""
+    profiles = (DatasetProfile.from_dict(services.store.get_json(key)["profile"]) for key in keys)
+    first = next(profiles, None)
+    return None if first is None else reduce(DatasetProfile.merge, profiles, first)
 
 
 def with_labels(
