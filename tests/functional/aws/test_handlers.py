@@ -143,3 +143,30 @@ def test_a_rejected_file_emits_an_error_metric(
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert [doc["RejectedFiles"] for doc in emf] == [1.0]
     assert emf[0]["reason"] == "invalid_yaml"
+
+
+def test_an_inference_log_with_none_of_the_monitored_columns_is_quarantined(
+    environment: Services, inbox: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a configured model and a file of another shape (another model's export, say)
+    services = environment
+    services.store.put("baselines/churn/reference.csv", (CHURN / "reference.csv").read_bytes())
+    services.store.put("config/churn.yaml", (CHURN / "monitor.yaml").read_bytes())
+    load("configure").handler(s3_event("config/churn.yaml"), Context())
+    inbox()
+    key = "inference/churn/2026/11/24/10/other.csv"
+    services.store.put(key, b"sku,price\nA-1,3.5\nB-2,4.0\n")
+
+    # WHEN it is uploaded
+    outcome = load("profile_batch").handler(s3_event(key), Context())
+
+    # THEN it is refused with a reason naming what was expected and what was there, not
+    # profiled as rows whose every feature is missing
+    assert outcome["objects"][0]["status"] == "rejected"
+    reason = services.store.get_json(f"quarantine/{key}.reason.json")
+    assert reason["reason"] == "no_monitored_columns"
+    assert reason["details"]["columns"] == "sku, price"
+    assert "monthly_charges" in reason["details"]["expected"].split(", ")
+    assert not list(services.store.keys("profiles/churn/batches/"))
+    (message,) = inbox()
+    assert "no_monitored_columns" in message["Subject"]

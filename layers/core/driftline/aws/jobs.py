@@ -408,8 +408,12 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
     kept_columns = _kept_columns(definition)
     kept: list[pd.DataFrame] = []
 
+    monitored = _monitored_columns(definition)
+
     def remember(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for frame in frames:
+            if not kept and not monitored & {str(c) for c in frame.columns}:
+                raise _no_monitored_columns(key, monitored, frame.columns)
             kept.append(frame[[c for c in frame.columns if c in kept_columns]])
             yield frame
 
@@ -539,6 +543,27 @@ def _join_waiting_labels(
         source = LabelSource(label_key, digest(label_key, stored.etag), label_day, labels)
         pairs.join(source, rows_key, rows)
     return pairs
+
+
+def _monitored_columns(definition: MonitorDefinition) -> set[str]:
+    """The columns an inference log is profiled for: features, prediction and score."""
+    schema = definition.schema_
+    return set(schema.features) | {c for c in (schema.prediction, schema.score) if c}
+
+
+def _no_monitored_columns(
+    key: str, monitored: set[str], columns: Iterable[Any]
+) -> InvalidInputError:
+    """A log with none of the monitored columns (another model's file, a wrong export): every
+    feature would read as missing, so it is refused instead of profiled as empty rows."""
+    shown = sorted(monitored)[:10]
+    saw = [str(c)[:60] for c in list(columns)[:10]]
+    return InvalidInputError(
+        f"{key}: none of the monitored columns is in the file; expected some of {shown}, saw {saw}",
+        reason="no_monitored_columns",
+        expected=", ".join(shown),
+        columns=", ".join(saw),
+    )
 
 
 def _kept_columns(definition: MonitorDefinition) -> set[str]:
