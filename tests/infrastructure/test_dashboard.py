@@ -240,6 +240,7 @@ def test_every_driftline_metric_on_the_dashboard_is_emitted_by_the_code(
         (frozenset({"model", "reason"}), "RejectedFiles"),
         (frozenset({"model", "window"}), "Status"),
         (frozenset({"model", "window"}), "FailedChecks"),
+        (frozenset({"model", "segment", "window"}), "accuracy"),
         (frozenset({"model", "kind"}), "Alerts"),
         (frozenset({"action", "model"}), "RetrainingsStarted"),
     ):

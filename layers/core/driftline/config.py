@@ -646,6 +646,18 @@ class RetrainingSpec(_Strict):
         return value
 
 
+class CloudWatchSpec(_Strict):
+    segment_metrics: bool = Field(
+        False,
+        description=(
+            "Also emit each segment's performance figures as CloudWatch metrics with a "
+            "'segment' dimension (for the dashboard's per-segment graphs). Off by default: "
+            "the metrics travel as log lines, so the segment values (a feature's values, "
+            "e.g. plan names) then appear in the function logs and in CloudWatch."
+        ),
+    )
+
+
 class MonitorDefinition(_Strict):
     """A model's monitor definition: schema, baseline, drift settings, checks, schedule."""
 
@@ -660,6 +672,7 @@ class MonitorDefinition(_Strict):
     retraining: RetrainingSpec | None = Field(
         None, description="How retraining trains, judges and rolls out (docs/retraining.md)."
     )
+    cloudwatch: CloudWatchSpec = Field(default_factory=CloudWatchSpec)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

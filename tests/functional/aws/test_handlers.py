@@ -170,3 +170,43 @@ def test_an_inference_log_with_none_of_the_monitored_columns_is_quarantined(
     assert not list(services.store.keys("profiles/churn/batches/"))
     (message,) = inbox()
     assert "no_monitored_columns" in message["Subject"]
+
+
+def test_segment_figures_reach_cloudwatch_only_when_the_definition_asks(
+    environment: Services, inbox: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the churn definition with cloudwatch.segment_metrics on, and a batch
+    services = environment
+    definition = (CHURN / "monitor.yaml").read_text(encoding="utf-8")
+    definition += "\ncloudwatch: {segment_metrics: true}\n"
+    services.store.put("baselines/churn/reference.csv", (CHURN / "reference.csv").read_bytes())
+    services.store.put("config/churn.yaml", definition.encode())
+    load("configure").handler(s3_event("config/churn.yaml"), Context())
+    key = "inference/churn/2026/11/24/10/current.csv"
+    services.store.put(key, (CHURN / "current.csv").read_bytes())
+    load("profile_batch").handler(s3_event(key), Context())
+    capsys.readouterr()
+
+    # WHEN the model is evaluated
+    load("evaluate").handler({"model": "churn", "time": "2026-11-24T23:00:00Z"}, Context())
+
+    # THEN each window's segments come with a segment dimension, one document per segment
+    # value of the data, each figure equal to the one stored in the table
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    by_segment = [doc for doc in emf if "segment" in doc]
+    header, *rows = (CHURN / "current.csv").read_text(encoding="utf-8").splitlines()
+    column = header.split(",").index("plan")
+    plans = {row.split(",")[column] for row in rows}
+    windows = {doc["window"] for doc in emf if "Status" in doc}
+    assert len(by_segment) == len(plans) * len(windows) > 0
+    assert {doc["segment"] for doc in by_segment} == {f"plan={plan}" for plan in plans}
+    for doc in by_segment:
+        assert doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["model", "segment", "window"]]
+        (stored,) = [
+            point
+            for point in services.table.metric(
+                "churn", "accuracy", segment=doc["segment"], start="2026-11-24", end="2026-11-26"
+            )
+            if point.window == doc["window"]
+        ]
+        assert doc["accuracy"] == stored.value

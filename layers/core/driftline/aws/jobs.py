@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from driftline.alerts import ActionState, AlertState, plan_actions
-from driftline.aws.emf import emit
+from driftline.aws.emf import emit, emit_many
 from driftline.aws.notify import Notifier
 from driftline.aws.retrain import RetrainStarter
 from driftline.aws.s3 import QUARANTINE, ObjectStore, StoredObject
@@ -896,7 +896,14 @@ def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str
                 window=Window(start.isoformat(), end.isoformat()),
             )
             document = result.to_dict()
-            _store_metrics(services, model, result, window=window, time=end)
+            _store_metrics(
+                services,
+                model,
+                result,
+                window=window,
+                time=end,
+                segment_metrics=definition.cloudwatch.segment_metrics,
+            )
             services.store.put(
                 report_key.removesuffix(".json") + ".html",
                 render_report(
@@ -1012,7 +1019,13 @@ def _keys_in(
 
 
 def _store_metrics(
-    services: Services, model: str, result: EvaluationResult, *, window: str, time: datetime
+    services: Services,
+    model: str,
+    result: EvaluationResult,
+    *,
+    window: str,
+    time: datetime,
+    segment_metrics: bool = False,
 ) -> None:
     document = result.to_dict()
     figures: list[tuple[str, str | None, float]] = []
@@ -1031,17 +1044,24 @@ def _store_metrics(
     )
     overall = {name.replace(".", "_"): value for name, segment, value in figures if not segment}
     # For the dashboard: the status as a level (0 ok, 1 warning, 2 critical) and the count of
-    # failed checks, beside the overall figures. Segment figures stay out of CloudWatch: an
-    # EMF document is a log line, and a segment's name is a feature value (docs/security.md);
-    # they are in the table and the report.
+    # failed checks, beside the overall figures. Segment figures go to CloudWatch only when
+    # the definition asks (cloudwatch.segment_metrics): an EMF document is a log line, and a
+    # segment's name is a feature value (docs/security.md).
     overall["Status"] = float(STATUS_LEVELS[result.status])
     overall["FailedChecks"] = float(sum(check.status == "fail" for check in result.checks))
-    emit(
-        services.namespace,
-        {"model": model, "window": window},
-        overall,
-        timestamp_ms=int(time.timestamp() * 1000),
-    )
+    rows: list[tuple[dict[str, str], dict[str, float]]] = [
+        ({"model": model, "window": window}, overall)
+    ]
+    if segment_metrics:
+        by_segment: dict[str, dict[str, float]] = {}
+        for name, segment, value in figures:
+            if segment:
+                by_segment.setdefault(segment, {})[name.replace(".", "_")] = value
+        rows += [
+            ({"model": model, "window": window, "segment": segment}, values)
+            for segment, values in sorted(by_segment.items())
+        ]
+    emit_many(services.namespace, rows, timestamp_ms=int(time.timestamp() * 1000))
 
 
 # -- act ----------------------------------------------------------------------------------

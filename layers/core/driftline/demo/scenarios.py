@@ -91,6 +91,7 @@ schedule: rate(30 days)
 windows: [P30D]
 actions:
   retrain: {cooldown: P7D, training_window: P90D}
+cloudwatch: {segment_metrics: true}   # plan names may appear in logs: per-plan graphs
 """
 
 
