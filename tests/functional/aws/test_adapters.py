@@ -24,9 +24,11 @@ def test_put_json_once_keeps_the_first_write(services: Services) -> None:
 def test_quarantine_copies_and_explains_without_deleting(services: Services) -> None:
     store = services.store
     store.put("inference/m/2026/11/24/10/bad.csv", b"\xff\xfe")
-    target = store.quarantine("inference/m/2026/11/24/10/bad.csv", {"reason": "not_utf8"})
+    target = store.quarantine("inference/m/2026/11/24/10/bad.csv")
     assert target == "quarantine/inference/m/2026/11/24/10/bad.csv"
     assert store.get(target).body == b"\xff\xfe"
+    assert not store.exists(target + ".reason.json")
+    store.put_reason("inference/m/2026/11/24/10/bad.csv", {"reason": "not_utf8"})
     assert json.loads(store.get(target + ".reason.json").body) == {"reason": "not_utf8"}
     assert store.exists("inference/m/2026/11/24/10/bad.csv")
 

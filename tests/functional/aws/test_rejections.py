@@ -19,7 +19,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -458,6 +459,71 @@ def test_a_redelivered_rejected_file_is_reported_once(services: Services, inbox:
     services.store.put(key, f"{HEADER}\nr1,31,2000,café,0.5,1,1\n".encode("latin-1"))
     for _ in range(2):
         assert jobs.profile_batch(services, key, received=NOW)["status"] == "rejected"
+    assert len(inbox()) == 1
+
+
+def test_concurrent_deliveries_of_a_rejected_file_report_it_once(
+    services: Services, inbox: Any, atomic_calls: None
+) -> None:
+    # GIVEN a file that is rejected, delivered eight times at the same moment
+    deploy(services)
+    inbox()
+    key = f"inference/{MODEL}/2026/11/24/10/latin1.csv"
+    services.store.put(key, f"{HEADER}\nr1,31,2000,café,0.5,1,1\n".encode("latin-1"))
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(
+            pool.map(lambda _: jobs.profile_batch(services, key, received=NOW), range(8))
+        )
+    # THEN every delivery says rejected, one of them reported it, and on-call is paged once
+    assert {outcome["status"] for outcome in outcomes} == {"rejected"}
+    assert sum(not outcome.get("duplicate") for outcome in outcomes) == 1
+    assert len(inbox()) == 1
+
+
+def test_a_failed_rejection_report_releases_its_claim_so_the_retry_reports(
+    services: Services, inbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deploy(services)
+    inbox()
+    key = f"inference/{MODEL}/2026/11/24/10/latin1.csv"
+    services.store.put(key, f"{HEADER}\nr1,31,2000,café,0.5,1,1\n".encode("latin-1"))
+    send = services.notifier.send
+
+    def fail(**_: Any) -> None:
+        raise ConnectionError("SNS unreachable")
+
+    # GIVEN the page fails the first time
+    monkeypatch.setattr(services.notifier, "send", fail)
+    with pytest.raises(ConnectionError):
+        jobs.profile_batch(services, key, received=NOW)
+    # WHEN Lambda retries the event THEN the retry reports it (the claim was released)
+    monkeypatch.setattr(services.notifier, "send", send)
+    assert jobs.profile_batch(services, key, received=NOW).get("duplicate") is None
+    assert len(inbox()) == 1
+
+
+def test_a_claim_left_by_a_dead_invocation_is_taken_over_once_stale(
+    services: Services, inbox: Any
+) -> None:
+    deploy(services)
+    inbox()
+    key = f"inference/{MODEL}/2026/11/24/10/latin1.csv"
+    services.store.put(key, f"{HEADER}\nr1,31,2000,café,0.5,1,1\n".encode("latin-1"))
+    etag = services.store.get(key).etag
+    claim = jobs.digest(key, etag)
+
+    # GIVEN a fresh claim of an invocation still running: the delivery stands back
+    fresh = {"key": key, "etag": etag, "at": jobs.now_utc().isoformat()}
+    services.table.put_state(MODEL, "REJECTION", claim, fresh, version=0)
+    assert jobs.profile_batch(services, key, received=NOW)["duplicate"] is True
+    assert inbox() == []
+
+    # WHEN the claim is older than any invocation lives (its holder died before reporting)
+    old = jobs.now_utc() - jobs.STALE_CLAIM - timedelta(minutes=1)
+    services.table.put_state(MODEL, "REJECTION", claim, {**fresh, "at": old.isoformat()}, version=1)
+    # THEN the next delivery reports it, and the one after stands back
+    assert jobs.profile_batch(services, key, received=NOW).get("duplicate") is None
+    assert jobs.profile_batch(services, key, received=NOW)["duplicate"] is True
     assert len(inbox()) == 1
 
 

@@ -207,11 +207,65 @@ def _reject(
 
     A redelivered event for the same object (same key and ETag: S3 and Lambda deliver at
     least once) finds the reason already written and neither counts nor reports it again;
-    an object uploaded again under the same key (a new ETag) is rejected afresh.
+    an object uploaded again under the same key (a new ETag) is rejected afresh. Two
+    deliveries handled at the same moment race for a claim (a conditional write in the
+    table): one reports, the other stands back. A failed report releases its claim so the
+    retry reports; a claim left by an invocation that died is taken over once it is older
+    than any invocation lives.
     """
     target = QUARANTINE + key
+    duplicate = {
+        "status": "rejected",
+        "reason": exc.reason,
+        "quarantine": target,
+        "duplicate": True,
+    }
     if _already_rejected(services, target, etag):
-        return {"status": "rejected", "reason": exc.reason, "quarantine": target, "duplicate": True}
+        return duplicate
+    named = model or NO_MODEL
+    claim = digest(key, etag)
+    if not _claim_rejection(services, named, claim, key=key, target=target, etag=etag):
+        return duplicate
+    try:
+        return _report_rejection(services, key, etag, model=model, exc=exc, what=what)
+    except Exception:
+        with contextlib.suppress(Exception):  # best effort: a stale claim is taken over later
+            services.table.claim_state(named, "REJECTION", claim, version=1)
+        raise
+
+
+#: A rejection claim older than this belongs to an invocation that died (the functions'
+#: timeout is at most 15 minutes).
+STALE_CLAIM = timedelta(minutes=20)
+
+
+def _claim_rejection(
+    services: Services, model: str, claim: str, *, key: str, target: str, etag: str
+) -> bool:
+    """Whether this invocation may report the rejection of ``key`` at ``etag``."""
+    now = now_utc()
+    document = {"key": key, "etag": etag, "at": now.isoformat()}
+    try:
+        services.table.put_state(model, "REJECTION", claim, document, version=0)
+        return True
+    except ConflictError:
+        pass
+    held = services.table.state(model, "REJECTION", claim)
+    at = held.document.get("at")
+    stale = isinstance(at, str) and datetime.fromisoformat(at) < now - STALE_CLAIM
+    if not stale or _already_rejected(services, target, etag):
+        return False
+    try:
+        services.table.put_state(model, "REJECTION", claim, document, version=held.version)
+    except ConflictError:
+        return False
+    return True
+
+
+def _report_rejection(
+    services: Services, key: str, etag: str, *, model: str, exc: DriftlineError, what: str
+) -> dict[str, Any]:
+    """Quarantine, count and report one rejected input (the caller holds the claim)."""
     reason = {
         "key": key,
         "etag": etag,
@@ -220,7 +274,7 @@ def _reject(
         "error": _bounded(str(exc)),
         "details": {k: _bounded(str(v), 200) for k, v in exc.details.items()},
     }
-    target = services.store.quarantine(key, reason)
+    target = services.store.quarantine(key)
     named = model or NO_MODEL
     emit(
         services.namespace,
@@ -238,6 +292,9 @@ def _reject(
         message={"kind": "input_rejected", **reason, "quarantine": target},
         detail_type="driftline.input.rejected",
     )
+    # The reason goes last: it is what tells a redelivery the rejection was reported, so a
+    # page that failed is sent by the retry rather than lost.
+    services.store.put_reason(key, reason)
     services.log("input rejected", key=key, reason=exc.reason, model=named)
     return {"status": "rejected", "reason": exc.reason, "quarantine": target}
 

@@ -124,13 +124,11 @@ class ObjectStore:
             for item in page.get("Contents", ()):
                 yield item["Key"]
 
-    def quarantine(self, key: str, reason: dict[str, Any]) -> str:
-        """Copy ``key`` to ``quarantine/<key>`` with ``quarantine/<key>.reason.json`` beside it.
-
-        The original stays where it is (nothing is deleted); the reason is machine-readable.
+    def quarantine(self, key: str) -> str:
+        """Copy ``key`` to ``quarantine/<key>`` (the original stays: nothing is deleted).
 
         Returns:
-            The quarantine key.
+            The quarantine key; :meth:`put_reason` writes the reason beside it.
         """
         target = QUARANTINE + key
         try:
@@ -140,8 +138,12 @@ class ObjectStore:
         except ClientError as exc:
             if _code(exc) not in ("NoSuchKey", "404"):
                 raise
-        self.put(target + ".reason.json", json.dumps(reason, indent=2, sort_keys=True).encode())
         return target
+
+    def put_reason(self, key: str, reason: dict[str, Any]) -> None:
+        """Write the machine-readable ``quarantine/<key>.reason.json``."""
+        body = json.dumps(reason, indent=2, sort_keys=True).encode()
+        self.put(QUARANTINE + key + ".reason.json", body)
 
 
 def _code(exc: ClientError) -> str:
