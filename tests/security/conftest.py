@@ -18,16 +18,10 @@ from moto import mock_aws
 
 from driftline.aws import handler as shared
 from driftline.aws.jobs import Services
-from driftline.aws.notify import Notifier
-from driftline.aws.retrain import RetrainStarter
-from driftline.aws.s3 import ObjectStore
-from driftline.aws.schedules import Schedules
-from driftline.aws.store import Table
+from moto_support import REGION, handler_environment, moto_services
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 
 
 @pytest.fixture(scope="session")
@@ -69,55 +63,12 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
     }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket="driftline-security")
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName="driftline",
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        sns = boto3.client("sns", region_name=REGION)
-        topic = sns.create_topic(Name="alerts")["TopicArn"]
-        events = boto3.client("events", region_name=REGION)
-        events.create_event_bus(Name="driftline")
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        machine = sfn.create_state_machine(
-            name="retrain",
-            definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/states",
-        )["stateMachineArn"]
-        scheduler = boto3.client("scheduler", region_name=REGION)
-        scheduler.create_schedule_group(Name="driftline")
-        evaluate_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:evaluate"
-        role_arn = f"arn:aws:iam::{ACCOUNT}:role/scheduler"
-        environment = {
-            "DRIFTLINE_BUCKET": "driftline-security",
-            "DRIFTLINE_TABLE": "driftline",
-            "DRIFTLINE_TOPIC_ARN": topic,
-            "DRIFTLINE_EVENT_BUS": "driftline",
-            "DRIFTLINE_STATE_MACHINE_ARN": machine,
-            "DRIFTLINE_SCHEDULE_GROUP": "driftline",
-            "DRIFTLINE_SCHEDULER_ROLE_ARN": role_arn,
-            "DRIFTLINE_EVALUATE_ARN": evaluate_arn,
-        }
+        services = moto_services("driftline-security")
+        environment = handler_environment(services)
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
         shared.services.cache_clear()
-        yield Services(
-            store=ObjectStore(s3, "driftline-security"),
-            table=Table(dynamodb, "driftline"),
-            notifier=Notifier(sns, events, topic, "driftline"),
-            retrain=RetrainStarter(sfn, machine),
-            schedules=Schedules(scheduler, "driftline", evaluate_arn, role_arn),
-        )
+        yield services
         shared.services.cache_clear()
 
 

@@ -12,16 +12,7 @@ import pytest
 from moto import mock_aws
 
 from driftline.aws.jobs import Services
-from driftline.aws.notify import Notifier
-from driftline.aws.retrain import RetrainStarter
-from driftline.aws.s3 import ObjectStore
-from driftline.aws.schedules import Schedules
-from driftline.aws.store import Table
-
-REGION = "us-east-1"
-PLACEHOLDER_MACHINE = json.dumps(
-    {"StartAt": "Wait", "States": {"Wait": {"Type": "Pass", "End": True}}}
-)
+from moto_support import REGION, moto_services
 
 
 @pytest.fixture
@@ -40,45 +31,7 @@ def aws() -> Iterator[None]:
 
 @pytest.fixture
 def services(aws: None) -> Services:
-    s3 = boto3.client("s3", region_name=REGION)
-    s3.create_bucket(Bucket="driftline-test")
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName="driftline",
-        KeySchema=[
-            {"AttributeName": "PK", "KeyType": "HASH"},
-            {"AttributeName": "SK", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    sns = boto3.client("sns", region_name=REGION)
-    topic = sns.create_topic(Name="alerts")["TopicArn"]
-    events = boto3.client("events", region_name=REGION)
-    events.create_event_bus(Name="driftline")
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    machine = sfn.create_state_machine(
-        name="retrain",
-        definition=PLACEHOLDER_MACHINE,
-        roleArn="arn:aws:iam::123456789012:role/states",
-    )["stateMachineArn"]
-    scheduler = boto3.client("scheduler", region_name=REGION)
-    scheduler.create_schedule_group(Name="driftline")
-    return Services(
-        store=ObjectStore(s3, "driftline-test"),
-        table=Table(dynamodb, "driftline"),
-        notifier=Notifier(sns, events, topic, "driftline"),
-        retrain=RetrainStarter(sfn, machine),
-        schedules=Schedules(
-            scheduler,
-            "driftline",
-            "arn:aws:lambda:us-east-1:123456789012:function:evaluate",
-            "arn:aws:iam::123456789012:role/scheduler",
-        ),
-    )
+    return moto_services("driftline-test")
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 from driftline.aws import handler as shared
 from driftline.aws.handler import object_events
 from driftline.aws.jobs import Services
+from moto_support import handler_environment
 
 ROOT = Path(__file__).resolve().parents[3]
 CHURN = ROOT / "examples" / "churn"
@@ -56,16 +57,7 @@ class Context:
 
 @pytest.fixture
 def environment(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
-    values = {
-        "DRIFTLINE_BUCKET": services.store.bucket,
-        "DRIFTLINE_TABLE": services.table.name,
-        "DRIFTLINE_TOPIC_ARN": services.notifier.topic_arn,
-        "DRIFTLINE_EVENT_BUS": services.notifier.bus,
-        "DRIFTLINE_STATE_MACHINE_ARN": services.retrain.state_machine_arn,
-        "DRIFTLINE_SCHEDULE_GROUP": "driftline",
-        "DRIFTLINE_SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/scheduler",
-        "DRIFTLINE_EVALUATE_ARN": "arn:aws:lambda:us-east-1:123456789012:function:evaluate",
-    }
+    values = handler_environment(services)
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     shared.services.cache_clear()

@@ -1,0 +1,82 @@
+"""The adapters over a fresh set of moto resources, for the functional and security tests.
+
+Call :func:`moto_services` inside an active ``mock_aws()``; it creates the bucket, the table
+(the template's key schema), the topic, the event bus, a placeholder retraining state machine
+and the schedule group, and returns the :class:`Services` the handlers would build.
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from driftline.aws.jobs import Services
+from driftline.aws.notify import Notifier
+from driftline.aws.retrain import RetrainStarter
+from driftline.aws.s3 import ObjectStore
+from driftline.aws.schedules import Schedules
+from driftline.aws.store import Table
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+TABLE = "driftline"
+BUS = "driftline"
+SCHEDULE_GROUP = "driftline"
+EVALUATE_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:evaluate"
+SCHEDULER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/scheduler"
+PLACEHOLDER_MACHINE = json.dumps(
+    {"StartAt": "Wait", "States": {"Wait": {"Type": "Pass", "End": True}}}
+)
+
+
+def moto_services(bucket: str) -> Services:
+    """Create the resources on moto and return the adapters over them."""
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=bucket)
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sns = boto3.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    events = boto3.client("events", region_name=REGION)
+    events.create_event_bus(Name=BUS)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    machine = sfn.create_state_machine(
+        name="retrain",
+        definition=PLACEHOLDER_MACHINE,
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/states",
+    )["stateMachineArn"]
+    scheduler = boto3.client("scheduler", region_name=REGION)
+    scheduler.create_schedule_group(Name=SCHEDULE_GROUP)
+    return Services(
+        store=ObjectStore(s3, bucket),
+        table=Table(dynamodb, TABLE),
+        notifier=Notifier(sns, events, topic, BUS),
+        retrain=RetrainStarter(sfn, machine),
+        schedules=Schedules(scheduler, SCHEDULE_GROUP, EVALUATE_ARN, SCHEDULER_ROLE_ARN),
+    )
+
+
+def handler_environment(services: Services) -> dict[str, str]:
+    """The DRIFTLINE_* variables that point the handlers at ``services``."""
+    return {
+        "DRIFTLINE_BUCKET": services.store.bucket,
+        "DRIFTLINE_TABLE": services.table.name,
+        "DRIFTLINE_TOPIC_ARN": services.notifier.topic_arn,
+        "DRIFTLINE_EVENT_BUS": services.notifier.bus,
+        "DRIFTLINE_STATE_MACHINE_ARN": services.retrain.state_machine_arn,
+        "DRIFTLINE_SCHEDULE_GROUP": SCHEDULE_GROUP,
+        "DRIFTLINE_SCHEDULER_ROLE_ARN": SCHEDULER_ROLE_ARN,
+        "DRIFTLINE_EVALUATE_ARN": EVALUATE_ARN,
+    }
