@@ -17,8 +17,13 @@ from driftline.aws.handler import RETRIES, logger, services
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # The step's keys are this invocation's: removed after it, so that neither the next
+    # invocation of a warm container nor (locally) another function logs them.
     logger.append_keys(step=event.get("step"), execution=event.get("execution"))
-    steps = retraining.RetrainingServices.from_services(
-        services(), lambda name: boto3.client(name, config=RETRIES)
-    )
-    return retraining.run_step(steps, event)
+    try:
+        steps = retraining.RetrainingServices.from_services(
+            services(), lambda name: boto3.client(name, config=RETRIES)
+        )
+        return retraining.run_step(steps, event)
+    finally:
+        logger.remove_keys(["step", "execution"])

@@ -202,3 +202,16 @@ def test_segment_figures_reach_cloudwatch_only_when_the_definition_asks(
             if point.window == doc["window"]
         ]
         assert doc["accuracy"] == stored.value
+
+
+def test_the_retrain_steps_log_keys_do_not_outlive_the_invocation(environment: Services) -> None:
+    # GIVEN the retrain function, whose invocations log their step and execution
+    from driftline.aws.handler import logger
+
+    retrain = load("retrain")
+    # WHEN a step runs (and is refused: an unknown step)
+    with pytest.raises(Exception, match="step"):
+        retrain.handler({"step": "no-such-step", "execution": "x-1"}, Context())
+    # THEN the shared logger no longer carries them (a warm container's next invocation, or
+    # another function on the local runtime, would log them otherwise)
+    assert not {"step", "execution"} & set(logger.get_current_keys())
