@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 
 from hypothesis import given
@@ -39,6 +40,28 @@ def test_merging_cells_gives_the_sums_of_a_dict_merge_in_key_order(
     # THEN the same keys in the same order, and exactly the same figures and types
     assert list(merged.items()) == list(expected.items())
     assert all(type(n) is int for n, _, _ in merged.values())
+    # AND the stored form (keys and one array) reads back to the same cells in the same order
+    assert list(SliceCells.from_dict(merged.to_dict()).items()) == list(expected.items())
+    assert list(pickle.loads(pickle.dumps(merged)).items()) == list(expected.items())
+
+
+@given(st.lists(CELLS, min_size=2, max_size=6))
+def test_merging_cells_in_reverse_order_gives_the_same_cells(
+    days: list[dict[str, tuple[int, float, float]]],
+) -> None:
+    # GIVEN days merged left to right and right to left WHEN read
+    forward = SliceCells.of(days[0])
+    for day in days[1:]:
+        forward = forward.merge(SliceCells.of(day))
+    backward = SliceCells.of(days[-1])
+    for day in reversed(days[:-1]):
+        backward = backward.merge(SliceCells.of(day))
+    # THEN the same keys in key order, the same counts and the same sums up to rounding
+    assert list(forward) == list(backward) == sorted(forward)
+    for key, (n, s, q) in forward.items():
+        assert backward[key][0] == n
+        assert math.isclose(backward[key][1], s, rel_tol=1e-12)
+        assert math.isclose(backward[key][2], q, rel_tol=1e-12)
 
 
 @given(CELLS)

@@ -51,7 +51,10 @@ ColumnProfile = NumericProfile | CategoricalProfile
 Kind = Literal["numeric", "categorical"]
 
 PROFILE_FORMAT = "driftline.profile"
-PROFILE_VERSION = 1
+#: 2: error slices as a key list and one base64 array of figures (1: a mapping of key to
+#: figures, still read: stored profiles of version 1 load to the same profile).
+PROFILE_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 #: Segment values tracked per segment column; rarer values are pooled under this name.
 MAX_SEGMENT_VALUES = 100
@@ -201,9 +204,10 @@ class DatasetProfile:
                 f"not a driftline profile (format {data.get('format')!r})", reason="not_a_profile"
             )
         version = data.get("version", PROFILE_VERSION)
-        if version != PROFILE_VERSION:
+        if version not in READABLE_VERSIONS:
             raise InvalidInputError(
-                f"profile version {version} is not supported (expected {PROFILE_VERSION})",
+                f"profile version {version} is not supported (expected one of "
+                f"{', '.join(map(str, READABLE_VERSIONS))})",
                 reason="unsupported_profile_version",
             )
         columns: dict[str, ColumnProfile] = {}

@@ -23,11 +23,13 @@ two-sample z statistic), which puts the purest broken slice first rather than th
 
 from __future__ import annotations
 
+import base64
 import math
+import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import chain, combinations
+from itertools import chain, combinations, repeat
 from typing import Any, Literal
 
 import numpy as np
@@ -143,15 +145,18 @@ class SliceCells(Mapping[str, tuple[int, float, float]]):
     a day: as a dict of tuples that merge was a Python loop over every cell of every day.
     Here the keys are a tuple and the figures one ``(cells, 3)`` float64 array, so profiles
     with the same slices (the usual case: the bins come from the baseline) merge with one
-    array addition. The sums are the same IEEE additions in the same order as a loop's.
-    Row counts are held as float64, exact up to 2**53.
+    array addition, and others by one index lookup per key: keys new to the running sum are
+    appended (a window's union grows by a few rare pair cells a day), and the merged cells
+    are put in key order once, when they are first read in order. The sums are the same
+    IEEE additions in the same order as a loop's. Row counts are held as float64, exact up
+    to 2**53.
 
     >>> cells = SliceCells.of({"b": (2, 1.0, 1.0), "a": (1, 0.0, 0.0)})
     >>> dict(cells.merge(SliceCells.of({"a": (3, 3.0, 3.0)})))
     {'a': (4, 3.0, 3.0), 'b': (2, 1.0, 1.0)}
     """
 
-    __slots__ = ("__dict__", "_figures", "_keys")
+    __slots__ = ("__dict__", "_figures", "_keys", "_sort_pending")
 
     def __init__(
         self,
@@ -159,18 +164,18 @@ class SliceCells(Mapping[str, tuple[int, float, float]]):
         figures: NDArray[np.float64],
         *,
         index: dict[str, int] | None = None,
-        is_sorted: bool | None = None,
+        sort_pending: bool = False,
     ) -> None:
         if figures.shape != (len(keys), 3):
             raise ValueError(f"expected figures of shape ({len(keys)}, 3), got {figures.shape}")
         self._keys = keys
         self._figures = figures
         figures.flags.writeable = False
+        # A merge's cells are held in the order they were met and read in key order.
+        self._sort_pending = sort_pending
         # What a merge already knows about its result, so it is not worked out again.
         if index is not None:
             self.__dict__["_index"] = index
-        if is_sorted is not None:
-            self.__dict__["_is_sorted"] = is_sorted
 
     @classmethod
     def of(cls, cells: Mapping[str, tuple[int, float, float]]) -> SliceCells:
@@ -190,23 +195,30 @@ class SliceCells(Mapping[str, tuple[int, float, float]]):
         return dict(zip(self._keys, range(len(self._keys)), strict=True))
 
     @cached_property
-    def _is_sorted(self) -> bool:
-        return list(self._keys) == sorted(self._keys)
+    def _ordered(self) -> tuple[tuple[str, ...], NDArray[np.float64]]:
+        """The keys and figures in reading order (key order for a merge's cells)."""
+        if not self._sort_pending:
+            return self._keys, self._figures
+        order = sorted(range(len(self._keys)), key=self._keys.__getitem__)
+        keys = tuple(map(self._keys.__getitem__, order))
+        figures = self._figures[np.asarray(order, dtype=np.intp).reshape(-1)]
+        return keys, figures
 
     def __getitem__(self, key: str) -> tuple[int, float, float]:
         n, s, q = self._figures[self._index[key]].tolist()
         return int(n), s, q
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
+        return iter(self._ordered[0])
 
     def __len__(self) -> int:
         return len(self._keys)
 
     def items(self) -> list[tuple[str, tuple[int, float, float]]]:  # type: ignore[override]
         """Every ``(key, figures)`` pair, in order (a list: one conversion of the array)."""
-        n, s, q = self._figures.T.tolist()
-        return list(zip(self._keys, zip(map(int, n), s, q, strict=True), strict=True))
+        keys, figures = self._ordered
+        n, s, q = figures.T.tolist()
+        return list(zip(keys, zip(map(int, n), s, q, strict=True), strict=True))
 
     def values(self) -> list[tuple[int, float, float]]:  # type: ignore[override]
         return [value for _, value in self.items()]
@@ -214,30 +226,63 @@ class SliceCells(Mapping[str, tuple[int, float, float]]):
     def __repr__(self) -> str:
         return f"SliceCells({dict(self.items())!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        keys, figures = self._ordered
+        return (SliceCells, (keys, np.array(figures)))
+
     def merge(self, other: SliceCells) -> SliceCells:
-        """Cell-wise sums, keys sorted (one array addition when both hold the same keys)."""
-        if self._keys == other._keys and self._is_sorted:
+        """Cell-wise sums, read in key order (one array addition when both hold the same
+        keys, one dict lookup per key of ``other`` otherwise)."""
+        if self._keys == other._keys:
             return SliceCells(
                 self._keys,
                 self._figures + other._figures,
                 index=self.__dict__.get("_index"),
-                is_sorted=True,
+                sort_pending=self._sort_pending or not _is_sorted(self._keys),
             )
-        new = other._index.keys() - self._index.keys()
-        if self._is_sorted and not new:
-            keys, index, figures = self._keys, self._index, self._figures.copy()
-        else:
-            # Two sorted runs: the sort merges them in linear time.
-            keys = tuple(sorted(self._keys + tuple(sorted(new))))
-            index = dict(zip(keys, range(len(keys)), strict=True))
+        index = self._index
+        positions = np.fromiter(map(index.get, other._keys, repeat(-1)), np.intp, len(other))
+        new = np.flatnonzero(positions < 0)
+        if new.size:
+            keys = self._keys + tuple(map(other._keys.__getitem__, new.tolist()))
+            positions[new] = np.arange(len(self), len(keys))
+            index = dict(index)
+            index.update(zip(keys[len(self) :], range(len(self), len(keys)), strict=True))
             figures = np.zeros((len(keys), 3), dtype=np.float64)
-            figures[np.fromiter(map(index.__getitem__, self._keys), np.intp, len(self))] = (
-                self._figures
+            figures[: len(self)] = self._figures
+        else:
+            keys, figures = self._keys, self._figures.copy()
+        figures[positions] += other._figures
+        return SliceCells(keys, figures, index=index, sort_pending=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Compact form: the keys in order and the figures as one base64 string of
+        little-endian float64 ``(rows, sum of errors, sum of squared errors)`` triples."""
+        keys, figures = self._ordered
+        data = np.ascontiguousarray(figures, dtype="<f8").tobytes()
+        return {"keys": list(keys), "figures": base64.b64encode(data).decode("ascii")}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SliceCells:
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            ValueError: keys that are not unique text, or figures of another length.
+        """
+        keys = tuple(data["keys"])
+        if not set(map(type, keys)) <= {str} or len(set(keys)) != len(keys):
+            raise ValueError("expected unique text slice keys")
+        raw = base64.b64decode(data["figures"])
+        if len(raw) != 24 * len(keys):
+            raise ValueError(
+                f"expected {24 * len(keys)} bytes of figures for {len(keys)} slices, got {len(raw)}"
             )
-        figures[np.fromiter(map(index.__getitem__, other._keys), np.intp, len(other))] += (
-            other._figures
-        )
-        return SliceCells(keys, figures, index=index, is_sorted=True)
+        figures = np.frombuffer(raw, dtype="<f8").astype(np.float64, copy=False)
+        return cls(keys, figures.reshape(len(keys), 3))
+
+
+def _is_sorted(keys: tuple[str, ...]) -> bool:
+    return all(map(operator.le, keys, keys[1:]))
 
 
 @dataclass(frozen=True)
@@ -313,15 +358,17 @@ class SliceErrors:
         return {
             "metric": self.metric,
             "total": list(self.total),
-            "cells": {key: list(value) for key, value in self.cells.items()},
+            **SliceCells.of(self.cells).to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SliceErrors:
         total = data["total"]
+        # Profiles of version 1 hold the cells as a mapping of key to [rows, sum, squares].
+        cells = SliceCells.of(data["cells"]) if "cells" in data else SliceCells.from_dict(data)
         return cls(
             str(data["metric"]),
-            SliceCells.of(data["cells"]),
+            cells,
             (int(total[0]), float(total[1]), float(total[2])),
         )
 
