@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import math
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -183,11 +184,13 @@ class NumericProfile:
 
     def sample(self) -> WeightedSample:
         """The sketch as a sorted weighted sample (exact while ``n <= k``)."""
-        items = list(self.sketch)
-        if not items:
+        retained = self.sketch.num_retained
+        if not retained:
             empty = np.empty(0, dtype=np.float64)
             return WeightedSample(empty, empty, 0)
-        pairs = np.asarray(items, dtype=np.float64)
+        # (item, weight) pairs straight into one array: no list of tuples to convert.
+        flat = np.fromiter(chain.from_iterable(self.sketch), np.float64, 2 * retained)
+        pairs = flat.reshape(retained, 2)
         order = np.argsort(pairs[:, 0], kind="stable")
         return WeightedSample(pairs[order, 0], pairs[order, 1], self.n)
 
