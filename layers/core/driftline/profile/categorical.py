@@ -159,8 +159,8 @@ class CategoricalProfile:
         return cls(
             int(data["count"]),
             int(data["missing"]),
-            tuple(str(v) for v in data["vocabulary"]),
-            tuple(int(c) for c in data["vocabulary_counts"]),
+            tuple(map(str, data["vocabulary"])),
+            tuple(map(int, data["vocabulary_counts"])),
             {str(k): int(v) for k, v in data["tracked"].items()},
             int(data["other"]),
             int(data["max_tracked"]),

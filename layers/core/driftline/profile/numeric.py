@@ -236,8 +236,8 @@ class NumericProfile:
             float(data["m2"]),
             nan if data["min"] is None else float(data["min"]),
             nan if data["max"] is None else float(data["max"]),
-            tuple(float(e) for e in edges) if edges is not None else None,
-            tuple(int(c) for c in histogram) if histogram is not None else None,
+            tuple(map(float, edges)) if edges is not None else None,
+            tuple(map(int, histogram)) if histogram is not None else None,
             kll_doubles_sketch.deserialize(base64.b64decode(data["sketch"])),
         )
 
