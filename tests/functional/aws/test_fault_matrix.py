@@ -50,15 +50,11 @@ from moto import mock_aws
 
 from driftline.aws import jobs
 from driftline.aws.jobs import Services
-from driftline.aws.notify import Notifier
-from driftline.aws.retrain import RetrainStarter
-from driftline.aws.s3 import ObjectStore
-from driftline.aws.store import Table
+from moto_support import REGION, moto_services
 
 from .test_jobs import DEFINITION as JOBS_DEFINITION
 from .test_jobs import csv, frame
 
-REGION = "us-east-1"
 NOW = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
 # psi on the numeric feature: figures read off the (randomly compacted) quantile sketches
 # would differ between two deployments, faults or not
@@ -81,42 +77,14 @@ def deployment() -> Iterator[Services]:
     )
     try:
         with mock_aws():
-            s3 = boto3.client("s3", region_name=REGION)
-            s3.create_bucket(Bucket="driftline-test")
-            dynamodb = boto3.client("dynamodb", region_name=REGION)
-            dynamodb.create_table(
-                TableName="driftline",
-                KeySchema=[
-                    {"AttributeName": "PK", "KeyType": "HASH"},
-                    {"AttributeName": "SK", "KeyType": "RANGE"},
-                ],
-                AttributeDefinitions=[
-                    {"AttributeName": "PK", "AttributeType": "S"},
-                    {"AttributeName": "SK", "AttributeType": "S"},
-                ],
-                BillingMode="PAY_PER_REQUEST",
-            )
-            sns = boto3.client("sns", region_name=REGION)
-            topic = sns.create_topic(Name="alerts")["TopicArn"]
+            services = moto_services("driftline-test")
             sqs = boto3.client("sqs", region_name=REGION)
             url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-            sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["Attributes"]["QueueArn"])
-            events = boto3.client("events", region_name=REGION)
-            events.create_event_bus(Name="driftline")
-            sfn = boto3.client("stepfunctions", region_name=REGION)
-            machine = sfn.create_state_machine(
-                name="retrain",
-                definition=json.dumps(
-                    {"StartAt": "W", "States": {"W": {"Type": "Pass", "End": True}}}
-                ),
-                roleArn="arn:aws:iam::123456789012:role/states",
-            )["stateMachineArn"]
-            services = Services(
-                store=ObjectStore(s3, "driftline-test"),
-                table=Table(dynamodb, "driftline"),
-                notifier=Notifier(sns, events, topic, "driftline"),
-                retrain=RetrainStarter(sfn, machine),
+            boto3.client("sns", region_name=REGION).subscribe(
+                TopicArn=services.notifier.topic_arn,
+                Protocol="sqs",
+                Endpoint=arn["Attributes"]["QueueArn"],
             )
             services.store.put(
                 "baselines/churn/reference.csv", csv(frame(1500, seed=1, accuracy=0.9))
