@@ -7,7 +7,13 @@ and the schedule group, and returns the :class:`Services` the handlers would bui
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import boto3
 
@@ -18,6 +24,7 @@ from driftline.aws.s3 import ObjectStore
 from driftline.aws.schedules import Schedules
 from driftline.aws.store import Table
 
+REPO = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 TABLE = "driftline"
@@ -80,3 +87,40 @@ def handler_environment(services: Services) -> dict[str, str]:
         "DRIFTLINE_SCHEDULER_ROLE_ARN": SCHEDULER_ROLE_ARN,
         "DRIFTLINE_EVALUATE_ARN": EVALUATE_ARN,
     }
+
+
+def subscribe_inbox(services: Services) -> Callable[[], list[dict[str, Any]]]:
+    """An SQS queue subscribed to the alert topic; call the result to read (and remove) the
+    notifications so far, each the SNS envelope as SQS received it."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    boto3.client("sns", region_name=REGION).subscribe(
+        TopicArn=services.notifier.topic_arn, Protocol="sqs", Endpoint=arn
+    )
+
+    def read() -> list[dict[str, Any]]:
+        found = []
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            for message in messages:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return found
+
+    return read
+
+
+def load_handler(function: str, *, prefix: str) -> ModuleType:
+    """``functions/<function>/app.py`` imported afresh as module ``<prefix>_<function>``."""
+    name = f"{prefix}_{function}"
+    path = REPO / "functions" / function / "app.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

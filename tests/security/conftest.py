@@ -5,20 +5,18 @@ environment, for the tests that run the real jobs and handlers."""
 from __future__ import annotations
 
 import copy
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from driftline.aws import handler as shared
 from driftline.aws.jobs import Services
-from moto_support import REGION, handler_environment, moto_services
+from moto_support import REGION, handler_environment, moto_services, subscribe_inbox
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
@@ -75,23 +73,4 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
 @pytest.fixture
 def inbox(stack: Services) -> Any:
     """An SQS queue subscribed to the alert topic; call it for the messages so far."""
-    sqs = boto3.client("sqs", region_name=REGION)
-    url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    boto3.client("sns", region_name=REGION).subscribe(
-        TopicArn=stack.notifier.topic_arn, Protocol="sqs", Endpoint=arn
-    )
-
-    def read() -> list[dict[str, Any]]:
-        found = []
-        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            for message in messages:
-                found.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        return found
-
-    return read
+    return subscribe_inbox(stack)

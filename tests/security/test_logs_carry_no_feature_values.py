@@ -14,11 +14,9 @@ goes through every path that reads it: the baseline, a clean batch, a batch with
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import io
 import json
 import logging
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -30,6 +28,7 @@ import pytest
 
 from driftline.aws.handler import logger as handler_logger
 from driftline.aws.jobs import Services
+from moto_support import load_handler
 
 ROOT = Path(__file__).resolve().parents[2]
 # Values that exist only in the uploaded data: a category per categorical feature, an exact
@@ -85,13 +84,7 @@ def frame(rows: int, *, seed: int, start: int = 0, secret: bool = False) -> pd.D
 
 
 def load(function: str) -> ModuleType:
-    name = f"security_handler_{function}"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_handler(function, prefix="security_handler")
 
 
 class Context:

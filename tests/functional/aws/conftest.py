@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from driftline.aws.jobs import Services
-from moto_support import REGION, moto_services
+from moto_support import REGION, moto_services, subscribe_inbox
 
 
 @pytest.fixture
@@ -37,26 +35,7 @@ def services(aws: None) -> Services:
 @pytest.fixture
 def inbox(services: Services) -> Any:
     """An SQS queue subscribed to the topic; call it to read the notifications so far."""
-    sqs = boto3.client("sqs", region_name=REGION)
-    url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    boto3.client("sns", region_name=REGION).subscribe(
-        TopicArn=services.notifier.topic_arn, Protocol="sqs", Endpoint=arn
-    )
-
-    def read() -> list[dict[str, Any]]:
-        found = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return found
-            for message in messages:
-                found.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-    return read
+    return subscribe_inbox(services)
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@ services built from the environment, side effects and EMF output real."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,20 +14,14 @@ import pytest
 from driftline.aws import handler as shared
 from driftline.aws.handler import object_events
 from driftline.aws.jobs import Services
-from moto_support import handler_environment
+from moto_support import handler_environment, load_handler
 
 ROOT = Path(__file__).resolve().parents[3]
 CHURN = ROOT / "examples" / "churn"
 
 
 def load(function: str) -> ModuleType:
-    name = f"handler_under_test_{function}"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / function / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_handler(function, prefix="handler_under_test")
 
 
 def s3_event(key: str, etag: str = "abc") -> dict[str, Any]:
