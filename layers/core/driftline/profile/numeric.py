@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import math
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -183,16 +182,13 @@ class NumericProfile:
         return self.histogram[0] + self.histogram[-1]
 
     def sample(self) -> WeightedSample:
-        """The sketch as a sorted weighted sample (exact while ``n <= k``)."""
-        retained = self.sketch.num_retained
-        if not retained:
-            empty = np.empty(0, dtype=np.float64)
-            return WeightedSample(empty, empty, 0)
-        # (item, weight) pairs straight into one array: no list of tuples to convert.
-        flat = np.fromiter(chain.from_iterable(self.sketch), np.float64, 2 * retained)
-        pairs = flat.reshape(retained, 2)
-        order = np.argsort(pairs[:, 0], kind="stable")
-        return WeightedSample(pairs[order, 0], pairs[order, 1], self.n)
+        """The sketch as a sorted weighted sample (exact while ``n <= k``); the weights sum
+        to ``n``."""
+        items, weights = sketch_items(self.sketch)
+        if not items.size:
+            return WeightedSample(items, weights, 0)
+        order = np.argsort(items, kind="stable")
+        return WeightedSample(items[order], weights[order], self.n)
 
     def quantiles(self, ranks: list[float]) -> list[float]:
         """Approximate quantiles at normalised ranks in [0, 1] (from the sketch)."""
@@ -240,6 +236,55 @@ class NumericProfile:
             tuple(map(int, histogram)) if histogram is not None else None,
             kll_doubles_sketch.deserialize(base64.b64decode(data["sketch"])),
         )
+
+
+#: The KLL layout :func:`sketch_items` reads: DataSketches' compact serialisation of
+#: ``kll_doubles_sketch``, family 15, serial versions 1 (several items) and 2 (one item).
+_KLL_FAMILY = 15
+_KLL_EMPTY, _KLL_SINGLE_ITEM = 1, 4
+_KLL_HEADER_BYTES = 20
+
+
+def sketch_items(sketch: kll_doubles_sketch) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The retained items of a KLL sketch and their weights (``2**level``), in storage order.
+
+    Read from the sketch's serialised bytes with one ``np.frombuffer``: iterating the sketch
+    in Python costs ~100× more, and the library's iterator reports weight 1 for every item
+    of a sketch that began small (exact) and then absorbed a large one (datasketches 5.2),
+    so a window whose first batch was small got a sample whose weights summed to the
+    retained count instead of ``n``. The weights are checked to sum to ``n``.
+
+    Raises:
+        IncompatibleProfilesError: the bytes are not a layout this reader knows.
+    """
+    data = sketch.serialize()
+    if len(data) < 8 or data[2] != _KLL_FAMILY:
+        raise IncompatibleProfilesError("not a KLL sketch of doubles (unexpected family byte)")
+    flags = data[3]
+    if flags & _KLL_EMPTY:
+        empty = np.empty(0, dtype=np.float64)
+        return empty, empty
+    if flags & _KLL_SINGLE_ITEM:
+        items = np.frombuffer(data, dtype="<f8", count=1, offset=8).astype(np.float64)
+        return items, np.ones(1, dtype=np.float64)
+    levels = data[18] if len(data) > 18 else 0
+    start = _KLL_HEADER_BYTES + 4 * levels + 16  # level offsets, then min and max
+    if data[1] != 1 or levels == 0 or (len(data) - start) % 8:
+        raise IncompatibleProfilesError(
+            f"unknown KLL layout (serial version {data[1]}, {levels} levels)"
+        )
+    offsets = np.frombuffer(data, dtype="<u4", count=levels, offset=_KLL_HEADER_BYTES)
+    items = np.frombuffer(data, dtype="<f8", offset=start).astype(np.float64)
+    ends = np.append(offsets[1:].astype(np.int64), int(offsets[0]) + items.size)
+    sizes = ends - offsets.astype(np.int64)
+    if (sizes < 0).any():
+        raise IncompatibleProfilesError("corrupt KLL sketch: level offsets decrease")
+    weights = np.repeat(np.ldexp(1.0, np.arange(levels)), sizes)
+    if int(weights.sum()) != sketch.n:
+        raise IncompatibleProfilesError(
+            f"corrupt KLL sketch: weights sum to {int(weights.sum())}, n is {sketch.n}"
+        )
+    return items, weights
 
 
 def numeric_edges_from_values(values: Any, *, bins: int = 10) -> tuple[float, ...]:
