@@ -52,7 +52,11 @@ S3_ACCESS = {
         "s3:GetObject": {"labels/", "profiles/"},
         "s3:PutObject": {"profiles/", "quarantine/"},
     },
-    "EvaluateFunction": {"s3:GetObject": {"profiles/"}, "s3:PutObject": {"reports/"}},
+    # evaluate also writes the daily roll-ups of the profiles it merges
+    "EvaluateFunction": {
+        "s3:GetObject": {"profiles/"},
+        "s3:PutObject": {"reports/", "profiles/*/daily/"},
+    },
 }
 STARTS_RETRAINING = {"ProfileBatchFunction", "IngestLabelsFunction", "EvaluateFunction"}
 PUTS_EVENTS = set(FUNCTIONS)

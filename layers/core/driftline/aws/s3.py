@@ -124,6 +124,13 @@ class ObjectStore:
             for item in page.get("Contents", ()):
                 yield item["Key"]
 
+    def listing(self, prefix: str) -> Iterator[tuple[str, str]]:
+        """``(key, ETag)`` of every object under ``prefix``, in key order."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", ()):
+                yield item["Key"], str(item.get("ETag", "")).strip('"')
+
     def quarantine(self, key: str) -> str:
         """Copy ``key`` to ``quarantine/<key>`` (the original stays: nothing is deleted).
 
