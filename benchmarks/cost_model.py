@@ -223,15 +223,16 @@ def monthly_costs(prices: Prices, workload: Workload, measured: Measured) -> lis
     # -- evaluate: once per schedule tick, every window ------------------------------------
     evaluations = workload.evaluations_per_month
     profiles = sum(sum(window_profiles(workload, days)) for days in workload.window_days)
-    evaluate_seconds = sum(
-        evaluate_window_seconds(workload, measured, days) for days in workload.window_days
-    )
+    rolled = rollup_profiles(workload)
+    profiles += rolled
+    seconds = evaluate_seconds(workload, measured)
     items.append(
         LineItem(
             "evaluate: Lambda duration",
-            evaluations * _lambda_seconds(evaluate_seconds, measured.evaluate_memory_mb, prices),
-            f"{evaluations:.1f} evaluations × {evaluate_seconds:.1f} s "
-            f"({profiles:,.0f} stored profiles) × {measured.evaluate_memory_mb} MB",
+            evaluations * _lambda_seconds(seconds, measured.evaluate_memory_mb, prices),
+            f"{evaluations:.1f} evaluations × {seconds:.1f} s "
+            f"({profiles:,.0f} stored profiles read, daily roll-ups included) × "
+            f"{measured.evaluate_memory_mb} MB",
         )
     )
     lists = sum(2 * (days + 1) for days in workload.window_days)
@@ -240,6 +241,7 @@ def monthly_costs(prices: Prices, workload: Workload, measured: Measured) -> lis
         lists * prices.s3_put  # ListObjectsV2: two prefixes a day of each window
         + profiles * prices.s3_get  # one GET per stored profile
         + 2 * len(workload.window_days) * prices.s3_put  # report PUT (+ HEAD priced as PUT)
+        + (rolled > 0) * 2 / workload.evaluations_per_day * prices.s3_put  # new roll-ups
         + figures * prices.dynamodb_write_unit  # one metric item per figure
         + 6 * prices.dynamodb_read_unit  # definition, reference, alert and action states
         + prices.lambda_request
@@ -287,12 +289,41 @@ def monthly_costs(prices: Prices, workload: Workload, measured: Measured) -> lis
 
 
 def window_profiles(workload: Workload, days: int) -> tuple[float, float]:
-    """Stored profiles one window reads: (inference batch profiles, labelled profiles)."""
-    return days * 24 * workload.files_per_hour, days * workload.label_files_per_day
+    """Stored profiles one window reads: (inference batch profiles, labelled profiles).
+
+    The evaluate job reads each day the window covers entirely through one daily roll-up
+    when that day has more than one profile (``driftline.aws.jobs._daily_profile``); the
+    window's first day (from the evaluation's hour on) and today (up to it) are read hour by
+    hour: 24 hours of batches between them. Labelled profiles count by day, from the first
+    day to today.
+    """
+    hourly = 24 * workload.files_per_hour
+    whole_days = max(days - 1, 0)
+    batches = whole_days * (1 if hourly > 1 else hourly) + hourly
+    labels_per_day = workload.label_files_per_day
+    labelled = whole_days * (1 if labels_per_day > 1 else labels_per_day) + 2 * labels_per_day
+    return batches, labelled
+
+
+def rollup_profiles(workload: Workload) -> float:
+    """Stored profiles read per evaluation to roll up the day that became whole since the
+    last one (once a day, shared by every window), amortised over the day's evaluations."""
+    per_day = 24 * workload.files_per_hour * (workload.files_per_hour * 24 > 1)
+    per_day += workload.label_files_per_day * (workload.label_files_per_day > 1)
+    return per_day / workload.evaluations_per_day
+
+
+def evaluate_seconds(workload: Workload, measured: Measured) -> float:
+    """Seconds one scheduled evaluation (every window) spends merging and evaluating."""
+    windows = sum(
+        evaluate_window_seconds(workload, measured, days) for days in workload.window_days
+    )
+    rollups = rollup_profiles(workload) * measured.evaluate_seconds_per_batch_profile
+    return windows + workload.lambda_speed * rollups
 
 
 def evaluate_window_seconds(workload: Workload, measured: Measured, days: int) -> float:
-    """Seconds the evaluate job spends on one window of ``days`` days."""
+    """Seconds the evaluate job spends on one window of ``days`` days (roll-ups read)."""
     batches, labelled = window_profiles(workload, days)
     return workload.lambda_speed * (
         batches * measured.evaluate_seconds_per_batch_profile
@@ -302,12 +333,11 @@ def evaluate_window_seconds(workload: Workload, measured: Measured, days: int) -
 
 
 def evaluate_window_mib(workload: Workload, measured: Measured, days: int) -> float:
-    """Memory the evaluate job holds for one window's profiles (it loads them all, then
-    merges), MiB."""
-    batches, labelled = window_profiles(workload, days)
-    return (
-        batches * measured.evaluate_mib_per_batch_profile
-        + labelled * measured.evaluate_mib_per_labelled_profile
+    """Memory the evaluate job holds for a window's profiles, MiB: it merges as it reads,
+    so the window so far and the profile just loaded (whatever the window's length)."""
+    del workload, days  # bounded: independent of the traffic and the window
+    return 2 * max(
+        measured.evaluate_mib_per_batch_profile, measured.evaluate_mib_per_labelled_profile
     )
 
 

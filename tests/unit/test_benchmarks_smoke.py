@@ -17,6 +17,7 @@ sys.path.insert(0, str(BENCHMARKS))
 import bench_data  # noqa: E402
 import contenders  # noqa: E402
 import cost_model  # noqa: E402
+import evaluate_job  # noqa: E402
 import harness  # noqa: E402
 import run_all  # noqa: E402
 import throughput  # noqa: E402
@@ -218,11 +219,13 @@ def test_the_cost_section_renders_from_measured_figures() -> None:
     text = run_all.render_cost(cost)
     assert "driftline total" in text and "SageMaker Model Monitor" in text
     assert "checked 2026-11-25" in text
-    # 10 files an hour: a P30D window of 7,200 batch profiles cannot fit in 1024 MB
-    assert "**> 1024 MB**" in text
+    # the evaluate job merges as it reads: its memory does not grow with the traffic
+    assert "**> 1024 MB**" not in text
+    job = {"steady": {"seconds": 4.0}, "before": {"seconds": 13.0}}
+    assert "measured 4.0 s a run" in run_all.render_cost(cost, job=job)
 
 
-def test_a_window_reads_one_profile_per_inference_file_and_label_file() -> None:
+def test_a_window_reads_whole_days_through_roll_ups_and_partial_days_hour_by_hour() -> None:
     workload = cost_model.Workload(files_per_hour=2.0, label_files_per_day=1.0)
     measured = cost_model.Measured(
         batch_seconds=0.0,
@@ -232,8 +235,28 @@ def test_a_window_reads_one_profile_per_inference_file_and_label_file() -> None:
         evaluate_mib_per_batch_profile=2.0,
         evaluate_mib_per_labelled_profile=5.0,
     )
-    assert cost_model.window_profiles(workload, 7) == (336.0, 7.0)
+    # P7D: 6 whole days (one roll-up each), 48 hourly batches of the two partial days; one
+    # label file a day needs no roll-up: 6 whole days + the first day and today
+    assert cost_model.window_profiles(workload, 7) == (54.0, 8.0)
+    assert cost_model.window_profiles(workload, 1) == (48.0, 2.0)
     assert cost_model.evaluate_window_seconds(workload, measured, 7) == pytest.approx(
-        336 * 0.01 + 7 * 0.1 + 0.5
+        54 * 0.01 + 8 * 0.1 + 0.5
     )
-    assert cost_model.evaluate_window_mib(workload, measured, 7) == pytest.approx(336 * 2 + 7 * 5)
+    # yesterday's 48 batches are read once more a day, to roll it up
+    assert cost_model.rollup_profiles(workload) == 48.0
+    assert cost_model.evaluate_seconds(workload, measured) == pytest.approx(
+        (48 * 0.01 + 2 * 0.1 + 0.5) + (29 + 48) * 0.01 + 31 * 0.1 + 0.5 + 48 * 0.01
+    )
+    # merged as read: the window so far and one profile, whatever the window
+    assert cost_model.evaluate_window_mib(workload, measured, 30) == pytest.approx(10.0)
+
+
+def test_the_evaluate_job_benchmark_runs_on_three_days() -> None:
+    result = evaluate_job.run(rows=300, days=3)
+    # 3 days of hourly batches: the runs read fewer objects once whole days are rolled up
+    assert result["batch_profiles"] == 72
+    assert result["steady"]["calls"]["s3:GetObject"] < result["before"]["calls"]["s3:GetObject"]
+    assert result["rollups"] >= 2
+    assert len(result["steady"]["statuses"]) == 3  # P1D, P7D, P30D
+    assert set(result["steady"]["statuses"]) <= {"ok", "warning", "critical"}
+    assert "roll-ups stored" in evaluate_job.render(result)
