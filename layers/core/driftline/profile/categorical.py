@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import operator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -101,7 +102,11 @@ class CategoricalProfile:
         Raises:
             IncompatibleProfilesError: vocabularies or bounds differ.
         """
-        if self.vocabulary != other.vocabulary or self.max_tracked != other.max_tracked:
+        if (
+            self.vocabulary != other.vocabulary
+            or self.max_tracked != other.max_tracked
+            or len(self.vocabulary_counts) != len(other.vocabulary_counts)
+        ):
             raise IncompatibleProfilesError(
                 "cannot merge categorical profiles with different vocabularies or bounds "
                 f"({len(self.vocabulary)} vs {len(other.vocabulary)} categories, "
@@ -116,9 +121,7 @@ class CategoricalProfile:
             self.count + other.count,
             self.missing + other.missing,
             self.vocabulary,
-            tuple(
-                a + b for a, b in zip(self.vocabulary_counts, other.vocabulary_counts, strict=True)
-            ),
+            tuple(map(operator.add, self.vocabulary_counts, other.vocabulary_counts)),
             tracked,
             self.other + other.other + dropped,
             self.max_tracked,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import math
+import operator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -134,7 +135,7 @@ class NumericProfile:
         Raises:
             IncompatibleProfilesError: the histograms have different edges.
         """
-        if self.edges != other.edges:
+        if self.edges != other.edges or len(self.histogram or ()) != len(other.histogram or ()):
             raise IncompatibleProfilesError(
                 "cannot merge numeric profiles with different histogram edges "
                 f"({_describe_edges(self.edges)} vs {_describe_edges(other.edges)})"
@@ -148,7 +149,7 @@ class NumericProfile:
             m2 = self.m2 + other.m2 + delta * delta * self.n * other.n / n
         histogram = None
         if self.histogram is not None and other.histogram is not None:
-            histogram = tuple(a + b for a, b in zip(self.histogram, other.histogram, strict=True))
+            histogram = tuple(map(operator.add, self.histogram, other.histogram))
         sketch = kll_doubles_sketch(max(self.sketch.k, other.sketch.k))
         sketch.merge(self.sketch)
         sketch.merge(other.sketch)
