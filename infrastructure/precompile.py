@@ -19,6 +19,13 @@ and record ``/opt/python/...`` as their source path, which is where Lambda mount
 
 boto3, botocore and s3transfer come with the Lambda runtime, not with a layer. When they
 are not installed here they are stubbed, so that modules importing them can still be traced.
+
+``--prune NAME`` deletes a module or package the trace never imported (the retraining
+function's layer leaves out parts of scipy and scikit-learn that training never reaches,
+see layers/training/Makefile). Pruning is refused, and the build fails, when the trace did
+import it (or a module inside it), when nothing of that name is there, or when an
+``--import`` or ``--import-file`` failed: a new release that starts using a pruned part,
+or moves it, stops the build instead of shipping a layer that fails at run time.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import importlib.machinery
 import importlib.util
 import pkgutil
 import py_compile
+import shutil
 import sys
 import types
 from collections.abc import Iterable, Sequence
@@ -40,13 +48,21 @@ LAMBDA_LAYER_ROOT = "/opt/python"
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 
 
+class _Placeholder(Exception):
+    """What a stub's attributes are: usable as an exception class and as a class built at
+    import time with any arguments (``RETRIES = botocore.config.Config(retries=...)``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args)
+
+
 class _StubModule(types.ModuleType):
     """A stand-in whose every attribute is a fresh class (enough for import-time use)."""
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        placeholder = type(name, (Exception,), {"__module__": self.__name__})
+        placeholder = type(name, (_Placeholder,), {"__module__": self.__name__})
         setattr(self, name, placeholder)
         return placeholder
 
@@ -105,6 +121,56 @@ def _import_file(path: Path, name: str) -> None:
     spec.loader.exec_module(module)
 
 
+class PruneError(Exception):
+    """A module to prune was imported by the trace, or is not in the layer."""
+
+
+def prune(names: Iterable[str], root: Path) -> int:
+    """Delete the modules and packages ``names`` (dotted) from the layer folder ``root``.
+
+    A package is its folder; a module is its ``.py``, ``.pyc`` or extension file.
+
+    Returns:
+        The bytes deleted.
+
+    Raises:
+        PruneError: the trace imported one of ``names`` or a module inside it (nothing is
+            deleted then), or one of them is not under ``root``.
+    """
+    names = list(names)
+    imported = sorted(
+        module
+        for module in sys.modules
+        for name in names
+        if module == name or module.startswith(name + ".")
+    )
+    if imported:
+        raise PruneError(f"the trace imported {', '.join(imported[:5])}: not pruning it")
+    found: dict[str, list[Path]] = {}
+    for name in names:
+        *parents, last = name.split(".")
+        folder = root.joinpath(*parents)
+        paths = [folder / last] if (folder / last).is_dir() else []
+        paths += [
+            path
+            for path in (folder.glob(f"{last}.*") if folder.is_dir() else [])
+            if path.is_file() and path.suffix in (".py", ".pyc", ".so")
+        ]
+        if not paths:
+            raise PruneError(f"{name}: nothing of that name under {root}")
+        found[name] = paths
+    deleted = 0
+    for paths in found.values():
+        for path in paths:
+            if path.is_dir():
+                deleted += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+                shutil.rmtree(path)
+            else:
+                deleted += path.stat().st_size
+                path.unlink()
+    return deleted
+
+
 def imported_sources(root: Path) -> list[Path]:
     """The ``.py`` files under ``root`` that back a module in ``sys.modules``."""
     root = root.resolve()
@@ -154,6 +220,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--sourceless", action="store_true", help="replace each compiled .py by its .pyc"
     )
+    parser.add_argument(
+        "--prune",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="delete this module or package (dotted name) unless the trace imported it",
+    )
     args = parser.parse_args(argv)
     if sys.version_info[:2] != (3, 12):
         print(f"precompile: needs Python 3.12, not {sys.version.split()[0]}", file=sys.stderr)
@@ -163,15 +236,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.meta_path.append(_RuntimeProvidedStubs())
     for path in reversed(args.path):
         sys.path.insert(0, str(path.resolve()))
-    failures = import_entries(args.walk, args.entries, args.files)
+    # A walked package may hold modules needing what no layer ships (driftline.local needs
+    # moto); an entry named on the command line must import.
+    walk_failures = import_entries(args.walk, [], [])
+    entry_failures = import_entries([], args.entries, args.files)
+    for line in walk_failures + entry_failures:
+        print(f"precompile: not traced: {line}", file=sys.stderr)
+    if args.prune and entry_failures:
+        print("precompile: --prune refused: the trace is incomplete (above)", file=sys.stderr)
+        return 1
+    try:
+        pruned = prune(args.prune, args.compile_under)
+    except PruneError as exc:
+        print(f"precompile: --prune refused: {exc}", file=sys.stderr)
+        return 1
+    if args.prune:
+        print(f"precompile: pruned {len(args.prune)} never imported ({pruned / 2**20:.1f} MiB)")
     sources = imported_sources(args.compile_under)
     written = compile_sources(sources, args.compile_under, sourceless=args.sourceless)
     print(
         f"precompile: {len(sources)} modules under {args.compile_under} compiled "
         f"({written / 2**20:.1f} MiB of .pyc{', sources removed' if args.sourceless else ''})"
     )
-    for line in failures:
-        print(f"precompile: not traced: {line}", file=sys.stderr)
     return 0
 
 

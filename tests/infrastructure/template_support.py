@@ -104,3 +104,20 @@ def find_python312() -> str | None:
         if completed.stdout.strip() == "True":
             return candidate
     return None
+
+
+#: Where boto3 for Python 3.12 is installed once (shared with benchmarks/cold_start.py).
+RUNTIME_BOTO3 = REPO / "benchmarks" / "data" / "py312-runtime"
+
+
+def find_runtime_boto3(python312: str) -> Path | None:
+    """A folder holding boto3 for Python 3.12, what the Lambda runtime provides: installed
+    by ``python312``'s pip at the version of this environment's boto3 the first time."""
+    if (RUNTIME_BOTO3 / "boto3").is_dir():
+        return RUNTIME_BOTO3
+    import boto3
+
+    command = [python312, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    command += ["--target", str(RUNTIME_BOTO3), f"boto3=={boto3.__version__}"]
+    completed = subprocess.run(command, capture_output=True, timeout=600, check=False)
+    return RUNTIME_BOTO3 if completed.returncode == 0 else None

@@ -23,12 +23,15 @@ Resources:
   Big:
     Type: AWS::Serverless::LayerVersion
     Properties: {ContentUri: Big}
+  Extra:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {ContentUri: Extra}
   Lean:
     Type: AWS::Serverless::Function
-    Properties: {CodeUri: Lean, Layers: [!Ref Small]}
+    Properties: {CodeUri: Lean}
   Heavy:
     Type: AWS::Serverless::Function
-    Properties: {CodeUri: Heavy}
+    Properties: {CodeUri: Heavy, Layers: [!Ref Extra]}
 """
 
 
@@ -39,28 +42,29 @@ def _file(path: Path, size: int) -> None:
 
 @pytest.fixture
 def build_dir(tmp_path: Path) -> Path:
-    """A fake `sam build` output: Lean = 1 + 2 MiB, Heavy = 3 + 2 + 5 MiB."""
+    """A fake `sam build` output: Lean = 1 + 2 + 5 MiB, Heavy = 3 + 2 + 5 + 2 MiB."""
     (tmp_path / "template.yaml").write_text(BUILT_TEMPLATE, encoding="utf-8")
     _file(tmp_path / "Lean/app.py", 1 * MIB)
     _file(tmp_path / "Heavy/app.py", 3 * MIB)
     _file(tmp_path / "Small/python/small/__init__.py", 2 * MIB)
     _file(tmp_path / "Big/python/big/core.so", 4 * MIB)
     _file(tmp_path / "Big/python/big/data/table.bin", 1 * MIB)
+    _file(tmp_path / "Extra/python/extra/__init__.py", 2 * MIB)
     return tmp_path
 
 
 def test_size_report_adds_each_functions_layers(build_dir: Path) -> None:
-    # GIVEN a build where Lean overrides the global layers and Heavy uses them
+    # GIVEN a build where Lean has the global layers and Heavy one more of its own
     size_report = load_script("size_report")
 
     # WHEN the functions are measured
     sizes = {size.name: size for size in size_report.function_sizes(build_dir)}
 
-    # THEN each total is its code plus exactly its layers
-    assert sizes["Lean"].layer_bytes == {"Small": 2 * MIB}
-    assert sizes["Lean"].total_bytes == 3 * MIB
-    assert sizes["Heavy"].layer_bytes == {"Small": 2 * MIB, "Big": 5 * MIB}
-    assert sizes["Heavy"].total_bytes == 10 * MIB
+    # THEN each total is its code plus the global layers plus its own (SAM appends them)
+    assert sizes["Lean"].layer_bytes == {"Small": 2 * MIB, "Big": 5 * MIB}
+    assert sizes["Lean"].total_bytes == 8 * MIB
+    assert sizes["Heavy"].layer_bytes == {"Small": 2 * MIB, "Big": 5 * MIB, "Extra": 2 * MIB}
+    assert sizes["Heavy"].total_bytes == 12 * MIB
 
 
 def test_size_report_fails_a_function_over_the_budget(
@@ -69,7 +73,7 @@ def test_size_report_fails_a_function_over_the_budget(
     size_report = load_script("size_report")
 
     # WHEN the budget lies between the two functions' totals
-    code = size_report.main(["--build-dir", str(build_dir), "--limit-mib", "5", "--top", "2"])
+    code = size_report.main(["--build-dir", str(build_dir), "--limit-mib", "10", "--top", "2"])
 
     # THEN the report names the heavy one and exits 1
     output = capsys.readouterr()
@@ -81,7 +85,7 @@ def test_size_report_fails_a_function_over_the_budget(
 
 def test_size_report_passes_within_the_budget(build_dir: Path) -> None:
     size_report = load_script("size_report")
-    assert size_report.main(["--build-dir", str(build_dir), "--limit-mib", "10"]) == 0
+    assert size_report.main(["--build-dir", str(build_dir), "--limit-mib", "12"]) == 0
 
 
 def test_size_report_without_a_build_says_so(
@@ -95,7 +99,7 @@ def test_size_report_without_a_build_says_so(
 def test_size_report_refuses_a_layer_it_cannot_measure(build_dir: Path) -> None:
     # GIVEN a function using a published layer, given by ARN (not in the build)
     text = BUILT_TEMPLATE.replace(
-        "Layers: [!Ref Small]", "Layers: [arn:aws:lambda:eu-west-1:123456789012:layer:x:1]"
+        "Layers: [!Ref Extra]", "Layers: [arn:aws:lambda:eu-west-1:123456789012:layer:x:1]"
     )
     (build_dir / "template.yaml").write_text(text, encoding="utf-8")
     size_report = load_script("size_report")
@@ -163,6 +167,35 @@ def test_precompile_stubs_what_the_lambda_runtime_provides(
     assert failures == []
     for name in [n for n in sys.modules if n.startswith(("botocore_like_runtime", "_traced"))]:
         monkeypatch.delitem(sys.modules, name)
+
+
+def test_precompile_prunes_only_what_the_trace_never_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a layer package with a subpackage, a module and an extension module, none imported
+    precompile = load_script("precompile")
+    layer = tmp_path / "python"
+    _write(layer / "prunepkg/__init__.py", "")
+    _write(layer / "prunepkg/formats/__init__.py", "")
+    _write(layer / "prunepkg/formats/matlab.py", "X = 1\n")
+    _write(layer / "prunepkg/_docs.py", "DOCS = {}\n")
+    _file(layer / "prunepkg/_simd.cpython-312-x86_64-linux-gnu.so", 1000)
+    _write(layer / "prunepkg/kept.py", "Y = 2\n")
+
+    # WHEN they are pruned
+    deleted = precompile.prune(["prunepkg.formats", "prunepkg._docs", "prunepkg._simd"], layer)
+
+    # THEN exactly they are gone, and the bytes say how much
+    assert sorted(p.name for p in (layer / "prunepkg").iterdir()) == ["__init__.py", "kept.py"]
+    assert deleted == len("X = 1\n") + len("DOCS = {}\n") + 1000
+
+    # AND a module the trace imported, or one that is not there, is refused, deleting nothing
+    monkeypatch.setitem(sys.modules, "prunepkg.kept", object())
+    with pytest.raises(precompile.PruneError, match=r"the trace imported prunepkg\.kept"):
+        precompile.prune(["prunepkg"], layer)
+    with pytest.raises(precompile.PruneError, match=r"prunepkg\.moved: nothing of that name"):
+        precompile.prune(["prunepkg.moved"], layer)
+    assert (layer / "prunepkg" / "kept.py").is_file()
 
 
 def _write(path: Path, text: str) -> None:

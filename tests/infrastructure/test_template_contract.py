@@ -52,7 +52,7 @@ def test_functions_follow_the_handler_contract(template: dict[str, Any]) -> None
         properties = functions[name]["Properties"]
         assert properties["CodeUri"].rstrip("/") == folder
         assert (REPO / folder).is_dir(), f"{folder} must exist for sam build"
-        for key in ("Runtime", "Architectures", "Handler", "Layers", "Environment"):
+        for key in ("Runtime", "Architectures", "Handler", "Environment"):
             assert key not in properties, f"{name} overrides the global {key}"
 
 
@@ -60,8 +60,12 @@ def test_every_function_gets_both_layers_and_the_environment(template: dict[str,
     # GIVEN the global function settings
     defaults = template["Globals"]["Function"]
 
-    # THEN both layers and every DRIFTLINE_* / powertools variable are set for all functions
-    assert defaults["Layers"] == [{"Ref": "CoreLayer"}, {"Ref": "AnalysisLayer"}]
+    # THEN every function has the core layer and, of its own, the analysis layer (the
+    # retraining function: the training layer), and every DRIFTLINE_* / powertools variable
+    assert defaults["Layers"] == [{"Ref": "CoreLayer"}]
+    for name, function in _resources(template, "AWS::Serverless::Function").items():
+        second = "TrainingLayer" if name == "RetrainFunction" else "AnalysisLayer"
+        assert function["Properties"]["Layers"] == [{"Ref": second}], name
     variables = defaults["Environment"]["Variables"]
     assert set(variables) == set(ENVIRONMENT)
     assert sub_text(variables["DRIFTLINE_BUCKET"]) == BUCKET_NAME
@@ -110,11 +114,11 @@ def test_bucket_name_is_computed_so_notifications_cause_no_cycle(
 
 
 def test_layers_are_built_by_their_makefiles(template: dict[str, Any]) -> None:
-    # GIVEN the two layers
+    # GIVEN the layers
     layers = _resources(template, "AWS::Serverless::LayerVersion")
 
     # THEN each is a makefile build whose Makefile has the target sam build calls
-    assert set(layers) == {"CoreLayer", "AnalysisLayer"}
+    assert set(layers) == {"CoreLayer", "AnalysisLayer", "TrainingLayer"}
     for name, layer in layers.items():
         assert layer["Metadata"]["BuildMethod"] == "makefile"
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]

@@ -359,7 +359,7 @@ def test_every_function_has_an_errors_alarm_on_the_alert_topic(
     assert set(alarmed) == set(FUNCTIONS) - {"RetrainFunction"}
 
 
-def test_every_deployed_function_has_both_layers_and_the_environment(
+def test_every_deployed_function_has_its_two_layers_and_the_environment(
     transformed: dict[str, Any],
 ) -> None:
     # GIVEN the Lambda functions and layer versions after the transform
@@ -367,12 +367,15 @@ def test_every_deployed_function_has_both_layers_and_the_environment(
     layers = _of_type(transformed, "AWS::Lambda::LayerVersion")
     core = next(name for name in layers if name.startswith("CoreLayer"))
     analysis = next(name for name in layers if name.startswith("AnalysisLayer"))
+    training = next(name for name in layers if name.startswith("TrainingLayer"))
 
-    # THEN each carries the core then the analysis layer, the variables, and tracing
+    # THEN each carries the core then the analysis layer (the retraining function: the
+    # training layer instead), the variables, and tracing
     assert set(functions) == set(FUNCTIONS)
     for name, function in functions.items():
         properties = function["Properties"]
-        assert properties["Layers"] == [{"Ref": core}, {"Ref": analysis}], name
+        second = training if name == "RetrainFunction" else analysis
+        assert properties["Layers"] == [{"Ref": core}, {"Ref": second}], name
         assert set(properties["Environment"]["Variables"]) == set(ENVIRONMENT), name
         assert properties["Runtime"] == "python3.12"
         assert properties["Architectures"] == ["x86_64"]
