@@ -221,8 +221,15 @@ def test_the_cost_section_renders_from_measured_figures() -> None:
     assert "checked 2026-11-25" in text
     # the evaluate job merges as it reads: its memory does not grow with the traffic
     assert "**> 1024 MB**" not in text
-    job = {"steady": {"seconds": 4.0}, "before": {"seconds": 13.0}}
-    assert "measured 4.0 s a run" in run_all.render_cost(cost, job=job)
+    # with the evaluate job measured, the seconds per window are calibrated on it
+    # (P1D + P7D + P30D read 24, 30 and 53 batch profiles and 2, 8 and 31 labelled ones, and
+    # yesterday's 24 batches once more to roll it up: 6.72 s of the 10 s at these figures)
+    job = {"steady": {"seconds": 10.0}, "before": {"seconds": 30.0}}
+    calibrated = run_all.section_cost({"e2e": e2e, "window": window, "job": job}, {})
+    assert calibrated is not None
+    per_window = calibrated["measured"]["evaluate_seconds_per_window"]
+    assert per_window == pytest.approx((10.0 - 6.72) / 3)
+    assert "10.0 s a run in the steady state" in run_all.render_cost(calibrated, job=job)
 
 
 def test_a_window_reads_whole_days_through_roll_ups_and_partial_days_hour_by_hour() -> None:
