@@ -73,11 +73,17 @@ def test_every_function_with_its_layers_fits_the_budget(build_dir: Path) -> None
     # function: the training layer in place of the analysis layer), within the 200 MiB budget
     assert len(sizes) == len(FUNCTIONS)
     assert size_report.LAMBDA_LIMIT_ONLY == {}
+    # ... but for a build without a CPython 3.12: the training layer's pruning needs the
+    # trace, so it ships unpruned (~221 MiB, inside Lambda's 250 MiB) and the report says so
+    pruned = find_python312() is not None
     for size in sizes:
         second = "TrainingLayer" if size.name == "RetrainFunction" else "AnalysisLayer"
         assert set(size.layer_bytes) == {"CoreLayer", second}, size
-        assert size.total_bytes <= size_report.DEFAULT_LIMIT_MIB * 2**20, size
-    assert size_report.main(["--build-dir", str(build_dir)]) == 0
+        if size.name == "RetrainFunction" and not pruned:
+            assert size.total_bytes <= size_report.LAMBDA_LIMIT_BYTES, size
+        else:
+            assert size.total_bytes <= size_report.DEFAULT_LIMIT_MIB * 2**20, size
+    assert size_report.main(["--build-dir", str(build_dir)]) == (0 if pruned else 1)
 
 
 def test_layers_hold_what_the_functions_import_and_nothing_they_must_not(
