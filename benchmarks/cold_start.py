@@ -362,13 +362,14 @@ def render_sizes(result: dict[str, Any], budget_mib: float = 200.0) -> str:
     rows = []
     for name, label in (("pyc", "with .pyc"), ("sources", "sources only")):
         for size in result["builds"][name]["sizes"]:
-            layers = size["layer_bytes"]
+            layers = dict(size["layer_bytes"])
+            core = layers.pop("CoreLayer", 0)
             rows.append(
                 [
                     f"{size['function']} ({label})",
                     f"{size['code_bytes'] / 1024:.1f} KiB",
-                    f"{layers.get('AnalysisLayer', 0) / mib:.2f}",
-                    f"{layers.get('CoreLayer', 0) / mib:.2f}",
+                    ", ".join(f"{name} {value / mib:.2f}" for name, value in layers.items()),
+                    f"{core / mib:.2f}",
                     f"{size['total_bytes'] / mib:.2f}",
                     f"{size['total_bytes'] / 262_144_000:.0%}",
                 ]
@@ -380,7 +381,7 @@ def render_sizes(result: dict[str, Any], budget_mib: float = 200.0) -> str:
                 [
                     "function (build)",
                     "code",
-                    "AnalysisLayer MiB",
+                    "data layer MiB",
                     "CoreLayer MiB",
                     "total MiB",
                     "of Lambda's 250 MB",

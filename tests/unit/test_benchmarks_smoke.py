@@ -137,12 +137,20 @@ def test_cold_start_and_size_tables_render() -> None:
                 "code_bytes": 512,
                 "layer_bytes": {"AnalysisLayer": 190 * 2**20, "CoreLayer": 2**20},
                 "total_bytes": 191 * 2**20 + 512,
-            }
+            },
+            {
+                "function": "RetrainFunction",
+                "code_bytes": 512,
+                "layer_bytes": {"CoreLayer": 2**20, "TrainingLayer": 197 * 2**20},
+                "total_bytes": 198 * 2**20 + 512,
+            },
         ],
     }
     result = {"python": "python3.12", "rounds": 1, "builds": {"pyc": build, "sources": build}}
     assert "import 1.00 s (met)" in render_cold_start(result)
-    assert "largest 191.00 MiB (met)" in render_sizes(result)
+    sizes = render_sizes(result)
+    assert "largest 198.00 MiB (met)" in sizes
+    assert "| TrainingLayer 197.00 | 1.00 |" in sizes  # each function's own second layer
 
 
 def test_lambda_duration_is_gb_seconds_times_the_price() -> None:
