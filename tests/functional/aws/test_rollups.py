@@ -13,7 +13,8 @@ import pytest
 
 from driftline.aws import jobs
 from driftline.aws.jobs import Services
-from tests.functional.aws.test_jobs import DEFINITION, NOW, csv, frame
+
+from .test_jobs import DEFINITION, NOW, csv, frame
 
 DAYS = (21, 22, 23, 24)
 HOURS = (10, 14)
