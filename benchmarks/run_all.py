@@ -77,9 +77,10 @@ JOB_WINDOWS = (1, 7, 30)
 def _per_window_from_job(job: dict[str, Any], per_profile: dict[str, Any]) -> float:
     """Seconds per window besides reading and merging profiles, from the evaluate job
     measured on the local runtime (section 3b, steady state): its time less what the
-    model gives the profiles it read, over its three windows. The rest is evaluate() and
-    what the handler does around it: the HTML report, the reports it reads for the
-    report's history, the metric items, the S3 requests."""
+    model gives the profiles it read, over its three windows. The rest is what section 3's
+    per-profile figures leave out (reading the objects from S3 and gunzipping them, the
+    listings) and what the handler does around the merge: act (alert states, the
+    notifications, a retraining start), evaluate(), the report, the metric items."""
     probe = cost_model.Measured(
         batch_seconds=0.0,
         evaluate_seconds_per_batch_profile=per_profile["batch"]["seconds"],
@@ -225,8 +226,9 @@ def _job_check(job: dict[str, Any] | None, cost: dict[str, Any]) -> str:
     measured = cost_model.Measured(**cost["measured"])
     return (
         f" The seconds per window besides the profiles ({measured.evaluate_seconds_per_window:.2f}"
-        " s: evaluate(), the HTML report and the reports it reads for its history, the metric "
-        "items) are calibrated on section 3b, the handler on the local runtime over P1D + P7D + "
+        " s: the S3 reads and listings section 3 leaves out, acting, evaluate(), the report, "
+        "the metric items) are calibrated on section 3b, the handler on the local runtime over "
+        "P1D + P7D + "
         f"P30D at one file an hour: {job['steady']['seconds']:.1f} s a run in the steady state, "
         f"{job['before']['seconds']:.1f} s before roll-ups."
     )
