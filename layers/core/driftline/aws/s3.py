@@ -119,10 +119,7 @@ class ObjectStore:
 
     def keys(self, prefix: str) -> Iterator[str]:
         """Every key under ``prefix``, in key order."""
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            for item in page.get("Contents", ()):
-                yield item["Key"]
+        return (key for key, _ in self.listing(prefix))
 
     def listing(self, prefix: str) -> Iterator[tuple[str, str]]:
         """``(key, ETag)`` of every object under ``prefix``, in key order."""
