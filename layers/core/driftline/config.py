@@ -158,6 +158,8 @@ DETECTOR_PARAMS: dict[str, frozenset[str]] = {
 
 # Matched with fullmatch: "$" alone would accept a trailing newline ("churn\n").
 _MODEL_NAME = re.compile(r"[a-z0-9-]{1,64}")
+#: What a model name may be (also the ``<model>`` folder of every input key).
+MODEL_NAME = _MODEL_NAME
 _DURATION = re.compile(
     r"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"

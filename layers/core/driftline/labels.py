@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from driftline.errors import InvalidInputError
+from driftline.metrics.classification import Label, normalise_label
 
 
 def id_text(values: pd.Series) -> pd.Series:
@@ -147,6 +148,126 @@ class LabelTable:
 
 
 _ABSENT = object()
+
+#: Tasks whose labels are classes (compared with the model's classes) rather than numbers.
+_CLASS_TASKS = ("binary_classification", "multiclass_classification")
+
+
+def conform_labels(
+    table: LabelTable,
+    *,
+    task: str,
+    classes: tuple[Label, ...] = (),
+    column: str = "label",
+    source: str = "label data",
+) -> LabelTable:
+    """The labels of ``table`` written as the model's own values, where the conversion is
+    lossless; a label that fits no class (or, for regression and ranking, is no number)
+    refuses the whole table.
+
+    Producers write labels as JSON strings (``"1"``) for a model whose classes are numbers,
+    or numbers for string classes: ``"1"`` becomes ``1`` when 1 is a class, ``1`` becomes
+    ``"1"`` when ``"1"`` is, ``"1.0"`` becomes ``1``. With no known classes (a baseline
+    without labels) classification labels are kept as read.
+
+    Args:
+        table: the labels as read.
+        task: ``schema.task``.
+        classes: the model's classes (the baseline's labels and predictions), if known.
+        column: the label column, named in errors.
+        source: the file, named in errors.
+
+    Raises:
+        InvalidInputError: ``invalid_label``, naming the file, the column and how many labels
+            do not fit; never a label's value.
+
+    >>> table = LabelTable({"a": "1", "b": 0, "c": "0.0"})
+    >>> conform_labels(table, task="binary_classification", classes=(0, 1)).labels
+    {'a': 1, 'b': 0, 'c': 0}
+    >>> try:
+    ...     conform_labels(LabelTable({"a": "maybe"}), task="binary_classification",
+    ...                    classes=(0, 1), column="y", source="labels/m/l.csv")
+    ... except InvalidInputError as error:
+    ...     print(error.reason, error.details["rows"], str(error)[:48])
+    invalid_label 1 labels/m/l.csv: column 'y' holds 1 label that is
+    """
+    if task in _CLASS_TASKS and not classes:
+        return table
+    known = set(classes)
+    cache: dict[Any, Any] = {}
+    converted: dict[str, Any] = {}
+    bad = 0
+    for key, value in table.labels.items():
+        try:
+            hashed = (type(value), value)
+            if hashed not in cache:
+                cache[hashed] = _conformed(value, task, known)
+            target = cache[hashed]
+        except TypeError:  # unhashable: a JSON array or object
+            target = _NO_CLASS
+        if target is _NO_CLASS:
+            bad += 1
+        else:
+            converted[key] = target
+    if bad:
+        if task in _CLASS_TASKS:
+            kinds = sorted({"text" if isinstance(c, str) else "numbers" for c in classes})
+            expected = f"one of the model's {len(classes)} classes ({' and '.join(kinds)})"
+            hint = "expected labels written as the classes are (a number, or its text)"
+        else:
+            expected = "a number"
+            hint = f"{task} labels are numbers (or their text)"
+        raise InvalidInputError(
+            f"{source}: column {column!r} holds {bad} label{'' if bad == 1 else 's'} that "
+            f"{'is' if bad == 1 else 'are'} not {expected}; {hint}",
+            reason="invalid_label",
+            column=column,
+            rows=bad,
+        )
+    return replace(table, labels=converted)
+
+
+_NO_CLASS = object()
+
+
+def _conformed(value: Any, task: str, classes: set[Any]) -> Any:
+    """One label as the model's value, or :data:`_NO_CLASS`."""
+    if isinstance(value, list | dict | tuple | set):
+        return _NO_CLASS
+    if task not in _CLASS_TASKS:
+        number = _as_number(value)
+        return _NO_CLASS if number is None else number
+    label = normalise_label(value)
+    if isinstance(label, bool):
+        return label if any(c is label for c in classes) else _NO_CLASS
+    numbers = {c for c in classes if not isinstance(c, str | bool)}
+    texts = {c for c in classes if isinstance(c, str)}
+    if isinstance(label, str):
+        if label in texts:
+            return label
+        number = _as_number(label)
+        return number if number is not None and number in numbers else _NO_CLASS
+    if label in numbers:
+        return label
+    return str(label) if str(label) in texts else _NO_CLASS
+
+
+def _as_number(value: Any) -> int | float | None:
+    """A label as a finite number when it is one (or its text), integral ones as int."""
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    elif isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+    else:
+        return None
+    if not math.isfinite(number):
+        return None
+    return int(number) if number.is_integer() else number
 
 
 @dataclass

@@ -184,11 +184,11 @@ REJECTED = {
         "too_many_classes",
         None,
     ),
-    "no-such-model": (
+    "model-name-no-definition-can-have": (
         "profile_batch",
-        "inference/unknown-model/2026/11/24/10/batch.csv",
+        "inference/Unknown_Model/2026/11/24/10/batch.csv",
         GOOD,
-        "no_monitor_definition",
+        "unexpected_key",
         None,
     ),
     "labels-without-id": (

@@ -53,14 +53,14 @@ def evaluated(services: Services, now: Any) -> dict[str, Any]:
 
 def expected(data: pd.DataFrame, now: Any) -> tuple[int, float, int]:
     """Rows, accuracy and labelled rows of the P3D window ending at ``now``'s hour, from the
-    raw data: batches by their hour, labels by their day from the window's first day on."""
+    raw data: batches and their labels both by the hour of the predictions."""
     end = now.replace(minute=0, second=0, microsecond=0)
     start = end - timedelta(days=3)
     stamps = pd.to_datetime(
         {"year": 2026, "month": 11, "day": data["day"], "hour": data["hour"]}, utc=True
     )
     in_window = (stamps >= start) & (stamps < end)
-    labelled = data[data["day"] >= start.day]
+    labelled = data[in_window]
     accuracy = float((labelled["churned"] == labelled["churn_predicted"]).mean())
     return int(in_window.sum()), accuracy, len(labelled)
 
@@ -93,8 +93,8 @@ def test_whole_days_are_rolled_up_and_the_figures_are_the_raw_datas(
     listed = [key for key, _ in services.store.listing("profiles/churn/batches/2026/11/22/")]
     assert [key for key, _ in document["sources"]] == listed and len(listed) == len(HOURS)
     assert document["profile"]["rows"] == 400 * len(HOURS)
-    # ... labelled profiles count by day from the window's first day: 21 is whole for them
-    assert {d for d in DAYS if services.store.exists(rollup(d, "labelled"))} == {21, 22, 23}
+    # ... labelled profiles count by the hour of the predictions too: the same days
+    assert {d for d in DAYS if services.store.exists(rollup(d, "labelled"))} == {22, 23}
 
 
 def test_a_later_evaluation_reads_the_roll_ups_not_the_batches(
@@ -179,4 +179,4 @@ def test_an_evaluation_goes_on_when_the_roll_up_cannot_be_stored(
     assert (rows, labelled) == (want_rows, want_labelled)
     assert accuracy == pytest.approx(want_accuracy, abs=1e-12)
     assert not services.store.exists(rollup(22))
-    assert logged.count("roll-up not stored") == 5  # batches 22, 23; labelled 21, 22, 23
+    assert logged.count("roll-up not stored") == 4  # batches 22, 23; labelled 22, 23

@@ -18,6 +18,7 @@ from botocore.config import Config
 
 from driftline.aws.jobs import Services, now_utc
 from driftline.aws.notify import Notifier
+from driftline.aws.redeliver import Redeliverer
 from driftline.aws.retrain import RetrainStarter
 from driftline.aws.s3 import ObjectStore
 from driftline.aws.schedules import Schedules
@@ -54,6 +55,13 @@ def services() -> Services:
             settings.evaluate_arn,
             settings.scheduler_role_arn,
         )
+    redeliver = None
+    if settings.profile_batch_arn and settings.ingest_labels_arn:
+        redeliver = Redeliverer(
+            _client("lambda"),
+            settings.bucket,
+            {"inference": settings.profile_batch_arn, "labels": settings.ingest_labels_arn},
+        )
     return Services(
         store=ObjectStore(_client("s3"), settings.bucket),
         table=Table(_client("dynamodb"), settings.table),
@@ -62,6 +70,7 @@ def services() -> Services:
         ),
         retrain=RetrainStarter(_client("stepfunctions"), settings.state_machine_arn),
         schedules=schedules,
+        redeliver=redeliver,
         log=_log,
     )
 

@@ -52,6 +52,7 @@ from driftline.aws.schedules import Schedules
 from driftline.aws.store import ConflictError, Table
 from driftline.checks import CheckResult, Status, segment_key
 from driftline.config import (
+    MODEL_NAME,
     CheckSpec,
     MonitorDefinition,
     load_monitor_definition,
@@ -62,7 +63,7 @@ from driftline.detectors import detector_from_dict, make_detector
 from driftline.errors import ConfigError, DriftlineError, InvalidInputError
 from driftline.evaluation import EvaluationResult, Window, capture_columns, evaluate, profile_spec
 from driftline.io import TableReader, open_table
-from driftline.labels import JoinReport, LabelTable, id_text, join_labels
+from driftline.labels import JoinReport, LabelTable, conform_labels, id_text, join_labels
 from driftline.metrics.classification import as_float_array
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
 from driftline.profile.performance import row_errors
@@ -94,6 +95,9 @@ class Services:
     notifier: Notifier
     retrain: RetrainStarter
     schedules: Schedules | None = None
+    #: Hands a held input to the function for its kind (``inference`` or ``labels``) as its
+    #: S3 event would; None: held inputs are processed in this invocation.
+    redeliver: Callable[[str, str, str, datetime], None] | None = None
     namespace: str = "Driftline"
     log: Callable[..., None] = lambda message, **fields: None
 
@@ -116,6 +120,13 @@ def model_of(key: str, prefix: str) -> str:
     if len(parts) < 3 or parts[0] != prefix or not parts[1]:
         raise InvalidInputError(
             f"expected a key {prefix}/<model>/<file>, got {key!r}", reason="unexpected_key"
+        )
+    if not MODEL_NAME.fullmatch(parts[1]):
+        # No definition can ever name it: quarantined rather than held for it.
+        raise InvalidInputError(
+            f"expected a key {prefix}/<model>/<file> whose <model> is 1-64 lowercase letters, "
+            f"digits or '-', got {key!r}",
+            reason="unexpected_key",
         )
     return parts[1]
 
@@ -176,10 +187,136 @@ def load_definition(services: Services, model: str) -> MonitorDefinition | None:
 
 
 def load_reference(services: Services, model: str) -> Reference | None:
+    """The model's stored baseline profile, or None when it has none (or it is gone)."""
     key = services.table.reference_key(model)
     if key is None:
         return None
-    return Reference.from_dict(services.store.get_json(key))
+    try:
+        return Reference.from_dict(services.store.get_json(key))
+    except KeyError:
+        services.log("baseline profile missing", model=model, key=key)
+        return None
+
+
+def _not_ready(
+    services: Services, model: str, definition: MonitorDefinition | None
+) -> InvalidInputError:
+    """Why a model's inputs cannot be processed yet: no monitor definition, no baseline
+    profile, or a baseline profile the table points at that is no longer stored."""
+    if definition is None:
+        return InvalidInputError(
+            f"no monitor definition for model {model!r}: upload config/{model}.yaml and its "
+            "baseline; the held files are processed then",
+            reason="no_monitor_definition",
+        )
+    if services.table.reference_key(model) is None:
+        return InvalidInputError(
+            f"no baseline profile for model {model!r}: upload {definition.baseline.path}; "
+            "the held files are processed once it is profiled",
+            reason="no_baseline",
+        )
+    return InvalidInputError(
+        f"the baseline profile of model {model!r} is missing from the bucket: upload "
+        f"{definition.baseline.path} again to rebuild it; the held files are processed then",
+        reason="baseline_profile_missing",
+    )
+
+
+# -- holding inputs until their model is ready ---------------------------------------------
+
+
+def _hold(
+    services: Services, key: str, etag: str, *, model: str, kind: str, exc: DriftlineError
+) -> dict[str, Any]:
+    """Hold an input its model cannot process yet (no definition or baseline profile):
+    remember it, page once per model and cause however many files arrive, and process it
+    when the baseline is profiled (:func:`release_held`). Nothing is lost, nothing loops."""
+    held = {"key": key, "etag": etag, "kind": kind, "reason": exc.reason}
+    with contextlib.suppress(ConflictError):  # held already (a redelivery): same item
+        services.table.put_state(
+            model, "HELD", digest(key), {**held, "at": now_utc().isoformat()}, version=0
+        )
+    _page_once(services, model, exc, first=key)
+    services.log("input held", model=model, key=key, reason=exc.reason)
+    return {"status": "held", "reason": exc.reason}
+
+
+def _page_once(services: Services, model: str, exc: DriftlineError, *, first: str) -> bool:
+    """Page that ``model``'s inputs are held for ``exc.reason``, unless already paged since
+    the cause was last resolved. Returns whether this call paged."""
+    try:
+        services.table.put_state(
+            model, "HOLDPAGE", exc.reason, {"at": now_utc().isoformat(), "first": first}, version=0
+        )
+    except ConflictError:
+        return False
+    try:
+        services.notifier.send(
+            subject=f"[driftline] {model}: inputs held ({exc.reason})",
+            body=(
+                f"driftline cannot process the inputs of {model} yet.\n\nReason: {exc.reason}\n"
+                f"{_bounded(str(exc))}\n\nFirst held: {first}\nEvery inference log and label "
+                "file that arrives until then is held too (nothing is dropped) and processed "
+                "when the cause is fixed. You will not be paged again for this cause until then."
+            ),
+            message={"kind": "inputs_held", "model": model, "reason": exc.reason, "first": first},
+            detail_type="driftline.input.held",
+        )
+    except Exception:
+        with contextlib.suppress(Exception):  # the retry pages
+            services.table.claim_state(model, "HOLDPAGE", exc.reason, version=1)
+        raise
+    emit(
+        services.namespace,
+        {"model": model, "reason": exc.reason},
+        {"HeldInputs": 1},
+        timestamp_ms=int(now_utc().timestamp() * 1000),
+    )
+    return True
+
+
+def release_held(services: Services, model: str) -> dict[str, Any]:
+    """Process every input held for ``model`` (its baseline is now profiled), oldest first,
+    and re-arm the held-inputs page.
+
+    Each held file goes to the function for its kind (``services.redeliver``, an
+    asynchronous invocation with the upload's S3 record: that function's own role, timeout,
+    retries and on-failure destination apply), or is processed here when there is none (the
+    tests, the CLI). A held file whose hand-over fails is put back and the error propagates
+    (the invocation is retried; the rest stay held)."""
+    held = sorted(
+        services.table.states(model, "HELD").items(),
+        key=lambda item: (str(item[1].document.get("at", "")), item[0]),
+    )
+    outcomes: dict[str, int] = {}
+    for name, saved in held:
+        document = saved.document
+        if not services.table.claim_state(model, "HELD", name, version=saved.version):
+            continue  # another invocation releases it
+        try:
+            received = datetime.fromisoformat(str(document["at"]))
+            key = str(document["key"])
+            if services.redeliver is not None:
+                kind = str(document.get("kind", "inference"))
+                services.redeliver(kind, key, str(document.get("etag", "")), received)
+                outcome = {"status": "redelivered"}
+            elif document.get("kind") == "labels":
+                outcome = ingest_labels(services, key, received=received)
+            else:
+                outcome = profile_batch(services, key, received=received)
+        except KeyError:
+            outcome = {"status": "gone"}  # deleted since it was held: nothing to process
+        except Exception:
+            with contextlib.suppress(ConflictError):
+                services.table.put_state(model, "HELD", name, document, version=0)
+            raise
+        status = str(outcome.get("status", "processed"))
+        outcomes[status] = outcomes.get(status, 0) + 1
+    for reason, saved in services.table.states(model, "HOLDPAGE").items():
+        services.table.claim_state(model, "HOLDPAGE", reason, version=saved.version)
+    if held:
+        services.log("held inputs released", model=model, files=len(held), **outcomes)
+    return {"released": len(held), **({"outcomes": outcomes} if outcomes else {})}
 
 
 #: The most characters of an error message (or of one detail) a rejection carries: an SNS
@@ -396,7 +533,8 @@ def build_baseline(services: Services, key: str) -> dict[str, Any]:
     reference_key = f"profiles/{model}/reference/{digest(key, stored.etag, definition_id)}.json"
     if services.store.exists(reference_key):
         services.table.put_reference(model, key=reference_key, source=key, etag=stored.etag)
-        return {"status": "duplicate", "reference": reference_key}
+        released = release_held(services, model)
+        return {"status": "duplicate", "reference": reference_key, **released}
     readers: list[Any] = []
 
     def frames() -> Iterator[pd.DataFrame]:
@@ -419,7 +557,13 @@ def build_baseline(services: Services, key: str) -> dict[str, Any]:
     services.store.put_json_once(reference_key, reference.to_dict())
     services.table.put_reference(model, key=reference_key, source=key, etag=stored.etag)
     services.log("baseline profiled", model=model, rows=reference.profile.rows)
-    return {"status": "built", "reference": reference_key, "rows": reference.profile.rows}
+    released = release_held(services, model)
+    return {
+        "status": "built",
+        "reference": reference_key,
+        "rows": reference.profile.rows,
+        **released,
+    }
 
 
 # -- profile_batch ------------------------------------------------------------------------
@@ -434,21 +578,21 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
     definition = load_definition(services, model)
     reference = load_reference(services, model) if definition else None
     if definition is None or reference is None:
-        missing = "monitor definition" if definition is None else "baseline profile"
-        exc = InvalidInputError(
-            f"no {missing} for model {model!r}: upload config/{model}.yaml and its baseline "
-            "first, then upload this file again",
-            reason="no_monitor_definition" if definition is None else "no_baseline",
-        )
-        return _reject(services, key, stored.etag, model=model, exc=exc, what="inference log")
+        exc = _not_ready(services, model, definition)
+        return _hold(services, key, stored.etag, model=model, kind="inference", exc=exc)
+    # The profile and rows of an inference file live under its key's id: a file uploaded
+    # again under the same key (corrected bytes, a new ETag) replaces what the older version
+    # stored instead of adding to it. batch_id (key and ETag) names this version.
+    file_id = digest(key)
     batch_id = digest(key, stored.etag)
     hour = (time_of(key) or received).replace(minute=0, second=0, microsecond=0)
-    profile_key = f"profiles/{model}/batches/{hour:%Y/%m/%d/%H}/{batch_id}.json"
-    if services.store.exists(profile_key):
+    profile_key = f"profiles/{model}/batches/{hour:%Y/%m/%d/%H}/{file_id}.json"
+    earlier = _stored_document(services, profile_key)
+    if earlier is not None and earlier.get("etag") == stored.etag:
         # The profile is stored, but the invocation that stored it may have failed before it
         # acted (a timeout after the write): act again, idempotently (the alert states
         # decide; a check already notified is not notified twice).
-        stored_profile = DatasetProfile.from_dict(services.store.get_json(profile_key)["profile"])
+        stored_profile = DatasetProfile.from_dict(earlier["profile"])
         again: dict[str, Any] = {"status": "duplicate", "profile": profile_key}
         again.update(
             _act_on_quality(
@@ -489,32 +633,29 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
             ).encode(),
         )
     rows = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
-    rows_key = f"profiles/{model}/rows/{hour:%Y/%m/%d}/{batch_id}.csv.gz"
-    services.store.put(
-        rows_key,
-        # Level 1: the default 9 took half of a batch's time for about 12 % less storage.
-        gzip.compress(rows.to_csv(index=False).encode(), compresslevel=1, mtime=0),
-        content_type="text/csv",
-    )
+    rows_key = f"profiles/{model}/rows/{hour:%Y/%m/%d/%H}/{file_id}.csv.gz"
+    # Level 1: the default 9 took half of a batch's time for about 12 % less storage.
+    rows_body = gzip.compress(rows.to_csv(index=False).encode(), compresslevel=1, mtime=0)
+    services.store.put(rows_key, rows_body, content_type="text/csv")
     # Labels that arrived before these predictions (a race, or a replay) are joined now.
-    early = _join_waiting_labels(services, definition, reference, rows_key, day=hour)
-    wrote = services.store.put_json_once(
-        profile_key,
-        {
-            "source": key,
-            "etag": stored.etag,
-            "variant": variant_of(key),
-            "time": hour.isoformat(),
-            "profile": profile.to_dict(),
-        },
+    early = _join_waiting_labels(
+        services, definition, reference, rows_key, rows_version=_version(rows_body), day=hour
     )
+    document = {
+        "source": key,
+        "etag": stored.etag,
+        "variant": variant_of(key),
+        "time": hour.isoformat(),
+        "profile": profile.to_dict(),
+    }
+    status = _store_batch_profile(services, profile_key, document, replacing=earlier is not None)
     emit(
         services.namespace,
         {"model": model},
         {"Rows": profile.rows, "BadRows": profile.bad_rows},
         timestamp_ms=int(received.timestamp() * 1000),
     )
-    outcome: dict[str, Any] = {"status": "profiled" if wrote else "duplicate", "rows": profile.rows}
+    outcome: dict[str, Any] = {"status": status, "rows": profile.rows}
     if early.join_report.joined:
         outcome["early_labels"] = early.join_report.joined
     if any(run["fired"] for run in early.detector_runs.values()):
@@ -538,6 +679,19 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
         "batch profiled", model=model, key=key, rows=profile.rows, bad_rows=profile.bad_rows
     )
     return outcome
+
+
+def _store_batch_profile(
+    services: Services, profile_key: str, document: Mapping[str, Any], *, replacing: bool
+) -> str:
+    """Store a batch's profile document: written once for a new file (``profiled``; a
+    concurrent duplicate finds it, ``duplicate``), over the older version's for a file
+    uploaded again under its key (``replaced``)."""
+    if not replacing:
+        return "profiled" if services.store.put_json_once(profile_key, document) else "duplicate"
+    services.store.put_json(profile_key, document)
+    services.log("inference log replaced", key=document["source"], etag=document["etag"])
+    return "replaced"
 
 
 def _act_on_quality(
@@ -571,9 +725,14 @@ def _join_waiting_labels(
     reference: Reference,
     rows_key: str,
     *,
+    rows_version: str,
     day: datetime,
 ) -> LabelPairs:
-    """Join a new batch's rows with the label files already there (from its day on)."""
+    """Join a new batch's rows with the label files already there (from its day on).
+
+    A label file that cannot be read or whose labels fit no class is skipped here: its own
+    invocation quarantines it, and these predictions are profiled regardless.
+    """
     pairs = LabelPairs(services, definition, reference)
     schema = definition.schema_
     if schema.id is None or schema.label is None:
@@ -588,19 +747,60 @@ def _join_waiting_labels(
     ]
     if not label_keys:
         return pairs
-    rows = _read_rows(services, rows_key)
+    rows, _ = _read_rows(services, rows_key)
     for label_key in sorted(label_keys):
         stored = services.store.get(label_key)
         try:
-            labels = LabelTable.from_frames(
-                _frames(stored.body, label_key, definition), id=schema.id, label=schema.label
-            )
+            labels = _label_table(definition, reference, stored.body, label_key)
         except DriftlineError:
             continue  # a bad label file is rejected by its own invocation
         label_day = (time_of(label_key) or start).replace(hour=0)
         source = LabelSource(label_key, digest(label_key, stored.etag), label_day, labels)
-        pairs.join(source, rows_key, rows)
+        pairs.join(source, rows_key, rows, rows_version=rows_version)
     return pairs
+
+
+def _label_table(
+    definition: MonitorDefinition, reference: Reference, body: bytes, key: str
+) -> LabelTable:
+    """A label file's labels by id, written as the model's classes (or numbers).
+
+    Raises:
+        InvalidInputError: the file cannot be read, lacks the id or label column, or holds
+            labels that fit none of the model's classes (``invalid_label``).
+    """
+    schema = definition.schema_
+    assert schema.id is not None and schema.label is not None
+    table = LabelTable.from_frames(_frames(body, key, definition), id=schema.id, label=schema.label)
+    return conform_labels(
+        table,
+        task=schema.task,
+        classes=model_classes(reference),
+        column=schema.label,
+        source=key,
+    )
+
+
+def model_classes(reference: Reference) -> tuple[Any, ...]:
+    """The classes the baseline's labels and predictions hold (empty: none known)."""
+    performance = reference.profile.performance
+    if performance is None or performance.confusion is None:
+        return ()
+    return performance.confusion.classes
+
+
+def _stored_document(services: Services, key: str) -> dict[str, Any] | None:
+    """A stored JSON document, or None when there is none."""
+    try:
+        document = services.store.get_json(key)
+    except KeyError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _version(body: bytes) -> str:
+    """A short id of a stored object's bytes (rows files are written deterministically)."""
+    return hashlib.sha256(body).hexdigest()[:24]
 
 
 def _monitored_columns(definition: MonitorDefinition) -> set[str]:
@@ -657,12 +857,8 @@ def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[s
     definition = load_definition(services, model)
     reference = load_reference(services, model) if definition else None
     if definition is None or reference is None:
-        exc = InvalidInputError(
-            f"no {'monitor definition' if definition is None else 'baseline profile'} for "
-            f"model {model!r}; upload it, then this file again",
-            reason="no_monitor_definition" if definition is None else "no_baseline",
-        )
-        return _reject(services, key, stored.etag, model=model, exc=exc, what="label file")
+        exc = _not_ready(services, model, definition)
+        return _hold(services, key, stored.etag, model=model, kind="labels", exc=exc)
     schema = definition.schema_
     if schema.id is None or schema.label is None:
         missing_roles: DriftlineError = ConfigError(
@@ -673,9 +869,7 @@ def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[s
             services, key, stored.etag, model=model, exc=missing_roles, what="label file"
         )
     try:
-        labels = LabelTable.from_frames(
-            _frames(stored.body, key, definition), id=schema.id, label=schema.label
-        )
+        labels = _label_table(definition, reference, stored.body, key)
     except DriftlineError as exc:
         return _reject(services, key, stored.etag, model=model, exc=exc, what="label file")
     day = (time_of(key) or received).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -689,7 +883,8 @@ def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[s
         )
     ]
     for rows_key in sorted(rows_keys):
-        pairs.join(source, rows_key, _read_rows(services, rows_key))
+        rows, rows_version = _read_rows(services, rows_key)
+        pairs.join(source, rows_key, rows, rows_version=rows_version)
     outcome: dict[str, Any] = {"labels": len(labels), **pairs.join_report.to_dict(labels)}
     outcome.pop("coverage", None)
     outcome["detectors"] = {name: run["fired"] for name, run in pairs.detector_runs.items()}
@@ -711,8 +906,10 @@ def _lookback(definition: MonitorDefinition) -> timedelta:
     return min(longest, MAX_LABEL_LOOKBACK)
 
 
-def _read_rows(services: Services, rows_key: str) -> pd.DataFrame:
-    return pd.read_csv(io.BytesIO(services.store.get(rows_key).body), compression="gzip")
+def _read_rows(services: Services, rows_key: str) -> tuple[pd.DataFrame, str]:
+    """A batch's kept rows and the version of their bytes."""
+    body = services.store.get(rows_key).body
+    return pd.read_csv(io.BytesIO(body), compression="gzip"), _version(body)
 
 
 @dataclass(frozen=True)
@@ -723,6 +920,11 @@ class LabelSource:
     batch_id: str
     day: datetime
     labels: LabelTable
+
+    @property
+    def file_id(self) -> str:
+        """The label file's id by key alone (a new upload under the key replaces it)."""
+        return digest(self.key)
 
 
 class LabelPairs:
@@ -744,10 +946,20 @@ class LabelPairs:
         self.join_report = JoinReport()
         self.detector_runs: dict[str, dict[str, Any]] = {}
 
-    def join(self, source: LabelSource, rows_key: str, rows: pd.DataFrame) -> None:
+    def join(
+        self, source: LabelSource, rows_key: str, rows: pd.DataFrame, *, rows_version: str
+    ) -> None:
+        """Join one label file with one batch's kept rows.
+
+        The labelled rows are profiled under the predictions' hour (a window's performance
+        counts the predictions made in it, whenever their labels came) and under the ids of
+        both files by key: a new version of either file replaces the pair's profile (the
+        versions it was made of are stored with it). Detectors see each pair once, the first
+        version of it: a streaming detector cannot take back what it saw.
+        """
         schema = self.definition.schema_
         assert schema.id is not None and schema.label is not None
-        pair_id = digest(source.batch_id, rows_key)
+        pair_id = digest(source.file_id, rows_key)
         known = set(source.labels.labels)
         if rows.empty or schema.id not in rows.columns:
             return
@@ -764,18 +976,24 @@ class LabelPairs:
             report=self.join_report,
         )
         model = self.definition.model
-        out_key = f"profiles/{model}/labelled/{source.day:%Y/%m/%d}/{pair_id}.json"
-        if not self.services.store.exists(out_key):
+        hour = time_of(rows_key) or source.day
+        rows_file = rows_key.rsplit("/", 1)[-1].removesuffix(".csv.gz")
+        out_key = f"profiles/{model}/labelled/{hour:%Y/%m/%d/%H}/{rows_file}-{source.file_id}.json"
+        versions = {"labels_version": source.batch_id, "rows_version": rows_version}
+        earlier = _stored_document(self.services, out_key)
+        if earlier is None or any(earlier.get(k) != v for k, v in versions.items()):
             profile = profile_frames([joined], profile_spec(self.definition), self.reference.bins)
-            self.services.store.put_json_once(
-                out_key,
-                {
-                    "labels": source.key,
-                    "rows": rows_key,
-                    "time": source.day.isoformat(),
-                    "profile": profile.to_dict(),
-                },
-            )
+            document = {
+                "labels": source.key,
+                "rows": rows_key,
+                **versions,
+                "time": hour.isoformat(),
+                "profile": profile.to_dict(),
+            }
+            if earlier is None:
+                self.services.store.put_json_once(out_key, document)
+            else:
+                self.services.store.put_json(out_key, document)
         for name, run in _update_detectors(self.services, self.definition, joined, pair_id).items():
             previous = self.detector_runs.get(name, {"fired": [], "rows": 0})
             self.detector_runs[name] = {
@@ -924,7 +1142,10 @@ def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str
     definition = load_definition(services, model)
     reference = load_reference(services, model) if definition else None
     if definition is None or reference is None:
-        return {"status": "skipped", "reason": "no monitor definition or baseline"}
+        exc = _not_ready(services, model, definition)
+        if exc.reason == "baseline_profile_missing":
+            _page_once(services, model, exc, first=f"evaluation at {now:%Y-%m-%dT%H:%MZ}")
+        return {"status": "skipped", "reason": exc.reason}
     end = now.replace(minute=0, second=0, microsecond=0)
     results: list[dict[str, Any]] = []
     acted: dict[str, Any] | None = None
@@ -1035,10 +1256,11 @@ def _window_parts(
     """What a window of ``profiles/<model>/<kind>/`` merges, oldest first: the profiles of
     the days the window covers entirely as one :class:`_Day` each, the others key by key.
 
-    Inference batches count by their hour (``start <= hour < end``); labelled profiles by
-    their day, from ``start``'s day on (labels of a window's predictions arrive later).
+    Inference batches and labelled profiles both count by the hour of the predictions
+    (``start <= hour < end``): a window's performance is that of the predictions made in it,
+    whatever day their labels arrived (labelled profiles are stored under the hour of the
+    predictions they label).
     """
-    hourly = kind == "batches"
     first = start.replace(hour=0)
     day = first
     while day < end:
@@ -1048,9 +1270,9 @@ def _window_parts(
             moment = time_of(key)
             if moment is None:
                 continue
-            if (start <= moment < end) if hourly else (first <= moment < end):
+            if start <= moment < end:
                 sources.append((key, etag))
-        whole = following <= end and (day >= start or not hourly)
+        whole = following <= end and day >= start
         if whole and len(sources) > 1:
             yield _Day(model, kind, day, tuple(sources))
         else:

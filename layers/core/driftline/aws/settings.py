@@ -17,6 +17,9 @@ class Settings:
     schedule_group: str
     scheduler_role_arn: str
     evaluate_arn: str
+    #: The functions held inputs are handed back to (the baseline functions only).
+    profile_batch_arn: str = ""
+    ingest_labels_arn: str = ""
 
     @classmethod
     def from_environment(cls, environ: Any = None) -> Settings:
@@ -35,4 +38,6 @@ class Settings:
             schedule_group=env.get("DRIFTLINE_SCHEDULE_GROUP", ""),
             scheduler_role_arn=env.get("DRIFTLINE_SCHEDULER_ROLE_ARN", ""),
             evaluate_arn=env.get("DRIFTLINE_EVALUATE_ARN", ""),
+            profile_batch_arn=env.get("DRIFTLINE_PROFILE_BATCH_ARN", ""),
+            ingest_labels_arn=env.get("DRIFTLINE_INGEST_LABELS_ARN", ""),
         )
