@@ -24,6 +24,7 @@ CORE_MODULES = [
     "driftline.evaluation",
     "driftline.metrics",
     "driftline.detectors",
+    "driftline.detector_feed",
     "driftline.labels",
     "driftline.alerts",
     "driftline.performance",

@@ -172,3 +172,52 @@ def test_a_windows_performance_counts_its_predictions_whatever_day_their_labels_
     assert (rows, labelled) == (500, 500)
     today = days[24]
     assert accuracy == (today["churned"] == today["churn_predicted"]).mean()
+
+
+def reset_labels(services: Services) -> None:
+    """Forget every label-derived object and state (the predictions stay)."""
+    for key in list(services.store.keys("profiles/churn/")):
+        if "/labelled/" in key or "/signals/" in key or "/daily/" in key:
+            services.store.client.delete_object(Bucket=services.store.bucket, Key=key)
+    for key in list(services.store.keys("labels/")):
+        services.store.client.delete_object(Bucket=services.store.bucket, Key=key)
+    for kind in ("DETECTOR", "ALERT", "ACTION", "OUTBOX"):
+        for name, saved in services.table.states("churn", kind).items():
+            services.table.claim_state("churn", kind, name, version=saved.version)
+
+
+def test_detectors_end_in_the_same_state_whatever_order_the_label_files_arrive(
+    services: Services,
+) -> None:
+    # GIVEN six hourly batches whose error rate jumps after the third, each with a label file
+    deploy(services)
+    hours = range(8, 14)
+    labels = {}
+    for hour in hours:
+        data = frame(300, seed=hour, accuracy=0.95 if hour < 11 else 0.5, start=1000 * hour)
+        data["event_time"] = pd.Timestamp(f"2026-11-24T{hour:02d}:00:00Z") + pd.to_timedelta(
+            range(300), unit="s"
+        )
+        key = f"inference/churn/2026/11/24/{hour:02d}/batch.csv"
+        services.store.put(key, csv(data.drop(columns="churned")))
+        jobs.profile_batch(services, key, received=NOW)
+        labels[hour] = csv(data[["customer_id", "churned"]])
+
+    def deliver(order: list[int]) -> dict[str, Any]:
+        reset_labels(services)
+        for hour in order:
+            key = f"labels/churn/2026/11/24/h{hour:02d}.csv"
+            services.store.put(key, labels[hour])
+            jobs.ingest_labels(services, key, received=NOW)
+        return services.table.state("churn", "DETECTOR", "error-ddm").document
+
+    # WHEN the label files arrive in order, then later hours first, then shuffled
+    in_order = deliver(list(hours))
+    reversed_order = deliver(list(reversed(hours)))
+    shuffled = deliver([10, 13, 8, 12, 9, 11])
+
+    # THEN the detector's state is the same each time, and it did see the jump
+    assert reversed_order["detector"] == in_order["detector"]
+    assert shuffled["detector"] == in_order["detector"]
+    assert in_order["reported"], "the jump must be detected for the comparison to mean much"
+    assert in_order.get("late", 0) == 0

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftline.alerts import ActionState, AlertState, plan_actions
+from driftline.alerts import ActionState, AlertState, combine_windows, plan_actions
 from driftline.aws.emf import emit, emit_many
 from driftline.aws.notify import Notifier
 from driftline.aws.retrain import RetrainStarter
@@ -59,7 +59,9 @@ from driftline.config import (
     parse_duration,
     shown,
 )
-from driftline.detectors import detector_from_dict, make_detector
+from driftline.detector_feed import feed
+from driftline.detectors import make_detector
+from driftline.detectors.base import DriftDetector
 from driftline.errors import ConfigError, DriftlineError, InvalidInputError
 from driftline.evaluation import EvaluationResult, Window, capture_columns, evaluate, profile_spec
 from driftline.io import TableReader, open_table
@@ -74,6 +76,10 @@ from driftline.report import render_report
 #: weeks later), up to :data:`MAX_LABEL_LOOKBACK`.
 LABEL_LOOKBACK = timedelta(days=7)
 MAX_LABEL_LOOKBACK = timedelta(days=92)
+#: How far behind the newest labelled batch (in the event time of its predictions) a batch
+#: may arrive and still be fed to the detectors in its place (docs/detectors.md); an older
+#: one is counted as late in the detector's state and not fed.
+REORDER_HORIZON = timedelta(days=2)
 #: Batches a detector state remembers having applied (duplicates older than this many
 #: batches would be applied again; S3 redelivers within minutes).
 APPLIED_MEMORY = 500
@@ -658,7 +664,7 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
     outcome: dict[str, Any] = {"status": status, "rows": profile.rows}
     if early.join_report.joined:
         outcome["early_labels"] = early.join_report.joined
-    if any(run["fired"] for run in early.detector_runs.values()):
+    if any(run["fired"] or run["reordered"] for run in early.detector_runs.values()):
         detected = _detector_result(
             definition, early.detector_runs, evaluation_id=f"{model}-labels-{batch_id}"
         )
@@ -888,7 +894,7 @@ def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[s
     outcome: dict[str, Any] = {"labels": len(labels), **pairs.join_report.to_dict(labels)}
     outcome.pop("coverage", None)
     outcome["detectors"] = {name: run["fired"] for name, run in pairs.detector_runs.items()}
-    if any(run["fired"] for run in pairs.detector_runs.values()):
+    if any(run["fired"] or run["reordered"] for run in pairs.detector_runs.values()):
         result = _detector_result(
             definition, pairs.detector_runs, evaluation_id=f"{model}-labels-{source.batch_id}"
         )
@@ -994,11 +1000,13 @@ class LabelPairs:
                 self.services.store.put_json_once(out_key, document)
             else:
                 self.services.store.put_json(out_key, document)
-        for name, run in _update_detectors(self.services, self.definition, joined, pair_id).items():
-            previous = self.detector_runs.get(name, {"fired": [], "rows": 0})
+        runs = _update_detectors(self.services, self.definition, joined, pair_id, time=hour)
+        for name, run in runs.items():
+            previous = self.detector_runs.get(name, {"fired": [], "rows": 0, "reordered": 0})
             self.detector_runs[name] = {
                 "fired": previous["fired"] + [previous["rows"] + i for i in run["fired"]],
                 "rows": previous["rows"] + run["rows"],
+                "reordered": previous["reordered"] + run["reordered_fires"],
             }
 
 
@@ -1024,10 +1032,21 @@ def _signal(
 
 
 def _update_detectors(
-    services: Services, definition: MonitorDefinition, rows: pd.DataFrame, batch_id: str
+    services: Services,
+    definition: MonitorDefinition,
+    rows: pd.DataFrame,
+    batch_id: str,
+    *,
+    time: datetime,
 ) -> dict[str, dict[str, Any]]:
-    """Feed every detector check this batch's signal, exactly once per batch, with
-    optimistic locking (a lost race re-reads the state and replays the batch on it)."""
+    """Feed every detector check this batch's signal, exactly once per batch, in event-time
+    order (:mod:`driftline.detector_feed`: a batch that arrives after later ones is put
+    in its place within :data:`REORDER_HORIZON`), with optimistic locking (a lost race
+    re-reads the state and feeds the batch again on it).
+
+    Each batch's signal is stored (``profiles/<model>/signals/<check>/<batch>.json``) for as
+    long as the state keeps the batch, so a reordering can replay it.
+    """
     model = definition.model
     schema = definition.schema_
     found: dict[str, dict[str, Any]] = {}
@@ -1046,34 +1065,49 @@ def _update_detectors(
                     else scoped.iloc[0:0]
                 )
         values = _signal(check, definition, scoped) if len(scoped) else np.zeros(0)
-        values = values[np.isfinite(values)]
+        series = values[np.isfinite(values)].tolist()
+        prefix = f"profiles/{model}/signals/{check.name}/"
+        services.store.put_json_once(f"{prefix}{batch_id}.json", {"values": series})
+
+        def load(batch: str, prefix: str = prefix) -> list[float] | None:
+            document = _stored_document(services, f"{prefix}{batch}.json")
+            return None if document is None else list(document["values"])
+
+        detector_name, params = str(check.detector), dict(check.params)
+
+        def make(name: str = detector_name, params: dict[str, Any] = params) -> DriftDetector:
+            return make_detector(name, **params)
+
         for _ in range(WRITE_ATTEMPTS):
             saved = services.table.state(model, "DETECTOR", check.name)
-            applied = list(saved.document.get("applied", []))
-            if batch_id in applied:
-                break
-            detector = (
-                detector_from_dict(saved.document["detector"])
-                if "detector" in saved.document
-                else make_detector(check.detector, **check.params)
+            document, fed = feed(
+                saved.document,
+                time,
+                batch_id,
+                series,
+                horizon=REORDER_HORIZON,
+                make=make,
+                load=load,
+                memory=APPLIED_MEMORY,
             )
-            fired = []
-            for position, value in enumerate(values.tolist()):
-                detector.update(value)
-                if detector.drift_detected:
-                    fired.append(position)
-            document = {
-                "detector": detector.to_dict(),
-                "applied": [*applied, batch_id][-APPLIED_MEMORY:],
-                "last_fired": fired[-1] if fired else saved.document.get("last_fired"),
-            }
+            if fed.status == "duplicate":
+                break
+            if fed.fired:
+                document["last_fired"] = fed.fired[-1]
             try:
                 services.table.put_state(
                     model, "DETECTOR", check.name, document, version=saved.version
                 )
             except ConflictError:
                 continue
-            found[check.name] = {"fired": fired, "rows": int(values.size), "n": detector.n}
+            if fed.status == "late":
+                services.log("late labels not fed to a detector", model=model, check=check.name)
+            found[check.name] = {
+                "fired": fed.fired,
+                "rows": fed.rows,
+                "reordered_fires": len(fed.fired_elsewhere),
+                "status": fed.status,
+            }
             break
         else:
             raise ConflictError(
@@ -1094,20 +1128,27 @@ def _detector_result(
             continue
         fired = detections[check.name]["fired"]
         rows = detections[check.name]["rows"]
+        reordered = int(detections[check.name].get("reordered", 0))
         # A detector that saw no change says nothing about recovery (it re-arms after
         # firing): "skip" leaves a firing alert firing instead of resolving it at once.
-        status: Status = "fail" if fired else "skip"
-        detail = (
-            f"{check.detector} on {check.signal} detected a change at row {fired[0]} of "
-            f"{rows} newly labelled rows"
-            if fired
-            else f"{check.detector} on {check.signal}: no change in {rows} newly labelled rows"
-        )
+        status: Status = "fail" if fired or reordered else "skip"
+        if fired:
+            detail = (
+                f"{check.detector} on {check.signal} detected a change at row {fired[0]} of "
+                f"{rows} newly labelled rows"
+            )
+        elif reordered:
+            detail = (
+                f"{check.detector} on {check.signal} detected a change in labels that arrived "
+                f"earlier, once {rows} newly labelled rows were put in event-time order"
+            )
+        else:
+            detail = f"{check.detector} on {check.signal}: no change in {rows} newly labelled rows"
         checks.append(
             CheckResult(
                 check.name,
                 status,
-                float(len(fired)),
+                float(len(fired) + reordered),
                 None,
                 None,
                 segment_key(check),
@@ -1148,8 +1189,9 @@ def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str
         return {"status": "skipped", "reason": exc.reason}
     end = now.replace(minute=0, second=0, microsecond=0)
     results: list[dict[str, Any]] = []
-    acted: dict[str, Any] | None = None
-    for index, window in enumerate(definition.windows):
+    evaluated: list[tuple[str, dict[str, Any]]] = []
+    links: list[str] = []
+    for window in definition.windows:
         start = end - parse_duration(window)
         evaluation_id = f"{model}-{window}-{end:%Y%m%dT%H%M}"
         report_key = f"reports/{model}/{evaluation_id}.json"
@@ -1197,9 +1239,15 @@ def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str
         results.append(
             {"window": window, "evaluation_id": evaluation_id, "status": document["status"]}
         )
-        if index == 0:
-            link = services.store.presigned_url(report_key.removesuffix(".json") + ".html")
-            acted = act(services, definition, document, now=now, report=link)
+        evaluated.append((window, document))
+        links.append(report_key.removesuffix(".json") + ".html")
+    acted: dict[str, Any] | None = None
+    if evaluated:
+        # Every window is acted on, in one go: one grouped notification per run (docs/alerts.md).
+        run_id = f"{model}-{definition.windows[0]}-{end:%Y%m%dT%H%M}"
+        combined = combine_windows(run_id, definition.windows[0], evaluated)
+        link = services.store.presigned_url(links[0])
+        acted = act(services, definition, combined, now=now, report=link)
     return {"model": model, "windows": results, "acted": acted}
 
 
