@@ -111,6 +111,23 @@ BIG = csv_bytes(table(6000, seed=3))  # about 250 KB: damage after the first 64 
 TRUNCATED_GZIP = gzip.compress(BIG, mtime=0)[:-400]
 TWICE = pa.table([pa.array([31, 45]), pa.array([1.0, 2.0])], names=["age", "age"])
 VALID_YAML = DEFINITION
+# A SageMaker Data Capture record with a CSV request: its fields have no names, and the
+# definition does not give their order (capture.csv_fields).
+CAPTURE_CSV = (
+    json.dumps(
+        {
+            "captureData": {
+                "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
+                                  "data": "31,2000,basic", "encoding": "CSV"},
+                "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
+                                   "data": "0.5", "encoding": "CSV"},
+            },
+            "eventMetadata": {"eventId": "r1", "inferenceTime": "2026-11-24T10:00:00Z"},
+            "eventVersion": "0",
+        }
+    )
+    + "\n"
+).encode()  # fmt: skip
 # (job, key, body, reason, defect): each file must be rejected whole.
 REJECTED = {
     "csv-not-utf8": (
@@ -182,6 +199,13 @@ REJECTED = {
         f"{HEADER}\nr1,31,2000,basic,0.5,1,1\nr2,32,2100,pro,0.4,0,2\nr3,33,10,pro,0.1,0,0\n"
         .encode(),
         "too_many_classes",
+        None,
+    ),
+    "capture-csv-without-csv-fields": (
+        "profile_batch",
+        f"inference/{MODEL}/endpoint/AllTraffic/2026/11/24/10/capture.jsonl",
+        CAPTURE_CSV,
+        "capture_fields_unknown",
         None,
     ),
     "no-such-model": (
