@@ -187,3 +187,28 @@ def test_a_capture_file_with_a_record_of_another_field_count_is_quarantined(
     assert not list(services.store.keys(f"profiles/{MODEL}/rows/"))
     (message,) = inbox()
     assert "SECRET-VALUE" not in json.dumps(message)
+
+
+def test_text_in_a_numeric_capture_field_is_a_type_violation_not_a_bad_row(
+    services: Services, inbox: Any
+) -> None:
+    # GIVEN a capture file in which 5 of 100 requests have text where tenure is numeric
+    deploy(services, DEFINITION + CAPTURE)
+    inbox()
+    batch = table(100, seed=5)
+    batch["tenure"] = batch["tenure"].astype(object)
+    batch.loc[batch.index[::20], "tenure"] = "n/a"
+    key = f"inference/{MODEL}/churn-endpoint/AllTraffic/{HOUR}/capture.jsonl"
+    services.store.put(key, capture_file(batch, ["plan", "income", "tenure"]))
+
+    # WHEN it is profiled
+    outcome = jobs.profile_batch(services, key, received=NOW)
+
+    # THEN every request is a row, the 5 values count as type violations of tenure (as in
+    # every reader), no row is bad, and the type check on tenure notifies
+    assert (outcome["status"], outcome["rows"]) == ("profiled", 100)
+    profile = stored_profile(services, key)
+    assert profile["bad_rows"] == 0
+    assert profile["columns"]["tenure"]["type_violations"] == 5
+    (message,) = inbox()
+    assert "tenure-types" in message["Message"]

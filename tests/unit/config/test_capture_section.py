@@ -3,11 +3,15 @@ names, and endpoint output keys, become the schema's columns."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from driftline.config import load_monitor_definition
 from driftline.errors import ConfigError
 from driftline.evaluation import capture_columns
+
+ROOT = Path(__file__).resolve().parents[3]
 
 BASE = """
 model: churn
@@ -127,3 +131,16 @@ def test_output_keys_need_an_output_column_in_the_schema() -> None:
         load_monitor_definition(definition("{outputs: {probability: churn_score}}", base))
     # THEN without output columns, output values get positional names (not monitored)
     assert capture_columns(load_monitor_definition(base)).outputs == ()
+
+
+def test_the_documented_example_is_valid_and_names_the_request_in_its_order() -> None:
+    # GIVEN the example of docs/monitor-definition.md
+    text = (ROOT / "docs" / "monitor-definition.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    # WHEN loaded THEN its capture section is valid and reaches the reader as written
+    columns = capture_columns(load_monitor_definition(example, source="monitor-definition.md"))
+    assert columns.inputs == ("region", "income", None, "utilisation", "risk_segment")
+    assert dict(columns.output_keys) == {
+        "predicted_class": "predicted_label",
+        "probability": "default_probability",
+    }
