@@ -60,11 +60,12 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
+import dataclasses
 import io
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from driftline.io.jsonl import RejectedFile, RejectedRecord, Row, flatten
@@ -107,7 +108,8 @@ class CaptureColumns:
 
     inputs: tuple[str | None, ...] | None = ()
     outputs: tuple[str | None, ...] | None = ()
-    output_keys: Mapping[str, str] = field(default_factory=dict)
+    # dataclasses.field: this module's functions name their payload's field `field`.
+    output_keys: Mapping[str, str] = dataclasses.field(default_factory=dict)
     id: str = "id"
     timestamp: str | None = None
     variant: str | None = None
@@ -329,8 +331,8 @@ def _named(values: list[Any], naming: _Naming) -> Row:
     if names is None:
         raise RejectedFile(
             "capture_fields_unknown",
-            f"the {naming.side} has values without names (CSV text or a JSON list) and their "
-            f"order is not configured; set {naming.setting} in the monitor definition",
+            f"the {naming.side} has values without names (CSV text, a JSON list or a bare value) "
+            f"and their order is not configured; set {naming.setting} in the monitor definition",
             key=naming.setting,
             side=naming.side,
         )
