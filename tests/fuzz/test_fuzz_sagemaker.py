@@ -5,6 +5,8 @@ four shapes, JSON Lines, each maybe base64-wrapped), so the two sides of one rec
 disagree in encoding, as they may in real captures. The oracle knows every value it
 encoded: a valid record's rows come back value for value with their ids; a broken record
 (undecodable, mislabelled, row counts that disagree, ...) is exactly one bad row at its line.
+A record whose values without names cannot be named truthfully (no configured order, or
+another field count than the order's) refuses the whole file at its line.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ BROKEN = [
     "unknown-encoding",
     "no-capture-data",
     "no-rows",
-    "too-many-values",
     "input-not-an-object",
 ]
 
@@ -141,8 +142,6 @@ def broken_record(kind: str, event: str) -> dict[str, Any]:
         return {"eventMetadata": {"eventId": event}, "eventVersion": "0"}
     if kind == "no-rows":
         return record(event, {**good_in, "data": ""}, {**good_out, "data": ""})
-    if kind == "too-many-values":
-        return record(event, {**good_in, "data": f"1,2,{CANARY}"}, good_out)
     return record(event, "x=1&y=2", good_out)  # input-not-an-object
 
 
@@ -199,6 +198,71 @@ def test_capture_records_are_rows_value_for_value_or_one_bad_row_each(
     for got, want in zip(rows_read, expected, strict=True):
         for column, value in want.items():
             assert same_value(got[column], value), (column, got[column], value)
+
+
+def request_lines(requests_: list[tuple[Any, ...]]) -> list[str]:
+    """The lines of a capture file holding these valid requests, ids e1, e2, ..."""
+    return [
+        json.dumps(record(f"e{number}", encode_input(rows, shape_in, wrap_in),
+                          encode_output(scores, shape_out, wrap_out)))
+        for number, (rows, scores, shape_in, shape_out, wrap_in, wrap_out)
+        in enumerate(requests_, start=1)
+    ]  # fmt: skip
+
+
+#: Input shapes whose values come without names (all but JSON objects).
+UNNAMED_SHAPES = [shape for shape in INPUT_SHAPES if shape != "json-objects"]
+
+
+@fuzz_settings(80)
+@given(
+    requests_=st.lists(requests(), min_size=1, max_size=10),
+    at=st.integers(0, 9),
+    fields=st.sampled_from([1, 3, 4]),
+    shape=st.sampled_from(UNNAMED_SHAPES),
+    chunk_rows=st.integers(1, 9),
+)
+def test_a_record_with_another_field_count_refuses_the_whole_file_at_its_line(
+    requests_: list[tuple[Any, ...]], at: int, fields: int, shape: str, chunk_rows: int
+) -> None:
+    # GIVEN valid requests with, at some position, one whose rows have another number of
+    # values than the configured order (x, y) names, the canary among them
+    lines = request_lines(requests_)
+    position = min(at, len(lines))
+    wrong = [[CANARY, *range(fields - 1)]]
+    side_in = encode_input(wrong, shape, wrap=False)
+    lines.insert(position, json.dumps(record("bad", side_in, encode_output([0.5], "csv", False))))
+    # WHEN read
+    result = read(("\n".join(lines) + "\n").encode(), name="capture.jsonl",
+                  chunk_rows=chunk_rows, capture=COLUMNS)  # fmt: skip
+    # THEN the file is refused at that record's line, naming the counts and not the values
+    assert result.error is not None
+    assert result.reason == "capture_field_count"
+    details = result.error.details
+    assert (details["line"], details["expected"], details["found"]) == (position + 1, 2, fields)
+
+
+@fuzz_settings(80)
+@given(requests_=st.lists(requests(), min_size=1, max_size=10), chunk_rows=st.integers(1, 9))
+def test_values_without_names_and_no_configured_order_refuse_the_file_at_the_first(
+    requests_: list[tuple[Any, ...]], chunk_rows: int
+) -> None:
+    # GIVEN valid requests in any input shape, read without an input order
+    lines = request_lines(requests_)
+    columns = CaptureColumns(inputs=None, outputs=("score",), timestamp="time")
+    result = read(("\n".join(lines) + "\n").encode(), name="capture.jsonl",
+                  chunk_rows=chunk_rows, capture=columns)  # fmt: skip
+    # THEN named (JSON object) inputs are read; the first input without names refuses the
+    # file at its line
+    unnamed = [n for n, request in enumerate(requests_, start=1) if request[2] in UNNAMED_SHAPES]
+    if not unnamed:
+        assert result.error is None, result.error
+        assert result.report is not None and result.report.rows == sum(
+            len(request[0]) for request in requests_
+        )
+        return
+    assert result.reason == "capture_fields_unknown"
+    assert result.error is not None and result.error.details["line"] == unnamed[0]
 
 
 GOOD_LABELS = st.one_of(

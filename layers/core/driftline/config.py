@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import re
 import reprlib
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -660,12 +661,54 @@ class CloudWatchSpec(_Strict):
     )
 
 
+class CaptureSpec(_Strict):
+    """How to name what SageMaker Data Capture records carry without names.
+
+    A CSV-encoded request (and a JSON list of values) holds its fields by position only;
+    a JSON output object holds the model's outputs under the endpoint's own keys. Nothing in
+    the record says which position or key is which column, so the definition says it.
+    """
+
+    csv_fields: list[str | None] | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "The order of the fields of a capture record's input when it has no names (CSV "
+            "text, or a JSON list of values): each a feature, a segment column, schema.query "
+            "or schema.sensitive, or null for a field that is read and not kept. Without it, "
+            "such a capture file is quarantined (capture_fields_unknown)."
+        ),
+    )
+    outputs: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Keys of the endpoint's JSON output (dotted for nested objects) to the schema "
+            "column they fill: schema.prediction or schema.score. Unmapped keys keep their "
+            "names."
+        ),
+    )
+    csv_outputs: list[str | None] | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "The order of the values of an output that has no names (CSV text, a number, a "
+            "JSON list of values): schema.prediction, schema.score, or null for a value not "
+            "kept. Default: the one of schema.prediction and schema.score that is set; with "
+            "both set and no csv_outputs, such a capture file is quarantined."
+        ),
+    )
+
+
 class MonitorDefinition(_Strict):
     """A model's monitor definition: schema, baseline, drift settings, checks, schedule."""
 
     model: str = Field(description="Model name: lowercase letters, digits and '-', 1-64.")
     schema_: SchemaSpec = Field(alias="schema")
     baseline: BaselineSpec
+    capture: CaptureSpec = Field(
+        default_factory=CaptureSpec,
+        description="How to name SageMaker Data Capture fields and outputs (docs/aws.md).",
+    )
     drift: DriftSpec = Field(default_factory=DriftSpec)
     checks: list[CheckSpec] = Field(default_factory=list)
     schedule: str = "rate(1 day)"
@@ -693,6 +736,11 @@ class MonitorDefinition(_Strict):
                 f"expected rate(N minutes|hours|days) or cron(...), got {shown(value)}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _capture_fits_the_schema(self) -> MonitorDefinition:
+        _check_capture(self.capture, self.schema_)
+        return self
 
     @model_validator(mode="after")
     def _references_resolve(self) -> MonitorDefinition:
@@ -863,6 +911,67 @@ def _check_retraining_settings(spec: RetrainingSpec) -> None:
             raise _KeyedError(f"retraining.serving.{key}", f"required when kind is {serving.kind}")
         if given and key not in needs:
             raise _KeyedError(f"retraining.serving.{key}", f"does not apply to kind {serving.kind}")
+
+
+#: Schema roles a capture record's input may not carry: the record's metadata fills the id
+#: and the time, the outputs fill prediction and score, the outcomes arrive later.
+_NOT_CAPTURE_INPUTS = ("id", "timestamp", "prediction", "score", "label", "conversion")
+
+
+def _check_capture(capture: CaptureSpec, schema: SchemaSpec) -> None:
+    """The capture section names only columns the schema knows, each once (docs/aws.md)."""
+    inputs = set(schema.features) | set(schema.segments)
+    inputs |= {column for column in (schema.query, schema.sensitive) if column}
+    roles = {getattr(schema, role): role for role in _NOT_CAPTURE_INPUTS if getattr(schema, role)}
+    for key, column in _listed_once(capture.csv_fields, "capture.csv_fields"):
+        if column in inputs:
+            continue
+        if column in roles:
+            raise _KeyedError(
+                key,
+                f"{shown(column)} is schema.{roles[column]}, which a request's input does not "
+                "carry (the record's metadata fills id and timestamp, its output prediction "
+                "and score; label and conversion arrive later)",
+            )
+        raise _KeyedError(
+            key,
+            f"unknown column {shown(column)}; expected a feature, a segment column, "
+            "schema.query or schema.sensitive, or null for a field not kept",
+        )
+    outputs = {
+        column: role for role in ("prediction", "score") if (column := getattr(schema, role))
+    }
+    allowed = " or ".join(f"schema.{role} ({shown(column)})" for column, role in outputs.items())
+    expected = allowed or "schema.prediction or schema.score (neither is set)"
+    filled_by: dict[str, str] = {}
+    for output_key, column in capture.outputs.items():
+        key = f"capture.outputs.{key_part(output_key)}"
+        if not output_key:
+            raise _KeyedError("capture.outputs", "an output key is empty")
+        if column not in outputs:
+            raise _KeyedError(key, f"expected {expected}, got {shown(column)}")
+        if column in filled_by:
+            raise _KeyedError(
+                key, f"{shown(column)} is filled by output key {shown(filled_by[column])} already"
+            )
+        filled_by[column] = output_key
+    for key, column in _listed_once(capture.csv_outputs, "capture.csv_outputs"):
+        if column not in outputs:
+            raise _KeyedError(key, f"expected {expected} or null, got {shown(column)}")
+
+
+def _listed_once(names: list[str | None] | None, key: str) -> Iterator[tuple[str, str]]:
+    """``(key path, name)`` of each name of a positional list, refusing one listed twice."""
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names or ()):
+        if name is None:
+            continue
+        if name in seen:
+            raise _KeyedError(
+                f"{key}[{index}]", f"{shown(name)} is listed twice (also at [{seen[name]}])"
+            )
+        seen[name] = index
+        yield f"{key}[{index}]", name
 
 
 class _KeyedError(ValueError):

@@ -40,12 +40,37 @@ def output_columns(definition: MonitorDefinition) -> dict[str, Kind]:
 
 
 def capture_columns(definition: MonitorDefinition) -> CaptureColumns:
-    """Column names for SageMaker Data Capture and ground-truth records of this model."""
+    """Column names for SageMaker Data Capture and ground-truth records of this model.
+
+    Values without names are named by the definition's ``capture`` section, never by the
+    order of ``schema.features``: without ``capture.csv_fields`` the input's order is
+    unknown (such a file is refused). The output's order defaults to the one output column
+    set (``schema.prediction`` or ``schema.score``); with both set it is unknown unless
+    ``capture.csv_outputs`` gives it, and with neither the values get positional names.
+
+    >>> from driftline.config import load_monitor_definition
+    >>> definition = load_monitor_definition(
+    ...     "model: m\\nschema: {task: binary_classification, prediction: p, score: s, "
+    ...     "features: {a: numeric, b: numeric}}\\nbaseline: {path: b.csv}\\n"
+    ...     "capture: {csv_fields: [b, a], outputs: {probability: s}}")
+    >>> columns = capture_columns(definition)
+    >>> columns.inputs, columns.outputs, dict(columns.output_keys)
+    (('b', 'a'), None, {'probability': 's'})
+    """
     schema = definition.schema_
-    outputs = tuple(c for c in (schema.prediction, schema.score) if c is not None)
+    capture = definition.capture
+    set_outputs = tuple(c for c in (schema.prediction, schema.score) if c is not None)
+    outputs: tuple[str | None, ...] | None
+    if capture.csv_outputs is not None:
+        outputs = tuple(capture.csv_outputs)
+    elif len(set_outputs) > 1:
+        outputs = None
+    else:
+        outputs = set_outputs
     return CaptureColumns(
-        inputs=tuple(schema.features),
-        outputs=outputs or ("prediction",),
+        inputs=tuple(capture.csv_fields) if capture.csv_fields is not None else None,
+        outputs=outputs,
+        output_keys=dict(capture.outputs),
         id=schema.id or "id",
         timestamp=schema.timestamp,
         label=schema.label or "label",

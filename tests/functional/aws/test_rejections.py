@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 
 from driftline.aws import jobs
 from driftline.aws.jobs import Services
+from driftline.config import MODEL_NAME
 
 MODEL = "fuzz"
 DEFINITION = f"""
@@ -111,6 +112,23 @@ BIG = csv_bytes(table(6000, seed=3))  # about 250 KB: damage after the first 64 
 TRUNCATED_GZIP = gzip.compress(BIG, mtime=0)[:-400]
 TWICE = pa.table([pa.array([31, 45]), pa.array([1.0, 2.0])], names=["age", "age"])
 VALID_YAML = DEFINITION
+# A SageMaker Data Capture record with a CSV request: its fields have no names, and the
+# definition does not give their order (capture.csv_fields).
+CAPTURE_CSV = (
+    json.dumps(
+        {
+            "captureData": {
+                "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
+                                  "data": "31,2000,basic", "encoding": "CSV"},
+                "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
+                                   "data": "0.5", "encoding": "CSV"},
+            },
+            "eventMetadata": {"eventId": "r1", "inferenceTime": "2026-11-24T10:00:00Z"},
+            "eventVersion": "0",
+        }
+    )
+    + "\n"
+).encode()  # fmt: skip
 # (job, key, body, reason, defect): each file must be rejected whole.
 REJECTED = {
     "csv-not-utf8": (
@@ -182,6 +200,13 @@ REJECTED = {
         f"{HEADER}\nr1,31,2000,basic,0.5,1,1\nr2,32,2100,pro,0.4,0,2\nr3,33,10,pro,0.1,0,0\n"
         .encode(),
         "too_many_classes",
+        None,
+    ),
+    "capture-csv-without-csv-fields": (
+        "profile_batch",
+        f"inference/{MODEL}/endpoint/AllTraffic/2026/11/24/10/capture.jsonl",
+        CAPTURE_CSV,
+        "capture_fields_unknown",
         None,
     ),
     "model-name-no-definition-can-have": (
@@ -270,7 +295,9 @@ def test_a_rejected_file_is_quarantined_counted_and_reported_once(
     document = json.loads(services.store.get(f"{target}.reason.json").body)
     assert document["key"] == key and document["etag"] == etag
     assert document["reason"] == reason
-    assert document["model"] == key.split("/")[1].removesuffix(".yaml")
+    named = key.split("/")[1].removesuffix(".yaml")
+    # (a folder no model name can be is no model: the rejection names none)
+    assert document["model"] == (named if MODEL_NAME.fullmatch(named) else "")
     assert document["error"]
     if defect is not None:
         assert document["details"]["defect"] == defect
@@ -279,7 +306,7 @@ def test_a_rejected_file_is_quarantined_counted_and_reported_once(
     # ... counted once in an EMF metric by model and reason
     documents = [d for d in emf(capsys.readouterr().out) if "RejectedFiles" in d]
     assert [(d["RejectedFiles"], d["model"], d["reason"]) for d in documents] == [
-        (1.0, document["model"], reason)
+        (1.0, document["model"] or "(none)", reason)
     ]
     assert documents[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["model", "reason"]]
     # ... and reported to on-call exactly once, with the same machine-readable reason

@@ -7,7 +7,8 @@ names (``{"user": {"age": 3}}`` gives the column ``user.age``), all the way down
 kept as Python lists in an object column.
 
 The same loop reads SageMaker files: a *record converter* turns each JSON object into zero or
-more rows, or rejects it with :class:`RejectedRecord`.
+more rows, rejects it with :class:`RejectedRecord` (a bad row), or rejects the whole file with
+:class:`RejectedFile` (a record showing that the file cannot be read as configured).
 
 >>> import io
 >>> from driftline.io.report import ReadReport
@@ -45,6 +46,21 @@ class RejectedRecord(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class RejectedFile(Exception):
+    """Raised by a record converter: this record shows that the file does not fit the way it
+    is read (rows would be named wrongly), so no row of it is used.
+
+    The reader turns it into an :class:`~driftline.errors.InvalidInputError` naming the file
+    and the line of the record; like a bad row's reason, ``problem`` never quotes a value.
+    """
+
+    def __init__(self, reason: str, problem: str, **details: Any) -> None:
+        super().__init__(problem)
+        self.reason = reason
+        self.problem = problem
+        self.details = details
 
 
 def flatten(record: Mapping[str, Any]) -> Row:
@@ -99,7 +115,8 @@ def read_json_lines(
         An iterator of frames; a frame may be empty when all its rows were rejected late.
 
     Raises:
-        InvalidInputError: ``not_utf8`` when a line is not UTF-8 (the line is in the details).
+        InvalidInputError: ``not_utf8`` when a line is not UTF-8 (the line is in the details),
+            or the reason of a :class:`RejectedFile` raised by ``convert``.
     """
     rows: list[Row] = []
     lines: list[int] = []
@@ -138,6 +155,14 @@ def read_json_lines(
             except RejectedRecord as exc:
                 report.reject(number, exc.reason)
                 continue
+            except RejectedFile as exc:
+                raise invalid_input(
+                    name,
+                    exc.reason,
+                    f"the record on line {number}: {exc.problem}",
+                    line=number,
+                    **exc.details,
+                ) from None
             rows.extend(converted)
             lines.extend([number] * len(converted))
         while len(rows) >= chunk_rows:

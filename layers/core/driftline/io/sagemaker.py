@@ -17,8 +17,15 @@ One request may carry several rows, and its output then has as many:
 * JSON output: ``{"predictions": ...}`` or ``{"scores": ...}`` holds the rows (the object's
   other keys are ignored); a number is one row; a list of numbers is one row per number when
   one output is named (or none), and one row of several values when several are named; a
-  list of lists or of objects is several rows, objects keeping their keys;
+  list of lists or of objects is several rows, objects keeping their keys, renamed by
+  :attr:`CaptureColumns.output_keys`;
 * JSON Lines (``application/jsonlines``): each line read as JSON above, rows concatenated.
+
+Values without names (a CSV line, a JSON list of values, a bare number) are named by
+position, so the positions must be known and must fit. When the order of a side is unknown
+(``None``), or a row of it has another number of values than the order names, the record
+shows that the file cannot be named truthfully: :class:`~driftline.io.jsonl.RejectedFile`
+(``capture_fields_unknown``, ``capture_field_count``) rejects the whole file, never a guess.
 
 Values read from CSV text become ``int`` or ``float`` when they spell a number, ``None``
 when empty, and stay text otherwise. The rows of a record get its id (``inferenceId`` if set,
@@ -53,6 +60,7 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -60,7 +68,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from driftline.io.jsonl import RejectedRecord, Row, flatten
+from driftline.io.jsonl import RejectedFile, RejectedRecord, Row, flatten
 
 Side = Literal["input", "output"]
 Kind = Literal["csv", "json", "jsonlines"]
@@ -78,23 +86,46 @@ class CaptureColumns:
     """How to name what SageMaker records contain.
 
     Attributes:
-        inputs: names of the input values, in order, for CSV and JSON-list inputs (JSON
-            objects keep their own keys). Empty: ``input_0``, ``input_1``, ...
-        outputs: names of the output values, in order, e.g. ``("score",)`` or
-            ``("prediction", "score")``. Empty: ``output_0``, ``output_1``, ...
+        inputs: names of the input values that come without names (CSV text, a JSON list of
+            values), in order; a ``None`` name drops that value. JSON objects keep their own
+            keys. Empty: positional names ``input_0``, ``input_1``, ... ``None``: the order is
+            unknown, and such an input rejects the file (``capture_fields_unknown``).
+        outputs: names of the output values that come without names (CSV text, a number, a
+            JSON list of values), in order, e.g. ``("score",)`` or ``("prediction",
+            "score")``; a ``None`` name drops that value. Empty: ``output_0``, ``output_1``,
+            ... ``None``: unknown, as for ``inputs``.
+        output_keys: keys of JSON output objects (dotted for nested objects) to the column
+            each fills; where both are present, a mapped key wins over a key already named
+            like its column.
         id: the column receiving ``inferenceId`` if present, else ``eventMetadata.eventId``.
         timestamp: the column receiving ``eventMetadata.inferenceTime``, if set.
         variant: the column the *caller* fills with the production variant (the model
             version), which the S3 key tells and the record does not; the readers leave it.
         label: for ground-truth files, the column receiving ``groundTruthData``.
+        inputs_key: how error messages name the setting behind ``inputs``.
+        outputs_key: how error messages name the setting behind ``outputs``.
     """
 
-    inputs: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()
+    inputs: tuple[str | None, ...] | None = ()
+    outputs: tuple[str | None, ...] | None = ()
+    # dataclasses.field: this module's functions name their payload's field `field`.
+    output_keys: Mapping[str, str] = dataclasses.field(default_factory=dict)
     id: str = "id"
     timestamp: str | None = None
     variant: str | None = None
     label: str = "label"
+    inputs_key: str = "capture.csv_fields"
+    outputs_key: str = "capture.csv_outputs"
+
+
+@dataclass(frozen=True)
+class _Naming:
+    """How one side of a record is named (see :class:`CaptureColumns`)."""
+
+    side: Side
+    names: tuple[str | None, ...] | None
+    setting: str
+    keys: Mapping[str, str]
 
 
 def capture_rows(record: dict[str, Any], columns: CaptureColumns) -> list[Row]:
@@ -109,15 +140,19 @@ def capture_rows(record: dict[str, Any], columns: CaptureColumns) -> list[Row]:
 
     Raises:
         RejectedRecord: not a capture record, undecodable data, or row counts that disagree.
+        RejectedFile: values without names whose order is unknown (``capture_fields_unknown``)
+            or a row of them whose count is not the order's (``capture_field_count``).
     """
     capture = record.get("captureData")
     if not isinstance(capture, dict):
         raise RejectedRecord("not a Data Capture record (no captureData object)")
     inputs = outputs = None
     if "endpointInput" in capture:
-        inputs = _side_rows(capture["endpointInput"], "input", columns.inputs)
+        naming = _Naming("input", columns.inputs, columns.inputs_key, {})
+        inputs = _side_rows(capture["endpointInput"], naming)
     if "endpointOutput" in capture:
-        outputs = _side_rows(capture["endpointOutput"], "output", columns.outputs)
+        naming = _Naming("output", columns.outputs, columns.outputs_key, columns.output_keys)
+        outputs = _side_rows(capture["endpointOutput"], naming)
     if inputs is None and outputs is None:
         raise RejectedRecord("captureData has neither endpointInput nor endpointOutput")
     if inputs is not None and outputs is not None and len(inputs) != len(outputs):
@@ -211,24 +246,24 @@ def _record_id(record: Mapping[str, Any], metadata: Mapping[str, Any]) -> str | 
     return None
 
 
-def _side_rows(part: Any, side: Side, names: tuple[str, ...]) -> list[Row]:
-    field = f"endpoint{side.capitalize()}"
+def _side_rows(part: Any, naming: _Naming) -> list[Row]:
+    field = f"endpoint{naming.side.capitalize()}"
     if not isinstance(part, dict):
         raise RejectedRecord(f"{field} is not an object")
     kind, payload = _decode(part, field, default=None)
     if kind == "csv":
         if not isinstance(payload, str):
             raise RejectedRecord(f"{field}.data is not CSV text")
-        return [_named(values, side, names) for values in _csv_values(payload, field)]
+        return [_named(values, naming) for values in _csv_values(payload, field)]
     if kind == "jsonlines":
         if not isinstance(payload, str):
             raise RejectedRecord(f"{field}.data is not JSON Lines text")
         rows: list[Row] = []
         for line in payload.splitlines():
             if line.strip():
-                rows.extend(_json_rows(_parse_json(line, field), side, names, unwrap=True))
+                rows.extend(_json_rows(_parse_json(line, field), naming, unwrap=True))
         return rows
-    return _json_rows(_parse_json(payload, field), side, names, unwrap=True)
+    return _json_rows(_parse_json(payload, field), naming, unwrap=True)
 
 
 def _decode(part: Mapping[str, Any], field: str, *, default: Kind | None) -> tuple[Kind, Any]:
@@ -290,37 +325,69 @@ def _csv_values(text: str, field: str) -> list[list[Any]]:
     return [[parse_value(value) for value in values] for values in records if values]
 
 
-def _named(values: list[Any], side: Side, names: tuple[str, ...]) -> Row:
+def _named(values: list[Any], naming: _Naming) -> Row:
+    """One row from values without names, named by position (or refused: see the module)."""
+    names = naming.names
+    if names is None:
+        raise RejectedFile(
+            "capture_fields_unknown",
+            f"the {naming.side} has values without names (CSV text, a JSON list or a bare value) "
+            f"and their order is not configured; set {naming.setting} in the monitor definition",
+            key=naming.setting,
+            side=naming.side,
+        )
     if not names:
-        return {f"{side}_{position}": value for position, value in enumerate(values)}
+        return {f"{naming.side}_{position}": value for position, value in enumerate(values)}
     if len(values) != len(names):
-        raise RejectedRecord(f"{side} row has {len(values)} values, expected {len(names)}")
-    return dict(zip(names, values, strict=True))
+        raise RejectedFile(
+            "capture_field_count",
+            f"a row of the {naming.side} has {len(values)} fields, {naming.setting} names "
+            f"{len(names)}",
+            key=naming.setting,
+            side=naming.side,
+            expected=len(names),
+            found=len(values),
+        )
+    return {name: value for name, value in zip(names, values, strict=True) if name is not None}
 
 
-def _json_rows(value: Any, side: Side, names: tuple[str, ...], *, unwrap: bool) -> list[Row]:
+def _keyed(value: dict[str, Any], naming: _Naming) -> Row:
+    """One row from a JSON object: flattened, output keys renamed by the mapping."""
+    row = flatten(value)
+    keys = naming.keys
+    if not keys or not any(key in keys for key in row):
+        return row
+    # A mapped key wins over a key already named like its column.
+    filled = {keys[key] for key in row if key in keys}
+    return {
+        keys.get(key, key): item for key, item in row.items() if key in keys or key not in filled
+    }
+
+
+def _json_rows(value: Any, naming: _Naming, *, unwrap: bool) -> list[Row]:
+    side = naming.side
     if isinstance(value, dict):
         if unwrap:
             for key in _WRAPPERS[side]:
                 if key in value:
-                    return _json_rows(value[key], side, names, unwrap=False)
+                    return _json_rows(value[key], naming, unwrap=False)
         if side == "input" and set(value) == {"features"} and isinstance(value["features"], list):
-            return _json_rows(value["features"], side, names, unwrap=False)
-        return [flatten(value)]
+            return _json_rows(value["features"], naming, unwrap=False)
+        return [_keyed(value, naming)]
     if not isinstance(value, list):
-        return [_named([value], side, names)]
+        return [_named([value], naming)]
     if not value:
         return []
     if not any(isinstance(item, dict | list) for item in value):
-        if side == "output" and len(names) <= 1:
-            return [_named([item], side, names) for item in value]
-        return [_named(value, side, names)]
+        if side == "output" and naming.names is not None and len(naming.names) <= 1:
+            return [_named([item], naming) for item in value]
+        return [_named(value, naming)]
     rows: list[Row] = []
     for item in value:
         if isinstance(item, dict):
-            rows.extend(_json_rows(item, side, names, unwrap=False))
+            rows.extend(_json_rows(item, naming, unwrap=False))
         elif isinstance(item, list) and not any(isinstance(v, dict | list) for v in item):
-            rows.append(_named(item, side, names))
+            rows.append(_named(item, naming))
         else:
             raise RejectedRecord(f"{side} JSON mixes single values and rows, or nests too deep")
     return rows
