@@ -3,9 +3,9 @@ on moto in the tests and in the local runtime.
 
 Every job is idempotent under at-least-once delivery:
 
-- outputs live under deterministic keys derived from the input's key and ETag and are
-  written with S3 conditional writes (the first write stands; a duplicate finds it and
-  stops);
+- outputs live under deterministic keys derived from the input's key and are written
+  with S3 conditional writes (the first write stands; a duplicate finds it and stops); a
+  new version of an input (same key, new ETag) replaces its outputs;
 - detector states carry a version and the batches already applied, so a duplicate label
   file changes nothing and two concurrent ones both land;
 - alert and action states are versioned too, notifications are planned from them, and
@@ -18,9 +18,12 @@ S3 layout (docs/aws.md)::
     inference/<model>/[...]/YYYY/MM/DD/HH/<file>     inference logs (input)
     labels/<model>/YYYY/MM/DD/<file>                 late labels (input)
     profiles/<model>/reference/<id>.json             reference profile + bins
-    profiles/<model>/batches/YYYY/MM/DD/HH/<id>.json profile of one inference file
-    profiles/<model>/rows/YYYY/MM/DD/<id>.csv.gz     its monitored columns, for the label join
-    profiles/<model>/labelled/YYYY/MM/DD/<id>.json   profile of the rows one label file labelled
+    profiles/<model>/batches/YYYY/MM/DD/HH/<id>.json profile of one inference file (id: its key)
+    profiles/<model>/rows/YYYY/MM/DD/HH/<id>.csv.gz  its monitored columns, for the label join
+    profiles/<model>/labelled/YYYY/MM/DD/HH/<rows id>-<labels id>.json
+                                                     profile of the rows one label file labelled,
+                                                     under the hour of the predictions
+    profiles/<model>/signals/<check>/<pair id>.json  a labelled pair's detector signal
     profiles/<model>/daily/<kind>/YYYY/MM/DD.json    one day of batches/ or labelled/ merged
     reports/<model>/<evaluation id>.json             evaluation results
     quarantine/<key> + quarantine/<key>.reason.json  rejected inputs
