@@ -187,6 +187,8 @@ def retrain_notifications(runtime: LocalRuntime) -> list[dict[str, Any]]:
     found = []
     for message in runtime.notifications():
         body = message["Message"]
+        # The runtime's CloudWatch alarms page in their own format when a function fails.
+        assert "--- machine-readable ---\n" in body, f"an alarm paged: {message['Subject']}"
         machine = json.loads(body.split("--- machine-readable ---\n", 1)[1])
         if machine["kind"].startswith("retraining."):
             found.append({"subject": message["Subject"], "body": body, "machine": machine})

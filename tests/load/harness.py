@@ -283,10 +283,17 @@ def _statuses(runtime: LocalRuntime) -> dict[str, str]:
 
 
 def _notifications(runtime: LocalRuntime) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(model, kind, the checks it names) of each message on the topic."""
+    """(model, kind, the checks it names) of each message on the topic; a CloudWatch alarm's
+    page (a function failing, the dead-letter queue filling) is ``("(alarm)", "alarm",
+    (alarm name,))``."""
     found = []
     for message in runtime.notifications():
-        machine = json.loads(message["Message"].split("--- machine-readable ---\n", 1)[1])
+        body = message["Message"]
+        if "--- machine-readable ---\n" not in body:
+            alarm = json.loads(body)
+            found.append(("(alarm)", "alarm", (str(alarm["AlarmName"]),)))
+            continue
+        machine = json.loads(body.split("--- machine-readable ---\n", 1)[1])
         checks = tuple(sorted(machine.get("about", [])))
         found.append((str(machine.get("model")), str(machine.get("kind")), checks))
     return sorted(found)
@@ -418,7 +425,7 @@ def compare(scenario: Scenario, clean: RunResult, raced: RunResult) -> list[str]
         raised = sorted(
             (model, check)
             for model, kind, checks in run.notifications
-            if kind != "input_rejected"
+            if kind not in ("input_rejected", "alarm")
             for check in checks
         )
         if raised != expected_incidents(scenario):
@@ -426,6 +433,9 @@ def compare(scenario: Scenario, clean: RunResult, raced: RunResult) -> list[str]
         rejected = [n for n in run.notifications if n[1] == "input_rejected"]
         if rejected:
             problems.append(f"{name}: {len(rejected)} inputs rejected: {rejected[:3]}")
+        alarms = [n[2][0] for n in run.notifications if n[1] == "alarm"]
+        if alarms:
+            problems.append(f"{name}: {len(alarms)} alarm pages: {alarms[:3]}")
     if not clean.metrics:
         problems.append("clean: no metric was stored")
     if raced.metrics.keys() != clean.metrics.keys():

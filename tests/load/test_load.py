@@ -80,3 +80,6 @@ def test_the_comparison_catches_a_lost_update_a_changed_metric_and_a_second_page
     failed = copy.deepcopy(raced)
     failed.failures.append("ProfileBatchFunction: Traceback ...")
     assert any("a function failed" in p for p in compare(scenario, clean, failed))
+    alarmed = copy.deepcopy(raced)
+    alarmed.notifications.append(("(alarm)", "alarm", ("load-ProfileBatchErrorsAlarm",)))
+    assert any("1 alarm pages" in p for p in compare(scenario, clean, alarmed))

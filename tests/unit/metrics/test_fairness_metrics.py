@@ -66,7 +66,7 @@ def test_group_without_actual_positives_is_left_out_of_equal_opportunity() -> No
 
 
 def test_fairness_undefined_cases_raise_insufficient_data_with_reason() -> None:
-    with pytest.raises(InsufficientDataError, match="needs at least two groups; got 1 \\('a'\\)"):
+    with pytest.raises(InsufficientDataError, match=r"needs at least two groups; got 1$"):
         disparate_impact([1, 0], ["a", "a"])
     with pytest.raises(InsufficientDataError, match="none of the 2 groups has a positive"):
         disparate_impact([0, 0], ["a", "b"])
@@ -77,7 +77,9 @@ def test_fairness_undefined_cases_raise_insufficient_data_with_reason() -> None:
 def test_bad_fairness_input_says_what_was_received() -> None:
     with pytest.raises(InvalidInputError, match="groups has 3, y_pred has 2 rows"):
         disparate_impact([1, 0], ["a", "b", "c"])
-    with pytest.raises(InvalidInputError, match="positive_class 1 is not one of the two classes"):
+    with pytest.raises(
+        InvalidInputError, match=r"positive_class 1 is not one of the 2 classes \(2 text\)"
+    ):
         disparate_impact(["yes", "no"], ["a", "b"])
 
 

@@ -115,8 +115,8 @@ def read_json_lines(
         An iterator of frames; a frame may be empty when all its rows were rejected late.
 
     Raises:
-        InvalidInputError: ``not_utf8`` when a line is not UTF-8 (the line is in the details),
-            or the reason of a :class:`RejectedFile` raised by ``convert``.
+        InvalidInputError: ``not_utf8`` when a line is not UTF-8 (its number is in the
+            details), or the reason of a :class:`RejectedFile` raised by ``convert``.
     """
     rows: list[Row] = []
     lines: list[int] = []

@@ -277,8 +277,7 @@ def _decode(part: Mapping[str, Any], field: str, *, default: Kind | None) -> tup
     if encoding == "JSON":
         return ("jsonlines" if kind == "jsonlines" else "json"), data
     if encoding != "BASE64":
-        shown = str(encoding)[:20]
-        raise RejectedRecord(f"{field} has encoding {shown!r}; expected CSV, JSON or BASE64")
+        raise RejectedRecord(f"{field} has an unknown encoding; expected CSV, JSON or BASE64")
     if not isinstance(data, str):
         raise RejectedRecord(f"{field}.data is not base64 text")
     try:
@@ -287,9 +286,8 @@ def _decode(part: Mapping[str, Any], field: str, *, default: Kind | None) -> tup
         raise RejectedRecord(f"{field}.data is not base64 of UTF-8 text") from None
     kind = kind or default
     if kind is None:
-        shown = str(content_type)[:40]
         raise RejectedRecord(
-            f"{field} has content type {shown!r}; expected CSV or JSON (text/csv, "
+            f"{field} has an unknown content type; expected CSV or JSON (text/csv, "
             "application/json, application/jsonlines)"
         )
     return kind, text

@@ -63,6 +63,15 @@ from driftline.io.source import DataSource, invalid_input
 ParquetEngine = Literal["auto", "pyarrow", "fastparquet"]
 
 _SKIPPED_LINE = re.compile(r"Skipping line (\d+): (.+)")
+#: The parser's own descriptions of a malformed file, which state positions and counts only.
+#: A rejection repeats one of these; any other parser message is not quoted, as it could
+#: hold part of a line.
+_PARSER_PROBLEM = re.compile(
+    r"Expected \d+ fields in line \d+, saw \d+"
+    r"|EOF inside string starting at row \d+"
+    r"|EOF following escape character"
+    r"|Buffer overflow caught - possible malformed input file"
+)
 _HEADER_MISMATCH = "Length of header or names does not match length of data"
 _STORED_INDEX = re.compile(r"__index_level_\d+__")
 PARQUET_MAGIC = b"PAR1"
@@ -282,7 +291,8 @@ def _csv_error(name: str, exc: Exception) -> InvalidInputError:
         )
     if isinstance(exc, pd.errors.EmptyDataError):
         return invalid_input(name, "empty_file", "no header line; expected CSV with a header")
-    detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
+    problem = _PARSER_PROBLEM.search(str(exc))
+    detail = problem.group(0) if problem else f"{type(exc).__name__} from the parser"
     return invalid_input(name, "malformed_csv", f"cannot be parsed as CSV: {detail}")
 
 
@@ -427,5 +437,6 @@ def _corrupt_parquet(name: str, exc: Exception) -> InvalidInputError:
     return invalid_input(
         name,
         "corrupt_parquet",
-        f"not a valid Parquet file ({type(exc).__name__}: {str(exc)[:200]})",
+        # The reader's own message is not quoted: it may repeat bytes of the file.
+        f"not a valid Parquet file ({type(exc).__name__} from the Parquet reader)",
     )

@@ -13,6 +13,24 @@ its handler with that function's environment. So S3 notifications (which moto de
 synchronously on ``put_object``), ``lambda.invoke`` and Step Functions Lambda tasks reach the
 same code a deployment runs. EventBridge schedules never fire in moto: :meth:`run_schedules`
 invokes the evaluate function for every schedule the configure function created.
+
+A handler that raises is a Lambda error, recorded (:meth:`failures`) and treated as on AWS:
+
+* An S3 notification is an asynchronous invocation: a failed one is attempted again up to
+  the function's ``EventInvokeConfig`` ``MaximumRetryAttempts`` (Lambda's default, 2, without
+  one), at once rather than after Lambda's minute or two, and then the event goes to the
+  ``OnFailure`` destination queue as Lambda's invocation record (``requestPayload``: the
+  event, ``responsePayload``: the error, ``condition: RetriesExhausted``). Other invocations
+  (``lambda:Invoke``, Step Functions tasks, :meth:`run_schedules`) are synchronous: the error
+  goes back to the caller, with no retry.
+* The template's CloudWatch alarms watch each invocation (the function's ``Errors``) and the
+  destination queue's depth, and notify their topics as CloudWatch would, once per change of
+  state (:mod:`driftline.local.alarms`): a function that keeps failing pages once, through
+  its ``<Name>ErrorsAlarm``, and once more when its events reach the dead-letter queue,
+  through the queue's alarm. An errors alarm is armed again by the next invocation of its
+  function that succeeds; a queue alarm when the queue is found empty (before the next event
+  is sent to it, or by :meth:`alarms`). So :meth:`notifications` shows a crash loop as a page,
+  never silently.
 """
 
 from __future__ import annotations
@@ -27,35 +45,42 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import boto3
 import moto.awslambda.models as lambda_models
+import moto.s3.notifications as s3_notifications
 import moto.stepfunctions.models as sfn_models
 from moto import mock_aws
 
 from driftline.aws.handler import services as shared_services
+from driftline.local.alarms import Alarm, AlarmBoard
 from driftline.local.template import Resolver, load_template
 
 ACCOUNT = "123456789012"
 PARTITION = "aws"
+#: Lambda's retries of a failed asynchronous invocation when the function sets none.
+DEFAULT_RETRIES = 2
 
 
 @dataclass
 class Invocation:
-    """One handler call the runtime made, with its outcome."""
+    """One handler call the runtime made, with its outcome (``attempt`` > 1: a retry of a
+    failed asynchronous invocation)."""
 
     function: str
     event: Any
     result: Any = None
     error: str | None = None
+    attempt: int = 1
 
 
 @dataclass
@@ -66,6 +91,10 @@ class _Function:
     handler: str
     environment: dict[str, str]
     module: ModuleType | None = None
+    #: ``EventInvokeConfig``: retries of a failed asynchronous invocation, and the ARN of the
+    #: queue its event then goes to (None: the event is dropped, as Lambda drops it).
+    retries: int = DEFAULT_RETRIES
+    on_failure: str | None = None
 
 
 @dataclass
@@ -107,6 +136,8 @@ class LocalRuntime:
         self._mock: Any = None
         self._saved_environ: dict[str, str] = {}
         self._original_invoke: Callable[..., Any] | None = None
+        self._original_notify: Callable[..., Any] | None = None
+        self._alarms = AlarmBoard([], self._publish, region=region, account=ACCOUNT)
         self._notification_queue = ""
         self._event_queue = ""
         self.resolve = Resolver(
@@ -154,6 +185,12 @@ class LocalRuntime:
             return runtime._invoke(function.function_name, event)
 
         lambda_models.LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign,assignment]
+        self._original_notify = s3_notifications._invoke_awslambda
+
+        def notify(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+            runtime._invoke_asynchronously(fn_arn.split(":function:", 1)[1], event_body)
+
+        s3_notifications._invoke_awslambda = notify
         # moto deep-copies the state machine for each new execution, its past executions
         # with it; one that has run holds thread locks, so a second start would fail with
         # "cannot pickle '_thread.RLock' object". The copy needs neither.
@@ -187,6 +224,9 @@ class LocalRuntime:
         if self._original_invoke is not None:
             lambda_models.LambdaFunction._invoke_lambda = self._original_invoke  # type: ignore[method-assign]
             self._original_invoke = None
+        if self._original_notify is not None:
+            s3_notifications._invoke_awslambda = self._original_notify
+            self._original_notify = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -291,7 +331,24 @@ class LocalRuntime:
         ]
 
     def failures(self) -> list[Invocation]:
+        """Every invocation that raised (each attempt of a retried one)."""
         return [call for call in self.invocations if call.error is not None]
+
+    def alarms(self) -> dict[str, str]:
+        """Each CloudWatch alarm of the template and its state (``OK`` or ``ALARM``), the
+        queues the alarms watch read afresh."""
+        for alarm in self._alarms.alarms:
+            if alarm.namespace == "AWS/SQS" and "QueueName" in alarm.dimensions:
+                self._observe_queue(alarm.dimensions["QueueName"])
+        return self._alarms.states()
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """The invocation records sent to the functions' on-failure queues since the last
+        call (read and removed, which empties the queues)."""
+        queues = {f.on_failure for f in self._functions.values() if f.on_failure}
+        return [
+            json.loads(body) for arn in sorted(queues) for body in self._drain(self._queue_url(arn))
+        ]
 
     # -- provisioning ---------------------------------------------------------------------
 
@@ -341,6 +398,18 @@ class LocalRuntime:
                     getattr(self, "_create_" + kind.split("::")[-1].lower())(logical, resource)
         self._wire_bucket_notifications()
         self._listen()
+        self._alarms = AlarmBoard(
+            [
+                Alarm.from_properties(
+                    logical, f"{self.stack}-{logical}", self.resolve(r["Properties"])
+                )
+                for logical, r in self._resources()
+                if r["Type"] == "AWS::CloudWatch::Alarm"
+            ],
+            self._publish,
+            region=self.region,
+            account=ACCOUNT,
+        )
 
     def _name(self, logical: str, resource: dict[str, Any]) -> None:
         kind = resource["Type"]
@@ -466,7 +535,19 @@ class LocalRuntime:
             Code={"ZipFile": archive.getvalue()},
             Environment={"Variables": resolved_env},
         )
-        self._functions[name] = _Function(logical, name, code_dir, handler, resolved_env)
+        invoke_config = self.resolve(props.get("EventInvokeConfig", {}))
+        on_failure = invoke_config.get("DestinationConfig", {}).get("OnFailure", {})
+        if on_failure and on_failure.get("Type", "SQS") != "SQS":
+            raise ValueError(f"{logical}: only an SQS on-failure destination is modelled")
+        self._functions[name] = _Function(
+            logical,
+            name,
+            code_dir,
+            handler,
+            resolved_env,
+            retries=int(invoke_config.get("MaximumRetryAttempts", DEFAULT_RETRIES)),
+            on_failure=on_failure.get("Destination"),
+        )
 
     def _create_statemachine(self, logical: str, resource: dict[str, Any]) -> None:
         props = resource.get("Properties", {})
@@ -562,8 +643,9 @@ class LocalRuntime:
 
     # -- invoking handlers ----------------------------------------------------------------
 
-    def _invoke(self, function_name: str, event: Any) -> tuple[str, bool, str]:
-        """Run a handler with its function's environment.
+    def _invoke(self, function_name: str, event: Any, *, attempt: int = 1) -> tuple[str, bool, str]:
+        """Run a handler with its function's environment; its outcome is the function's
+        ``Errors`` datapoint for the alarms.
 
         Step Functions tasks arrive on moto's execution threads while S3 notifications run
         on the caller's, as concurrent invocations would on AWS. The process has one
@@ -573,7 +655,7 @@ class LocalRuntime:
         """
         function = self._functions[function_name]
         payload = event if isinstance(event, dict) else json.loads(event or "{}")
-        call = Invocation(function.logical_id, payload)
+        call = Invocation(function.logical_id, payload, attempt=attempt)
         self.invocations.append(call)
         module = self._module(function)
         os.environ.update({**function.environment, "AWS_LAMBDA_FUNCTION_NAME": function.name})
@@ -581,11 +663,70 @@ class LocalRuntime:
             shared_services.cache_clear()
             handler = getattr(module, function.handler.rsplit(".", 1)[1])
             call.result = handler(payload, _Context(function.name))
-            return json.dumps(call.result, default=str), False, ""
+            outcome = json.dumps(call.result, default=str), False, ""
         except Exception as exc:  # a Lambda error is data here: recorded and returned
             call.error = "".join(traceback.format_exception(exc))
             document = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-            return json.dumps(document), True, call.error
+            outcome = json.dumps(document), True, call.error
+        errors = float(outcome[1])
+        self._alarms.observe("AWS/Lambda", "Errors", {"FunctionName": function.name}, errors)
+        return outcome
+
+    def _invoke_asynchronously(self, function_name: str, event: Any) -> None:
+        """An asynchronous invocation (an S3 notification): attempted, retried up to the
+        function's ``MaximumRetryAttempts`` while it fails, then sent to its ``OnFailure``
+        queue as Lambda's invocation record."""
+        function = self._functions[function_name]
+        attempts = 1 + function.retries
+        for attempt in range(1, attempts + 1):
+            response, failed, _ = self._invoke(function_name, event, attempt=attempt)
+            if not failed:
+                return
+        if function.on_failure is None:
+            return
+        payload = event if isinstance(event, dict) else json.loads(event or "{}")
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"{self.arn_of(function.logical_id)}:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": payload,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": json.loads(response),
+        }
+        queue = function.on_failure.rsplit(":", 1)[1]
+        self._observe_queue(queue)  # found empty: its alarm was back to OK
+        self.client("sqs").send_message(
+            QueueUrl=self._queue_url(function.on_failure), MessageBody=json.dumps(record)
+        )
+        self._observe_queue(queue)
+
+    def _observe_queue(self, queue: str) -> None:
+        """A datapoint of the queue's depth for the alarms that watch it."""
+        dimensions = {"QueueName": queue}
+        if not self._alarms.watching("AWS/SQS", "ApproximateNumberOfMessagesVisible", dimensions):
+            return
+        url = self.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"]
+        attributes = self.client("sqs").get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        depth = float(attributes["ApproximateNumberOfMessages"])
+        self._alarms.observe("AWS/SQS", "ApproximateNumberOfMessagesVisible", dimensions, depth)
+
+    def _queue_url(self, arn: str) -> str:
+        return str(self.client("sqs").get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"])
+
+    def _publish(self, topic: str, subject: str, message: str) -> None:
+        """An alarm's notification to a topic of the template."""
+        self.client("sns").publish(TopicArn=topic, Subject=subject, Message=message)
 
     def _module(self, function: _Function) -> ModuleType:
         with self._import_lock:  # two threads' first invocations import it once

@@ -81,6 +81,32 @@ def label_sort_key(label: Label) -> tuple[int, float | str]:
     return (0, float(label))
 
 
+def describe_classes(classes: Sequence[Label]) -> str:
+    """How many classes there are and of which kinds, without their values.
+
+    A class is a label from the data, which may be sensitive, so error messages and
+    rejection reasons describe classes with this instead of listing them; the kinds show
+    the usual culprit, numbers and text mixed (``1`` and ``"1"`` are two classes).
+
+    >>> describe_classes((0, 1, "0", "1", "unknown"))
+    '5 classes (2 numeric, 3 text)'
+    >>> describe_classes((True,))
+    '1 class (1 boolean)'
+    """
+    kinds = [_kind_of(label) for label in classes]
+    shown = ", ".join(f"{kinds.count(kind)} {kind}" for kind in _KINDS if kind in kinds)
+    return f"{len(classes)} class{'' if len(classes) == 1 else 'es'} ({shown})"
+
+
+_KINDS = ("boolean", "numeric", "text")
+
+
+def _kind_of(label: Label) -> str:
+    if isinstance(label, bool):
+        return "boolean"
+    return "text" if isinstance(label, str) else "numeric"
+
+
 def encode_labels(
     *columns: tuple[str, ArrayLike],
 ) -> tuple[tuple[Label, ...], list[IntArray]]:
@@ -218,8 +244,8 @@ def _check_positive_class(classes: Sequence[Label], positive_class: Label) -> La
     positive = normalise_label(positive_class)
     if len(classes) == 2 and positive not in classes:
         raise InvalidInputError(
-            f"positive_class {positive!r} is not one of the two classes present "
-            f"{list(classes)!r}; set positive_class to one of them",
+            f"positive_class {positive!r} is not one of the {describe_classes(classes)} "
+            "present; set positive_class to one of them",
             reason="unknown_positive_class",
         )
     return positive
@@ -609,10 +635,11 @@ def _check_lengths(truth: NDArray[np.bool_], scores: FloatArray) -> None:
 
 
 def _check_probabilities(scores: FloatArray) -> None:
-    if scores.size and (scores.min() < 0.0 or scores.max() > 1.0):
+    outside = int(np.count_nonzero((scores < 0.0) | (scores > 1.0)))
+    if outside:
         raise InvalidInputError(
-            "y_score must be probabilities in [0, 1]; got values from "
-            f"{scores.min():g} to {scores.max():g}",
+            f"y_score must be probabilities in [0, 1]; got {outside} of {scores.size} values "
+            "outside that range",
             reason="scores_out_of_range",
         )
 
@@ -642,9 +669,9 @@ def roc_auc_score(y_true: ArrayLike, y_score: ArrayLike, *, positive_class: Labe
     if truth.size == 0:
         raise InsufficientDataError("AUC needs scored rows; got none", reason="no_rows")
     if truth.all() or not truth.any():
-        present = normalise_label(_as_series(y_true).iloc[0])
+        present = f"class {normalise_label(positive_class)}" if truth.all() else "negatives"
         raise InsufficientDataError(
-            f"AUC needs both classes; only class {present} present", reason="single_class"
+            f"AUC needs both classes; only {present} present", reason="single_class"
         )
     _, inverse = np.unique(scores, return_inverse=True)
     positives = np.bincount(inverse[truth], minlength=inverse.max(initial=-1) + 1)

@@ -37,6 +37,7 @@ from driftline.errors import InsufficientDataError, InvalidInputError
 from driftline.metrics.classification import (
     IntArray,
     Label,
+    describe_classes,
     encode_labels,
     label_sort_key,
     normalise_label,
@@ -62,8 +63,8 @@ def _is_positive(values: ArrayLike, positive_class: Label, role: str) -> NDArray
     positive = normalise_label(positive_class)
     if len(classes) == 2 and positive not in classes:
         raise InvalidInputError(
-            f"positive_class {positive!r} is not one of the two classes in {role} "
-            f"{list(classes)!r}; set positive_class to one of them",
+            f"positive_class {positive!r} is not one of the {describe_classes(classes)} in "
+            f"{role}; set positive_class to one of them",
             reason="unknown_positive_class",
         )
     if positive not in classes:
@@ -179,10 +180,7 @@ class GroupCounts:
 
 def _require_groups(rates: Mapping[Label, float], metric: str, what: str) -> None:
     if len(rates) < 2:
-        listed = ", ".join(repr(label) for label in rates) or "none"
-        raise InsufficientDataError(
-            f"{metric} needs at least two {what}; got {len(rates)} ({listed})"
-        )
+        raise InsufficientDataError(f"{metric} needs at least two {what}; got {len(rates)}")
 
 
 def _positive_rate_counts(

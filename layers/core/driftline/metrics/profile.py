@@ -58,6 +58,7 @@ from driftline.metrics.classification import (
     FloatArray,
     Label,
     as_float_array,
+    describe_classes,
     encode_labels,
     log_loss_terms,
     normalise_label,
@@ -456,26 +457,37 @@ def _present(frame: pd.DataFrame, column: str | None) -> NDArray[np.bool_]:
     return np.asarray(frame[column].notna().to_numpy(), dtype=bool)
 
 
-def _resolve_positive_class(classes: tuple[Label, ...], positive_class: Label | None) -> Label:
+def _resolve_positive_class(
+    classes: tuple[Label, ...], positive_class: Label | None, *, columns: str
+) -> Label:
+    """The positive class of a binary task; ``columns`` names where the classes come from.
+
+    Messages count the classes and name their kinds, never their values (a label may be
+    sensitive).
+    """
     if len(classes) > 2:
         raise InvalidInputError(
-            f"binary_classification expects at most 2 classes; got {len(classes)}: "
-            f"{list(classes)!r}",
+            f"binary_classification expects at most 2 classes; got "
+            f"{describe_classes(classes)} in {columns}",
             reason="too_many_classes",
+            classes=len(classes),
         )
     if positive_class is None:
         if any(isinstance(label, str) for label in classes):
             raise InvalidInputError(
-                f"the classes {list(classes)!r} are not numeric, so positive_class cannot "
-                "default to 1; set schema.positive_class",
+                f"the {describe_classes(classes)} in {columns} are not all numbers, so "
+                "positive_class cannot default to 1; set schema.positive_class",
                 reason="unknown_positive_class",
+                classes=len(classes),
             )
         return 1
     positive = normalise_label(positive_class)
     if len(classes) == 2 and positive not in classes:
         raise InvalidInputError(
-            f"positive_class {positive!r} is not one of the classes {list(classes)!r}",
+            f"positive_class {positive!r} is not one of the {describe_classes(classes)} in "
+            f"{columns}; set schema.positive_class to one of them",
             reason="unknown_positive_class",
+            classes=len(classes),
         )
     return positive
 
@@ -644,7 +656,10 @@ def _profile_classification(
     if task == "multiclass_classification":
         return PerformanceProfile(**common, missing=missing, confusion=confusion)
     classes = confusion.classes if confusion is not None else _classes(frame[label])
-    positive = _resolve_positive_class(classes, positive_class)
+    columns = f"the label column {label!r}"
+    if prediction is not None:
+        columns += f" and the prediction column {prediction!r}"
+    positive = _resolve_positive_class(classes, positive_class, columns=columns)
     scores = None
     if score is not None:
         scored = _present(frame, score)

@@ -86,10 +86,14 @@ def _ranking_inputs(
             f"query column {query!r} has {missing} missing values", reason="missing_query"
         )
     relevance = as_scores(_column(frame, label, "label"), role=f"label column {label!r}")
-    if relevance.size and relevance.min() < 0:
+    negative = int(np.count_nonzero(relevance < 0))
+    if negative:
         raise InvalidInputError(
-            f"relevance labels must be >= 0; column {label!r} has {relevance.min():g}",
+            f"relevance labels must be >= 0; column {label!r} has {negative} negative "
+            f"value{'' if negative == 1 else 's'}",
             reason="negative_relevance",
+            column=label,
+            rows=negative,
         )
     if score is not None:
         ordering = as_scores(_column(frame, score, "score"), role=f"score column {score!r}")

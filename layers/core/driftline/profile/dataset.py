@@ -315,7 +315,10 @@ def derive_bins(
                 edges[name] = numeric_edges(column, bins=bins, sample=sample)
             except InsufficientDataError as exc:
                 raise InsufficientDataError(
-                    f"baseline column {name!r} has no finite value: {exc}", column=name
+                    f"baseline column {name!r} has no finite value, so its histogram edges "
+                    "cannot be derived",
+                    reason=exc.reason,
+                    column=name,
                 ) from exc
         else:
             vocabularies[name] = vocabulary_from_profile(column, max_categories=max_categories)
