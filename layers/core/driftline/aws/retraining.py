@@ -37,7 +37,7 @@ from typing import Any
 
 import pandas as pd
 
-from driftline.aws.jobs import Services, digest, load_definition, time_of
+from driftline.aws.jobs import Services, digest, load_definition, rows_key_of, time_of
 from driftline.aws.notify import Notifier
 from driftline.aws.registry import ModelRegistry
 from driftline.aws.s3 import ObjectStore
@@ -320,9 +320,12 @@ def prepare(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
         if document.get("variant") == spec.canary.challenger_variant:
             continue  # served by a previous challenger: not the champion's predictions
         batch_id = key.rsplit("/", 1)[-1].removesuffix(".json")
-        rows_key = f"profiles/{event.model}/rows/{hour:%Y/%m/%d}/{batch_id}.csv.gz"
+        rows_key = rows_key_of(event.model, hour, batch_id)
         if not services.store.exists(rows_key):
-            continue
+            # Stored before rows were kept by the hour (profile format of 2026-11).
+            rows_key = f"profiles/{event.model}/rows/{hour:%Y/%m/%d}/{batch_id}.csv.gz"
+            if not services.store.exists(rows_key):
+                continue
         frame = _read_csv(services.store.get(rows_key).body, definition)
         frames.append(frame.assign(**{BATCH_HOUR: hour.isoformat()}))
         batches += 1
