@@ -35,6 +35,8 @@ from __future__ import annotations
 import json
 import re
 import reprlib
+import types
+import typing
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -44,11 +46,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from driftline.errors import ConfigError
+from driftline.stats.registry import METHODS, TEST
 
 FeatureKind = Literal["numeric", "categorical"]
 Task = Literal["binary_classification", "multiclass_classification", "regression", "ranking"]
@@ -225,6 +229,13 @@ _DefinitionLoader.add_constructor(
 )
 
 
+#: The longest duration a definition may give (windows, cooldowns, training windows, the
+#: retraining time boxes): about ten years. Durations are added to and subtracted from
+#: times (a window's start is its end minus its length), and a longer one would take them
+#: past the calendar's range (year 1 to 9999) or mean nothing a monitor can act on.
+MAX_DURATION = timedelta(days=3660)
+
+
 def parse_duration(text: str) -> timedelta:
     """Parse an ISO 8601 duration of weeks, days, hours, minutes and seconds.
 
@@ -232,35 +243,69 @@ def parse_duration(text: str) -> timedelta:
 
     >>> parse_duration("P7D"), parse_duration("PT6H30M")
     (datetime.timedelta(days=7), datetime.timedelta(seconds=23400))
+    >>> parse_duration("P100000000D")
+    Traceback (most recent call last):
+    ...
+    ValueError: expected a duration of at most P3660D (about 10 years), got 'P100000000D'
 
     Raises:
-        ValueError: the text is not such a duration, it is zero, or it is longer than a
-            ``timedelta`` holds (999,999,999 days).
+        ValueError: the text is not such a duration, it is zero, or it is longer than
+            :data:`MAX_DURATION`.
     """
     match = _DURATION.fullmatch(text)
     if not match or text in ("P", "PT") or text.endswith("T"):
         raise ValueError(
             f"expected an ISO 8601 duration such as P1D, P7D or PT6H, got {shown(text)}"
         )
+    too_long = (
+        f"expected a duration of at most P{MAX_DURATION.days}D (about 10 years), got {shown(text)}"
+    )
     try:
         parts = {key: int(value) for key, value in match.groupdict().items() if value}
         duration = timedelta(**parts)
     except (OverflowError, ValueError):  # past timedelta's range, or too many digits to read
-        raise ValueError(
-            f"expected a duration of at most 999999999 days, got {shown(text)}"
-        ) from None
+        raise ValueError(too_long) from None
     if duration <= timedelta(0):
         raise ValueError(f"expected a positive duration, got {shown(text)}")
+    if duration > MAX_DURATION:
+        raise ValueError(too_long)
     return duration
 
 
-Duration = Annotated[str, Field(description="ISO 8601 duration, e.g. P1D, P7D, PT6H")]
+Duration = Annotated[
+    str, Field(description="ISO 8601 duration, e.g. P1D, P7D, PT6H; at most P3660D (10 years)")
+]
 
 
 class _Strict(BaseModel):
     # allow_inf_nan=False: a NaN threshold compares false with everything, so its check could
     # never fire; an infinite one could never be crossed.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # Lax validation reads `max: true` as 1.0 and `min: false` as 0: in YAML a boolean
+        # is never meant as a number, so a field that takes numbers but not booleans
+        # refuses it (every such field of every section, present and future).
+        if isinstance(value, bool) and info.field_name is not None:
+            field = cls.model_fields.get(info.field_name)
+            if field is not None and _numbers_but_not_booleans(field.annotation):
+                raise ValueError(f"expected a number, got a boolean ({str(value).lower()})")
+        return value
+
+
+def _numbers_but_not_booleans(annotation: Any) -> bool:
+    """Whether a field's type takes ``int`` or ``float`` but not ``bool``.
+
+    >>> _numbers_but_not_booleans(float | None), _numbers_but_not_booleans(int | str | bool)
+    (True, False)
+    """
+    if typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    members = set(typing.get_args(annotation)) if union else {annotation}
+    return bool(members & {int, float}) and bool not in members
 
 
 class SchemaSpec(_Strict):
@@ -761,6 +806,51 @@ class MonitorDefinition(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _drift_methods_fit_the_features(self) -> MonitorDefinition:
+        # What compute_drift would refuse at every evaluation is refused here instead: a
+        # method on a kind of column it does not apply to, a test's threshold of 1 or more.
+        drift = self.drift
+        for feature, kind in self.schema_.features.items():
+            override = drift.features.get(feature)
+            own_method = override is not None and override.method != "auto"
+            method = override.method if override is not None and own_method else drift.method
+            if method != "auto" and kind not in METHODS[method].kinds:
+                fitting = [name for name, spec in METHODS.items() if kind in spec.kinds]
+                allowed = f"allowed for {kind} features: auto, {', '.join(fitting)}"
+                if own_method:
+                    raise _KeyedError(
+                        f"drift.features.{key_part(feature)}.method",
+                        f"{method} does not apply to {kind} feature {key_part(feature)}; {allowed}",
+                    )
+                raise _KeyedError(
+                    "drift.method",
+                    f"{method} does not apply to {kind} feature {key_part(feature)}; "
+                    f"{allowed} (or give that feature its own drift.features."
+                    f"{key_part(feature)}.method)",
+                )
+            own_threshold = override is not None and override.threshold is not None
+            threshold = override.threshold if override and own_threshold else drift.threshold
+            tests = method == "auto" or METHODS[method].direction == TEST
+            if threshold is not None and tests and threshold >= 1:
+                key = (
+                    f"drift.features.{key_part(feature)}.threshold"
+                    if own_threshold
+                    else "drift.threshold"
+                )
+                why = (
+                    f"{method} is a test: drift when its p-value < threshold"
+                    if method != "auto"
+                    else "auto chooses a test (p-value < threshold) on samples of 1,000 "
+                    "values or fewer"
+                )
+                raise _KeyedError(
+                    key,
+                    f"{threshold:g} is not below 1 for feature {key_part(feature)}; {why}, "
+                    "so the threshold must be in (0, 1)",
+                )
+        return self
+
+    @model_validator(mode="after")
     def _retraining_fits_the_schema(self) -> MonitorDefinition:
         spec = self.retraining
         if spec is None:
@@ -921,11 +1011,27 @@ def _describe(error: Any) -> str:
 _TYPE_PARTS = frozenset({"str", "int", "float", "bool", "literal", "none", "function-after"})
 
 
-def validate_monitor_definition(data: Any, *, source: str = "<string>") -> MonitorDefinition:
+def validate_monitor_definition(
+    data: Any, *, source: str = "<string>", expected_model: str | None = None
+) -> MonitorDefinition:
     """Validate an already parsed definition (a mapping).
+
+    Args:
+        data: the parsed definition.
+        source: how errors name it (``config/churn.yaml``).
+        expected_model: the model its file is named for (``config/<model>.yaml``), if any.
+            A ``model:`` that differs is the error reported, before any other: the other
+            keys (``baseline.path`` names the model's folder) would only follow from it.
 
     Raises:
         ConfigError: naming every offending key path, e.g. ``checks[1].metric``.
+
+    >>> validate_monitor_definition({"model": "other"}, source="config/churn.yaml",
+    ...                             expected_model="churn")
+    Traceback (most recent call last):
+    ...
+    driftline.errors.ConfigError: invalid monitor definition config/churn.yaml: model: 'other' \
+does not match the file name config/churn.yaml (expected 'churn')
     """
     if not isinstance(data, dict):
         problem = f"expected a mapping at the top level, got {type(data).__name__}"
@@ -933,6 +1039,19 @@ def validate_monitor_definition(data: Any, *, source: str = "<string>") -> Monit
             f"invalid monitor definition {source}: {problem}",
             reason="invalid_config",
             source=source,
+            problems=[problem],
+        )
+    model = data.get("model")
+    if expected_model is not None and isinstance(model, str) and model != expected_model:
+        problem = (
+            f"model: {shown(model)} does not match the file name {source} "
+            f"(expected {shown(expected_model)})"
+        )
+        raise ConfigError(
+            f"invalid monitor definition {source}: {problem}",
+            reason="invalid_config",
+            source=source,
+            key="model",
             problems=[problem],
         )
     try:
@@ -950,8 +1069,11 @@ def validate_monitor_definition(data: Any, *, source: str = "<string>") -> Monit
         ) from None
 
 
-def load_monitor_definition(text: str | bytes, *, source: str = "<string>") -> MonitorDefinition:
-    """Parse YAML (or JSON) text and validate it.
+def load_monitor_definition(
+    text: str | bytes, *, source: str = "<string>", expected_model: str | None = None
+) -> MonitorDefinition:
+    """Parse YAML (or JSON) text and validate it (``expected_model``: see
+    :func:`validate_monitor_definition`).
 
     Raises:
         ConfigError: the text is not UTF-8 (``not_utf8``), not YAML or nested too deeply to
@@ -991,7 +1113,7 @@ def load_monitor_definition(text: str | bytes, *, source: str = "<string>") -> M
             reason="invalid_yaml",
             source=source,
         ) from None
-    return validate_monitor_definition(data, source=source)
+    return validate_monitor_definition(data, source=source, expected_model=expected_model)
 
 
 def monitor_definition_json_schema() -> dict[str, Any]:

@@ -427,6 +427,28 @@ def test_fuzzed_batches_are_profiled_or_quarantined_never_a_crash(
     assert services.store.exists(f"quarantine/{key}.bad-rows.json") == (too_many > 0)
 
 
+def test_a_model_named_unlike_its_config_file_is_rejected_as_a_model_error(
+    services: Services, inbox: Any
+) -> None:
+    # GIVEN config/fuzz.yaml saying model: other (so its baseline.path, in fuzz's folder,
+    # does not fit either: that used to be the error reported)
+    key = f"config/{MODEL}.yaml"
+    services.store.put(key, DEFINITION.replace(f"model: {MODEL}", "model: other", 1).encode())
+    # WHEN configured
+    outcome = jobs.configure(services, key)
+    # THEN rejected for what it is: the model key, in the reason file and the page
+    assert (outcome["status"], outcome["reason"]) == ("rejected", "invalid_config")
+    reason = services.store.get_json(f"quarantine/{key}.reason.json")
+    expected = f"model: 'other' does not match the file name {key} (expected '{MODEL}')"
+    assert reason["error"] == f"invalid monitor definition {key}: {expected}"
+    assert reason["details"]["key"] == "model"
+    assert "baseline.path" not in json.dumps(reason)
+    (message,) = inbox()
+    machine = machine_part(message)
+    assert machine["error"] == reason["error"] and machine["details"]["key"] == "model"
+    assert services.table.definition(MODEL) is None
+
+
 # -- bugs found here, fixed in jobs.py and notify.py ---------------------------------------
 
 

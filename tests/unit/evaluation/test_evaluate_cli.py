@@ -254,3 +254,15 @@ def test_renamed_feature_is_reported_absent_and_the_new_name_unknown(
     checks = {check["name"]: check["status"] for check in result["checks"]}
     assert checks["x-missing"] == "fail"
     assert code == 1
+
+
+def test_validate_refuses_a_numeric_drift_method_on_a_categorical_feature(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN ks for every feature, c being categorical (every evaluation used to fail with a
+    # traceback while validate said the definition was fine)
+    config, _, _ = write_pair(tmp_path, shift=0.0)
+    config.write_text(DEFINITION.replace("method: auto", "method: ks"), encoding="utf-8")
+    code, out, err = run(capsys, "validate", "--config", config)
+    assert code == 2 and out == ""
+    assert "drift.method: ks does not apply to categorical feature c" in err

@@ -336,13 +336,7 @@ def configure(services: Services, key: str) -> dict[str, Any]:
     model = parts[1].removesuffix(".yaml").removesuffix(".yml")
     stored = services.store.get(key)
     try:
-        definition = load_monitor_definition(stored.body, source=key)
-        if definition.model != model:
-            raise ConfigError(
-                f"invalid monitor definition {key}: model: {definition.model!r} does not "
-                f"match the file name (config/{model}.yaml)",
-                reason="invalid_config",
-            )
+        definition = load_monitor_definition(stored.body, source=key, expected_model=model)
         _check_baseline_in_bucket(definition, key)
     except ConfigError as exc:
         return _reject(services, key, stored.etag, model=model, exc=exc, what="monitor definition")
