@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from driftline.checks import CheckResult, Status, judge, overall_status, segment_key, skip
-from driftline.config import CheckSpec, MonitorDefinition
+from driftline.config import CheckSpec, MonitorDefinition, key_part
 from driftline.drift import DriftReport, compare_profiles
 from driftline.io import CaptureColumns
 from driftline.performance import PerformanceReport, decide_metric_check
@@ -60,12 +60,16 @@ def profile_spec(definition: MonitorDefinition) -> ProfileSpec:
     known = {schema.id, schema.timestamp, schema.query, schema.sensitive, schema.conversion} - {
         None
     }
+    required = {name: f"schema.features.{key_part(name)}" for name in schema.features}
+    for index, column in enumerate(schema.segments):
+        required.setdefault(column, f"schema.segments[{index}]")
     return ProfileSpec(
         columns=columns,
         segments=tuple(schema.segments),
         max_tracked=definition.drift.max_categories,
         known=frozenset(str(column) for column in known),
         performance=performance_spec(definition),
+        required=required,
     )
 
 

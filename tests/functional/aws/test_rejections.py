@@ -216,6 +216,20 @@ REJECTED = {
         "empty_baseline",
         None,
     ),
+    "baseline-without-a-feature": (
+        "build_baseline",
+        f"baselines/{MODEL}/reference.csv",
+        csv_bytes(table(50, seed=6).drop(columns=["income"])),
+        "missing_columns",
+        None,
+    ),
+    "csv-header-only": (
+        "profile_batch",
+        f"inference/{MODEL}/2026/11/24/10/header-only.csv",
+        f"{HEADER}\n".encode(),
+        "no_rows",
+        None,
+    ),
     "config-not-yaml": ("configure", f"config/{MODEL}.yaml", b"model: [unclosed\n",
                         "invalid_yaml", None),
     "config-nan-threshold": (
@@ -425,6 +439,24 @@ def test_fuzzed_batches_are_profiled_or_quarantined_never_a_crash(
     assert outcome["rows"] == len(defects) - too_many
     assert messages == []
     assert services.store.exists(f"quarantine/{key}.bad-rows.json") == (too_many > 0)
+
+
+def test_a_baseline_without_a_feature_column_is_rejected_naming_key_and_column(
+    services: Services, inbox: Any
+) -> None:
+    # GIVEN a deployed model, then its baseline uploaded again without the income column
+    deploy(services)
+    inbox()
+    key = f"baselines/{MODEL}/reference.csv"
+    services.store.put(key, csv_bytes(table(50, seed=6).drop(columns=["income"])))
+    # WHEN built THEN rejected, the reason naming the key, the column and the file
+    outcome = jobs.build_baseline(services, key)
+    assert (outcome["status"], outcome["reason"]) == ("rejected", "missing_columns")
+    reason = services.store.get_json(f"quarantine/{key}.reason.json")
+    assert reason["error"].startswith(f"{key}: the baseline has no column income ")
+    assert "(schema.features.income)" in reason["error"]
+    (message,) = inbox()
+    assert "(schema.features.income)" in machine_part(message)["error"]
 
 
 def test_a_model_named_unlike_its_config_file_is_rejected_as_a_model_error(

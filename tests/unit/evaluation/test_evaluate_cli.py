@@ -256,6 +256,66 @@ def test_renamed_feature_is_reported_absent_and_the_new_name_unknown(
     assert code == 1
 
 
+# -- bad input is an error naming the file, never a traceback nor a silent pass ---------------
+
+
+@pytest.mark.parametrize("content", ["", "id,x,c,seg,score,pred,label\n"], ids=["0-byte", "header"])
+def test_an_empty_reference_names_its_file_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str
+) -> None:
+    config, _, current = write_pair(tmp_path, shift=0.0)
+    empty = tmp_path / "empty-reference.csv"
+    empty.write_text(content, encoding="utf-8")
+    code, out, err = run(
+        capsys, "evaluate", "--config", config, "--reference", empty, "--current", current
+    )
+    assert code == 2 and out == ""
+    assert err.count("empty-reference.csv") == 1, err
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "many"])
+def test_a_chunk_rows_below_one_is_refused_by_the_parser(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    config, reference, current = write_pair(tmp_path, shift=0.0)
+    args = ["--config", config, "--reference", reference, "--current", current]
+    with pytest.raises(SystemExit) as caught:
+        main(["evaluate", *map(str, args), "--chunk-rows", value])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --chunk-rows: expected an integer >= 1, got '{value}'" in err
+    assert "Traceback" not in err
+
+
+def test_a_header_only_current_file_is_an_error_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN one good current file and one with a header only
+    config, reference, current = write_pair(tmp_path, shift=0.0)
+    header_only = tmp_path / "header-only.csv"
+    header_only.write_text(current.read_text(encoding="utf-8").splitlines()[0] + "\n")
+    for currents in ([header_only], [current, header_only]):
+        # WHEN evaluated THEN bad input (exit 2), naming the file, not a status ok of 0 rows
+        code, out, err = run(
+            capsys, "evaluate", "--config", config, "--reference", reference, "--current", *currents
+        )
+        assert code == 2 and out == ""
+        assert f"{header_only}: no data rows (a header only, or every row rejected)" in err
+
+
+def test_a_reference_without_a_segment_column_is_an_error_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, reference, current = write_pair(tmp_path, shift=0.0)
+    pd.read_csv(reference).drop(columns=["seg"]).to_csv(reference, index=False)
+    code, _, err = run(
+        capsys, "evaluate", "--config", config, "--reference", reference, "--current", current
+    )
+    assert code == 2
+    assert f"{reference}: the baseline has no column seg (schema.segments[0])" in err
+    assert err.count(str(reference)) == 1
+
+
 def test_validate_refuses_a_numeric_drift_method_on_a_categorical_feature(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -404,6 +404,7 @@ def build_baseline(services: Services, key: str) -> dict[str, Any]:
             profile_spec(definition),
             bins=definition.drift.bins,
             max_categories=definition.drift.max_categories,
+            source=key,
         )
     except (InvalidInputError, DriftlineError) as exc:
         return _reject(services, key, stored.etag, model=model, exc=exc, what="baseline")
@@ -471,7 +472,7 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
 
     try:
         reader = _frames(stored.body, key, definition)
-        profile = profile_frames(remember(reader), spec, reference.bins)
+        profile = profile_frames(remember(reader), spec, reference.bins, source=key)
     except DriftlineError as exc:
         return _reject(services, key, stored.etag, model=model, exc=exc, what="inference log")
     profile = profile.with_bad_rows(reader.report.bad_rows)
