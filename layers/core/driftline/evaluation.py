@@ -295,9 +295,9 @@ def _decide_quality(
 ) -> CheckResult:
     measure = check.quality or ""
     if measure in ("volume_ratio", "bad_row_share"):
-        value = dataset_quality(reference, current).measure(measure)
-        baseline = dataset_quality(reference, reference).measure(measure)
-        return judge(check, value, baseline=baseline)
+        measured = dataset_quality(reference, current).measure(measure)
+        own = dataset_quality(reference, reference).measure(measure)
+        return judge(check, measured, baseline=own)
     column = check.feature or ""
     if current.columns[column].count == 0:
         return skip(check, f"no rows to measure {measure} of {column}")

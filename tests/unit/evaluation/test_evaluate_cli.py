@@ -316,6 +316,50 @@ def test_a_reference_without_a_segment_column_is_an_error_naming_the_key(
     assert err.count(str(reference)) == 1
 
 
+def test_data_quality_has_one_shape_per_kind_of_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN current data where x has text and infinite values and the score has neither (the
+    # blocks of the two numeric columns used to have different keys)
+    config, reference, current = write_pair(tmp_path, shift=0.0)
+    frame = pd.read_csv(current)
+    frame["x"] = frame["x"].astype(object)
+    frame.loc[:9, "x"] = "oops"
+    frame.loc[10:12, "x"] = "inf"
+    frame.to_csv(current, index=False)
+    code, out, _ = run(
+        capsys, "evaluate", "--config", config, "--reference", reference, "--current", current
+    )
+    quality = json.loads(out)["data_quality"]
+    # THEN every numeric column has the same keys, and every categorical column its own
+    numeric = {name: block for name, block in quality.items() if block.get("kind") == "numeric"}
+    categorical = {
+        name: block for name, block in quality.items() if block.get("kind") == "categorical"
+    }
+    assert set(numeric) == {"x", "score"}
+    assert set(categorical) == {"c", "pred", "label"}
+    assert {frozenset(block) for block in numeric.values()} == {
+        frozenset(
+            {"kind", "missing_share", "type_violation_share", "infinite", "out_of_range_share"}
+        )
+    }
+    assert {frozenset(block) for block in categorical.values()} == {
+        frozenset(
+            {
+                "kind",
+                "missing_share",
+                "new_category_share",
+                "new_categories",
+                "new_categories_complete",
+            }
+        )
+    }
+    assert quality["x"]["type_violation_share"] == pytest.approx(10 / 2000)
+    assert quality["x"]["infinite"] == 3
+    assert (quality["score"]["type_violation_share"], quality["score"]["infinite"]) == (0.0, 0)
+    assert code in (0, 1)
+
+
 def test_validate_refuses_a_numeric_drift_method_on_a_categorical_feature(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
