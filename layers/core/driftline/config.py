@@ -140,7 +140,8 @@ METRIC_NEEDS: dict[str, tuple[str, ...]] = {
     "conversion_rate": ("query", "conversion"),
 }
 
-#: Data-quality measures a check may name; all are shares in [0, 1] except volume_ratio.
+#: Data-quality measures a check may name; all are shares in [0, 1] except volume_ratio
+#: and absent_columns (a count of columns).
 QUALITY_MEASURES: dict[str, tuple[float | None, float | None]] = {
     "missing_share": (0.0, 1.0),
     "type_violation_share": (0.0, 1.0),
@@ -148,7 +149,10 @@ QUALITY_MEASURES: dict[str, tuple[float | None, float | None]] = {
     "new_category_share": (0.0, 1.0),
     "bad_row_share": (0.0, 1.0),
     "volume_ratio": (0.0, None),
+    "absent_columns": (0.0, None),
 }
+#: The measures of the whole batch (the others are of one column, named by ``feature``).
+DATASET_QUALITY_MEASURES = frozenset({"bad_row_share", "volume_ratio", "absent_columns"})
 
 #: Parameters each detector accepts, by their paper/River names.
 DETECTOR_PARAMS: dict[str, frozenset[str]] = {
@@ -457,7 +461,8 @@ class CheckSpec(_Strict):
                 raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
         elif bounds:
             raise ValueError(f"{bounds[0]} applies to metric and quality checks only")
-        if self.quality not in (None, "volume_ratio", "bad_row_share") and self.feature is None:
+        column_measure = self.quality not in (None, *DATASET_QUALITY_MEASURES)
+        if column_measure and self.feature is None:
             raise ValueError(f"quality check {shown(self.quality)} needs a feature")
         if self.detector:
             if self.signal is None:
@@ -472,6 +477,23 @@ class CheckSpec(_Strict):
         elif self.params:
             raise ValueError("params applies to detector checks only")
         return self
+
+
+#: The name of the built-in check of absent columns (:data:`BUILT_IN_CHECKS`).
+SCHEMA_COLUMNS_CHECK = "schema-columns"
+#: Checks every evaluation carries besides the definition's own: a monitored column (a
+#: feature, the prediction or the score) absent from the data pages on-call, instead of
+#: reading as all missing and leaving the drift share quietly. A check of the same name in
+#: the definition replaces it (to change its action or bound).
+BUILT_IN_CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec(name=SCHEMA_COLUMNS_CHECK, quality="absent_columns", max=0, action="notify"),
+)
+#: Quality measures that exist for one kind of column only.
+QUALITY_MEASURE_KINDS: dict[str, str] = {
+    "type_violation_share": "numeric",
+    "out_of_range_share": "numeric",
+    "new_category_share": "categorical",
+}
 
 
 class NotifyActionSpec(_Strict):
@@ -780,6 +802,19 @@ class MonitorDefinition(_Strict):
                         )
             if check.feature is not None and check.feature not in schema.features:
                 raise _KeyedError(f"{where}.feature", f"unknown feature {shown(check.feature)}")
+            kind = QUALITY_MEASURE_KINDS.get(check.quality or "")
+            if kind is not None and check.feature and schema.features[check.feature] != kind:
+                raise _KeyedError(
+                    f"{where}.quality",
+                    f"{check.quality} applies to {kind} features; {key_part(check.feature)} "
+                    f"is {schema.features[check.feature]}",
+                )
+            if check.name == SCHEMA_COLUMNS_CHECK and check.quality != "absent_columns":
+                raise _KeyedError(
+                    f"{where}.name",
+                    f"{SCHEMA_COLUMNS_CHECK} is the built-in check of absent columns; a check "
+                    "of that name replaces it and must have quality: absent_columns",
+                )
             special = (None, "dataset", "prediction", "label", "score")
             if check.drift not in special and check.drift not in schema.features:
                 raise _KeyedError(

@@ -85,13 +85,18 @@ class ColumnQuality:
 
 @dataclass(frozen=True)
 class DatasetQuality:
-    """Row-level data-quality figures of a profile (against its reference)."""
+    """Row-level data-quality figures of a profile (against its reference).
+
+    ``expected`` are the monitored columns every batch should carry (features, prediction,
+    score: not the label, which arrives later); ``absent_columns`` counts those missing.
+    """
 
     rows: int
     bad_rows: int
     reference_rows: int
-    absent_columns: tuple[str, ...]
+    absent: tuple[str, ...]
     unknown_columns: tuple[str, ...] = ()
+    expected: frozenset[str] | None = None
 
     @property
     def bad_row_share(self) -> float:
@@ -101,6 +106,18 @@ class DatasetQuality:
     @property
     def volume_ratio(self) -> float:
         return self.rows / self.reference_rows if self.reference_rows else 0.0
+
+    @property
+    def missing_expected(self) -> tuple[str, ...]:
+        """The expected columns absent from the data (every absent one without ``expected``)."""
+        if self.expected is None:
+            return self.absent
+        return tuple(name for name in self.absent if name in self.expected)
+
+    @property
+    def absent_columns(self) -> float:
+        """How many expected columns are absent from the data (the measure of checks)."""
+        return float(len(self.missing_expected))
 
     def measure(self, name: str) -> float:
         value: float = getattr(self, name)
@@ -112,7 +129,7 @@ class DatasetQuality:
             "bad_rows": self.bad_rows,
             "bad_row_share": self.bad_row_share,
             "volume_ratio": self.volume_ratio,
-            "absent_columns": list(self.absent_columns),
+            "absent_columns": list(self.absent),
             "unknown_columns": list(self.unknown_columns),
         }
 
@@ -146,12 +163,19 @@ def column_quality(reference: ColumnProfile, current: ColumnProfile) -> ColumnQu
     )
 
 
-def dataset_quality(reference: DatasetProfile, current: DatasetProfile) -> DatasetQuality:
-    """Rows, rejected rows, volume against the baseline and absent columns."""
+def dataset_quality(
+    reference: DatasetProfile,
+    current: DatasetProfile,
+    *,
+    expected: frozenset[str] | None = None,
+) -> DatasetQuality:
+    """Rows, rejected rows, volume against the baseline and absent columns (of ``expected``,
+    the columns every batch should carry, for the ``absent_columns`` measure)."""
     return DatasetQuality(
         rows=current.rows,
         bad_rows=current.bad_rows,
         reference_rows=reference.rows,
-        absent_columns=tuple(sorted(current.absent_columns)),
+        absent=tuple(sorted(current.absent_columns)),
         unknown_columns=tuple(sorted(current.unknown_columns)),
+        expected=expected,
     )

@@ -437,8 +437,15 @@ def test_fuzzed_batches_are_profiled_or_quarantined_never_a_crash(
     first_is_longer = bool(defects) and defects[0] == "extra-field"
     assert not first_is_longer  # that file is rejected whole (malformed_csv)
     assert outcome["rows"] == len(defects) - too_many
-    assert messages == []
     assert services.store.exists(f"quarantine/{key}.bad-rows.json") == (too_many > 0)
+    # A batch without the income column fails the built-in schema-columns check (a
+    # warning, paged once: later ones are within the cooldown); the next batch with every
+    # column resolves it. Nothing else pages: bad values and bad rows are counted, not paged.
+    assert outcome["quality"] == ("warning" if header == "partial" else "ok")
+    alerts = [machine_part(message) for message in messages]
+    assert all(alert["about"] == ["schema-columns"] for alert in alerts)
+    expected_kind = "firing" if header == "partial" else "resolved"
+    assert all(alert["kind"] == expected_kind for alert in alerts)
 
 
 def test_a_baseline_without_a_feature_column_is_rejected_naming_key_and_column(
@@ -479,6 +486,38 @@ def test_a_model_named_unlike_its_config_file_is_rejected_as_a_model_error(
     machine = machine_part(message)
     assert machine["error"] == reason["error"] and machine["details"]["key"] == "model"
     assert services.table.definition(MODEL) is None
+
+
+def test_a_batch_without_a_monitored_column_pages_the_schema_columns_check(
+    services: Services, inbox: Any
+) -> None:
+    # GIVEN a deployed model (whose only check is a drift check) and a batch without plan
+    deploy(services)
+    inbox()
+    key = f"inference/{MODEL}/2026/11/24/10/no-plan.csv"
+    services.store.put(key, csv_bytes(table(200, seed=7).drop(columns=["plan"])))
+    # WHEN profiled
+    outcome = jobs.profile_batch(services, key, received=NOW)
+    # THEN profiled (not quarantined), and the built-in schema-columns check pages on-call
+    assert (outcome["status"], outcome["quality"]) == ("profiled", "warning")
+    (message,) = inbox()
+    machine = machine_part(message)
+    assert (machine["kind"], machine["about"]) == ("firing", ["schema-columns"])
+    (failed,) = machine["checks"]["failed"]
+    assert (
+        "absent_columns is 1, above the maximum 0 (absent from the data: plan)"
+        in (failed["detail"])
+    )
+    # ... and a later batch with every column resolves it
+    again = f"inference/{MODEL}/2026/11/24/11/complete.csv"
+    services.store.put(again, csv_bytes(table(200, seed=8)))
+    later = NOW + timedelta(hours=1)
+    assert jobs.profile_batch(services, again, received=later)["quality"] == "ok"
+    (resolved,) = inbox()
+    assert (machine_part(resolved)["kind"], machine_part(resolved)["about"]) == (
+        "resolved",
+        ["schema-columns"],
+    )
 
 
 # -- bugs found here, fixed in jobs.py and notify.py ---------------------------------------

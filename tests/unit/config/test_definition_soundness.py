@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from driftline.checks import effective_checks
 from driftline.config import (
     MAX_DURATION,
     load_monitor_definition,
@@ -284,3 +285,53 @@ def test_without_an_expected_model_the_same_text_reports_its_baseline_path() -> 
     text = BASE.replace("model: churn", "model: other")
     with pytest.raises(ConfigError, match=r"baseline\.path: expected baselines/other/"):
         load_monitor_definition(text, source="churn.yaml")
+
+
+# -- quality checks and the built-in schema-columns check --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("measure", "feature", "kind"),
+    [
+        ("new_category_share", "tenure", "categorical"),
+        ("out_of_range_share", "plan", "numeric"),
+        ("type_violation_share", "plan", "numeric"),
+    ],
+)
+def test_a_quality_measure_of_the_other_kind_of_column_is_refused(
+    measure: str, feature: str, kind: str
+) -> None:
+    # A new-category share of a numeric column is always 0: such a check could never fail.
+    checks = [{"name": "q", "quality": measure, "feature": feature, "max": 0.1}]
+    error = error_of(with_changes(checks=checks))
+    assert f"checks[0].quality: {measure} applies to {kind} features; {feature} is" in str(error)
+
+
+def test_every_definition_carries_the_built_in_schema_columns_check() -> None:
+    definition = validate_monitor_definition(with_changes())
+    built_in = effective_checks(definition)[-1]
+    assert (built_in.name, built_in.quality, built_in.max, built_in.action) == (
+        "schema-columns",
+        "absent_columns",
+        0.0,
+        "notify",
+    )
+    # ... without being written into the definition itself
+    assert "schema-columns" not in [check.name for check in definition.checks]
+
+
+def test_a_check_named_schema_columns_replaces_the_built_in_one() -> None:
+    checks = [
+        {"name": "schema-columns", "quality": "absent_columns", "max": 0, "action": "retrain"}
+    ]
+    definition = validate_monitor_definition(with_changes(checks=checks))
+    assert [(c.name, c.action) for c in effective_checks(definition)] == [
+        ("schema-columns", "retrain")
+    ]
+
+
+def test_a_check_named_schema_columns_of_another_kind_is_refused() -> None:
+    # It would silently switch the built-in check off
+    checks = [{"name": "schema-columns", "metric": "accuracy", "min": 0.8}]
+    error = error_of(with_changes(checks=checks))
+    assert "checks[0].name: schema-columns is the built-in check of absent columns" in str(error)

@@ -101,6 +101,7 @@ def test_evaluate_stable_data_exits_zero_with_result_json(
         "x-drift": "pass",
         "x-missing": "pass",
         "accuracy-floor": "pass",
+        "schema-columns": "pass",  # built in: every monitored column is in the data
     }
 
 
@@ -249,10 +250,19 @@ def test_renamed_feature_is_reported_absent_and_the_new_name_unknown(
     assert result["data_quality"]["x"]["missing_share"] == 1.0
     assert result["drift"]["features"]["x"] == {
         "drifted": False,
-        "skipped": "no values in the current data",
+        "skipped": "absent from the current data",
     }
-    checks = {check["name"]: check["status"] for check in result["checks"]}
-    assert checks["x-missing"] == "fail"
+    checks = {check["name"]: check for check in result["checks"]}
+    assert checks["x-missing"]["status"] == "fail"
+    # ... and the built-in schema-columns check fails, naming the column
+    assert checks["schema-columns"]["status"] == "fail"
+    assert checks["schema-columns"]["value"] == 1.0
+    assert "(absent from the data: x)" in checks["schema-columns"]["detail"]
+    # ... and the dataset drift share says it is over the features evaluated, naming x
+    assert result["drift"]["features_evaluated"] == 1
+    assert result["drift"]["features_skipped"] == ["x"]
+    assert "0 of 1 features drifted" in checks["input-drift"]["detail"]
+    assert "not evaluated: x" in checks["input-drift"]["detail"]
     assert code == 1
 
 

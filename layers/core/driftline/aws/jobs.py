@@ -50,7 +50,7 @@ from driftline.aws.retrain import RetrainStarter
 from driftline.aws.s3 import QUARANTINE, ObjectStore, StoredObject
 from driftline.aws.schedules import Schedules
 from driftline.aws.store import ConflictError, Table
-from driftline.checks import CheckResult, Status, segment_key
+from driftline.checks import CheckResult, Status, effective_checks, segment_key
 from driftline.config import (
     CheckSpec,
     MonitorDefinition,
@@ -545,8 +545,8 @@ def _act_on_quality(
     batch_id: str,
     received: datetime,
 ) -> dict[str, Any]:
-    """Run a batch's data-quality checks and act on them (nothing without such checks)."""
-    quality = [check for check in definition.checks if check.quality is not None]
+    """Run a batch's data-quality checks (the built-in ones too) and act on them."""
+    quality = [check for check in effective_checks(definition) if check.quality is not None]
     if not quality:
         return {}
     result = evaluate(
