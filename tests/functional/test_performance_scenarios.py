@@ -115,7 +115,8 @@ def test_churn_accuracy_floor_decides_on_the_labelled_rows(
     code, result = evaluate(
         tmp_path, capsys, *write_churn(tmp_path, accuracy=accuracy, labelled=labelled)
     )
-    (check,) = result["checks"]
+    check, schema_columns = result["checks"]
+    assert (schema_columns["name"], schema_columns["status"]) == ("schema-columns", "pass")
     assert check["status"] == status, check
     assert check["value"] == pytest.approx(accuracy, abs=1e-12)
     assert check["action"] == "retrain"
@@ -140,7 +141,7 @@ def test_too_few_labels_skip_rather_than_decide(
 ) -> None:
     args = write_churn(tmp_path, accuracy=0.5, labelled=0.004)  # 20 labelled rows
     code, result = evaluate(tmp_path, capsys, *args)
-    (check,) = result["checks"]
+    check, _schema_columns = result["checks"]
     assert check["status"] == "skip"
     assert "20 labelled rows of 5000, fewer than min_labelled_rows 30" in check["detail"]
     assert code == 0

@@ -66,7 +66,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-from driftline.checks import CheckResult, overall_status
+from driftline.checks import CheckResult, effective_checks, overall_status
 from driftline.config import CheckSpec, MonitorDefinition, parse_duration
 from driftline.errors import InvalidInputError
 from driftline.evaluation import ACTION_ORDER, EvaluationResult
@@ -481,10 +481,10 @@ def plan_actions(
         definition.model,
         evaluation,
         {
-            **{check.name: check for check in definition.checks},
+            **{check.name: check for check in effective_checks(definition)},
             **{
                 windowed_name(check.name, window): check
-                for check in definition.checks
+                for check in effective_checks(definition)
                 for window in definition.windows[1:]
             },
         },

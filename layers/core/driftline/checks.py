@@ -22,9 +22,25 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from driftline.config import CheckSpec
+from driftline.config import BUILT_IN_CHECKS, CheckSpec, MonitorDefinition
 
 Status = Literal["pass", "fail", "skip"]
+
+
+def effective_checks(definition: MonitorDefinition) -> list[CheckSpec]:
+    """The checks an evaluation decides: the definition's own, then every built-in check
+    (:data:`driftline.config.BUILT_IN_CHECKS`) that none of them replaces by name.
+
+    >>> from driftline.config import load_monitor_definition
+    >>> definition = load_monitor_definition(
+    ...     "{model: m, schema: {task: regression, features: {a: numeric}}, "
+    ...     "baseline: {path: b.csv}, checks: [{name: a-missing, quality: missing_share, "
+    ...     "feature: a, max: 0.1}]}")
+    >>> [(check.name, check.quality, check.max) for check in effective_checks(definition)]
+    [('a-missing', 'missing_share', 0.1), ('schema-columns', 'absent_columns', 0.0)]
+    """
+    named = {check.name for check in definition.checks}
+    return [*definition.checks, *(check for check in BUILT_IN_CHECKS if check.name not in named)]
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--format", choices=("json", "text"), default="json", help="stdout format")
     run.add_argument("--evaluation-id", help="default: a hash of the inputs (deterministic)")
-    run.add_argument("--chunk-rows", type=int, default=100_000, help="rows read at a time")
+    run.add_argument(
+        "--chunk-rows", type=positive_int, default=100_000, help="rows read at a time (>= 1)"
+    )
     run.set_defaults(handler=_evaluate_command)
 
     check = commands.add_parser("validate", help="validate a monitor definition")
@@ -109,6 +111,25 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo_command)
     add_replay_commands(commands)
     return parser
+
+
+def positive_int(text: str) -> int:
+    """An option's value as an integer of at least 1 (argparse exits 2 with the message).
+
+    >>> positive_int("500")
+    500
+    >>> positive_int("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected an integer >= 1, got '0'
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
 
 
 def _demo_command(args: argparse.Namespace) -> int:
@@ -200,10 +221,14 @@ def load_reference(path: Path, definition: MonitorDefinition, *, chunk_rows: int
 
     try:
         reference = build_reference(
-            frames, spec, bins=definition.drift.bins, max_categories=definition.drift.max_categories
+            frames,
+            spec,
+            bins=definition.drift.bins,
+            max_categories=definition.drift.max_categories,
+            source=str(path),
         )
     except DriftlineError as exc:
-        raise type(exc)(f"{path}: {exc}", reason=exc.reason, **exc.details) from exc
+        raise naming(path, exc) from exc
     profile = reference.profile.with_bad_rows(readers[-1].report.bad_rows)
     return Reference(profile, reference.bins)
 
@@ -225,7 +250,7 @@ def load_labels(
             try:
                 table.add(frame, id=schema.id, label=schema.label)
             except InvalidInputError as exc:
-                raise InvalidInputError(f"{path}: {exc}", reason=exc.reason) from exc
+                raise naming(path, exc) from exc
     return table
 
 
@@ -256,7 +281,8 @@ def load_profile(
                 join=join or JoinReport(),
                 path=path,
             )
-        profile = profile_frames(frames, spec, reference.bins).with_bad_rows(reader.report.bad_rows)
+        profile = profile_frames(frames, spec, reference.bins, source=str(path))
+        profile = profile.with_bad_rows(reader.report.bad_rows)
         total = profile if total is None else total.merge(profile)
     if total is None:
         raise InvalidInputError("no current data file given", reason="no_input")
@@ -276,7 +302,22 @@ def _joined(
         try:
             yield join_labels(frame, labels, id=id_column, label=label, report=join)[0]
         except InvalidInputError as exc:
-            raise InvalidInputError(f"{path}: {exc}", reason=exc.reason) from exc
+            raise naming(path, exc) from exc
+
+
+def naming(path: Path, exc: DriftlineError) -> DriftlineError:
+    """A copy of ``exc`` whose message names ``path`` once: put first, unless the message
+    starts with it already (the readers name their file).
+
+    >>> str(naming(Path("a.csv"), InvalidInputError("a.csv: the file is empty")))
+    'a.csv: the file is empty'
+    >>> str(naming(Path("a.csv"), InvalidInputError("no rows")))
+    'a.csv: no rows'
+    """
+    message = str(exc)
+    if not message.startswith(f"{path}: "):
+        message = f"{path}: {message}"
+    return type(exc)(message, reason=exc.reason, **exc.details)
 
 
 def _content_id(paths: Sequence[Path]) -> str:

@@ -35,6 +35,8 @@ from __future__ import annotations
 import json
 import re
 import reprlib
+import types
+import typing
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -45,11 +47,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from driftline.errors import ConfigError
+from driftline.stats.registry import METHODS, TEST
 
 FeatureKind = Literal["numeric", "categorical"]
 Task = Literal["binary_classification", "multiclass_classification", "regression", "ranking"]
@@ -137,7 +141,8 @@ METRIC_NEEDS: dict[str, tuple[str, ...]] = {
     "conversion_rate": ("query", "conversion"),
 }
 
-#: Data-quality measures a check may name; all are shares in [0, 1] except volume_ratio.
+#: Data-quality measures a check may name; all are shares in [0, 1] except volume_ratio
+#: and absent_columns (a count of columns).
 QUALITY_MEASURES: dict[str, tuple[float | None, float | None]] = {
     "missing_share": (0.0, 1.0),
     "type_violation_share": (0.0, 1.0),
@@ -145,7 +150,10 @@ QUALITY_MEASURES: dict[str, tuple[float | None, float | None]] = {
     "new_category_share": (0.0, 1.0),
     "bad_row_share": (0.0, 1.0),
     "volume_ratio": (0.0, None),
+    "absent_columns": (0.0, None),
 }
+#: The measures of the whole batch (the others are of one column, named by ``feature``).
+DATASET_QUALITY_MEASURES = frozenset({"bad_row_share", "volume_ratio", "absent_columns"})
 
 #: Parameters each detector accepts, by their paper/River names.
 DETECTOR_PARAMS: dict[str, frozenset[str]] = {
@@ -228,6 +236,13 @@ _DefinitionLoader.add_constructor(
 )
 
 
+#: The longest duration a definition may give (windows, cooldowns, training windows, the
+#: retraining time boxes): about ten years. Durations are added to and subtracted from
+#: times (a window's start is its end minus its length), and a longer one would take them
+#: past the calendar's range (year 1 to 9999) or mean nothing a monitor can act on.
+MAX_DURATION = timedelta(days=3660)
+
+
 def parse_duration(text: str) -> timedelta:
     """Parse an ISO 8601 duration of weeks, days, hours, minutes and seconds.
 
@@ -235,35 +250,69 @@ def parse_duration(text: str) -> timedelta:
 
     >>> parse_duration("P7D"), parse_duration("PT6H30M")
     (datetime.timedelta(days=7), datetime.timedelta(seconds=23400))
+    >>> parse_duration("P100000000D")
+    Traceback (most recent call last):
+    ...
+    ValueError: expected a duration of at most P3660D (about 10 years), got 'P100000000D'
 
     Raises:
-        ValueError: the text is not such a duration, it is zero, or it is longer than a
-            ``timedelta`` holds (999,999,999 days).
+        ValueError: the text is not such a duration, it is zero, or it is longer than
+            :data:`MAX_DURATION`.
     """
     match = _DURATION.fullmatch(text)
     if not match or text in ("P", "PT") or text.endswith("T"):
         raise ValueError(
             f"expected an ISO 8601 duration such as P1D, P7D or PT6H, got {shown(text)}"
         )
+    too_long = (
+        f"expected a duration of at most P{MAX_DURATION.days}D (about 10 years), got {shown(text)}"
+    )
     try:
         parts = {key: int(value) for key, value in match.groupdict().items() if value}
         duration = timedelta(**parts)
     except (OverflowError, ValueError):  # past timedelta's range, or too many digits to read
-        raise ValueError(
-            f"expected a duration of at most 999999999 days, got {shown(text)}"
-        ) from None
+        raise ValueError(too_long) from None
     if duration <= timedelta(0):
         raise ValueError(f"expected a positive duration, got {shown(text)}")
+    if duration > MAX_DURATION:
+        raise ValueError(too_long)
     return duration
 
 
-Duration = Annotated[str, Field(description="ISO 8601 duration, e.g. P1D, P7D, PT6H")]
+Duration = Annotated[
+    str, Field(description="ISO 8601 duration, e.g. P1D, P7D, PT6H; at most P3660D (10 years)")
+]
 
 
 class _Strict(BaseModel):
     # allow_inf_nan=False: a NaN threshold compares false with everything, so its check could
     # never fire; an infinite one could never be crossed.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # Lax validation reads `max: true` as 1.0 and `min: false` as 0: in YAML a boolean
+        # is never meant as a number, so a field that takes numbers but not booleans
+        # refuses it (every such field of every section, present and future).
+        if isinstance(value, bool) and info.field_name is not None:
+            field = cls.model_fields.get(info.field_name)
+            if field is not None and _numbers_but_not_booleans(field.annotation):
+                raise ValueError(f"expected a number, got a boolean ({str(value).lower()})")
+        return value
+
+
+def _numbers_but_not_booleans(annotation: Any) -> bool:
+    """Whether a field's type takes ``int`` or ``float`` but not ``bool``.
+
+    >>> _numbers_but_not_booleans(float | None), _numbers_but_not_booleans(int | str | bool)
+    (True, False)
+    """
+    if typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    members = set(typing.get_args(annotation)) if union else {annotation}
+    return bool(members & {int, float}) and bool not in members
 
 
 class SchemaSpec(_Strict):
@@ -415,7 +464,8 @@ class CheckSpec(_Strict):
                 raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
         elif bounds:
             raise ValueError(f"{bounds[0]} applies to metric and quality checks only")
-        if self.quality not in (None, "volume_ratio", "bad_row_share") and self.feature is None:
+        column_measure = self.quality not in (None, *DATASET_QUALITY_MEASURES)
+        if column_measure and self.feature is None:
             raise ValueError(f"quality check {shown(self.quality)} needs a feature")
         if self.detector:
             if self.signal is None:
@@ -430,6 +480,23 @@ class CheckSpec(_Strict):
         elif self.params:
             raise ValueError("params applies to detector checks only")
         return self
+
+
+#: The name of the built-in check of absent columns (:data:`BUILT_IN_CHECKS`).
+SCHEMA_COLUMNS_CHECK = "schema-columns"
+#: Checks every evaluation carries besides the definition's own: a monitored column (a
+#: feature, the prediction or the score) absent from the data pages on-call, instead of
+#: reading as all missing and leaving the drift share quietly. A check of the same name in
+#: the definition replaces it (to change its action or bound).
+BUILT_IN_CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec(name=SCHEMA_COLUMNS_CHECK, quality="absent_columns", max=0, action="notify"),
+)
+#: Quality measures that exist for one kind of column only.
+QUALITY_MEASURE_KINDS: dict[str, str] = {
+    "type_violation_share": "numeric",
+    "out_of_range_share": "numeric",
+    "new_category_share": "categorical",
+}
 
 
 class NotifyActionSpec(_Strict):
@@ -785,6 +852,19 @@ class MonitorDefinition(_Strict):
                         )
             if check.feature is not None and check.feature not in schema.features:
                 raise _KeyedError(f"{where}.feature", f"unknown feature {shown(check.feature)}")
+            kind = QUALITY_MEASURE_KINDS.get(check.quality or "")
+            if kind is not None and check.feature and schema.features[check.feature] != kind:
+                raise _KeyedError(
+                    f"{where}.quality",
+                    f"{check.quality} applies to {kind} features; {key_part(check.feature)} "
+                    f"is {schema.features[check.feature]}",
+                )
+            if check.name == SCHEMA_COLUMNS_CHECK and check.quality != "absent_columns":
+                raise _KeyedError(
+                    f"{where}.name",
+                    f"{SCHEMA_COLUMNS_CHECK} is the built-in check of absent columns; a check "
+                    "of that name replaces it and must have quality: absent_columns",
+                )
             special = (None, "dataset", "prediction", "label", "score")
             if check.drift not in special and check.drift not in schema.features:
                 raise _KeyedError(
@@ -808,6 +888,51 @@ class MonitorDefinition(_Strict):
                             f"{where}.metric",
                             f"{check.metric} needs schema.{role}, which is not set",
                         )
+        return self
+
+    @model_validator(mode="after")
+    def _drift_methods_fit_the_features(self) -> MonitorDefinition:
+        # What compute_drift would refuse at every evaluation is refused here instead: a
+        # method on a kind of column it does not apply to, a test's threshold of 1 or more.
+        drift = self.drift
+        for feature, kind in self.schema_.features.items():
+            override = drift.features.get(feature)
+            own_method = override is not None and override.method != "auto"
+            method = override.method if override is not None and own_method else drift.method
+            if method != "auto" and kind not in METHODS[method].kinds:
+                fitting = [name for name, spec in METHODS.items() if kind in spec.kinds]
+                allowed = f"allowed for {kind} features: auto, {', '.join(fitting)}"
+                if own_method:
+                    raise _KeyedError(
+                        f"drift.features.{key_part(feature)}.method",
+                        f"{method} does not apply to {kind} feature {key_part(feature)}; {allowed}",
+                    )
+                raise _KeyedError(
+                    "drift.method",
+                    f"{method} does not apply to {kind} feature {key_part(feature)}; "
+                    f"{allowed} (or give that feature its own drift.features."
+                    f"{key_part(feature)}.method)",
+                )
+            own_threshold = override is not None and override.threshold is not None
+            threshold = override.threshold if override and own_threshold else drift.threshold
+            tests = method == "auto" or METHODS[method].direction == TEST
+            if threshold is not None and tests and threshold >= 1:
+                key = (
+                    f"drift.features.{key_part(feature)}.threshold"
+                    if own_threshold
+                    else "drift.threshold"
+                )
+                why = (
+                    f"{method} is a test: drift when its p-value < threshold"
+                    if method != "auto"
+                    else "auto chooses a test (p-value < threshold) on samples of 1,000 "
+                    "values or fewer"
+                )
+                raise _KeyedError(
+                    key,
+                    f"{threshold:g} is not below 1 for feature {key_part(feature)}; {why}, "
+                    "so the threshold must be in (0, 1)",
+                )
         return self
 
     @model_validator(mode="after")
@@ -1032,11 +1157,27 @@ def _describe(error: Any) -> str:
 _TYPE_PARTS = frozenset({"str", "int", "float", "bool", "literal", "none", "function-after"})
 
 
-def validate_monitor_definition(data: Any, *, source: str = "<string>") -> MonitorDefinition:
+def validate_monitor_definition(
+    data: Any, *, source: str = "<string>", expected_model: str | None = None
+) -> MonitorDefinition:
     """Validate an already parsed definition (a mapping).
+
+    Args:
+        data: the parsed definition.
+        source: how errors name it (``config/churn.yaml``).
+        expected_model: the model its file is named for (``config/<model>.yaml``), if any.
+            A ``model:`` that differs is the error reported, before any other: the other
+            keys (``baseline.path`` names the model's folder) would only follow from it.
 
     Raises:
         ConfigError: naming every offending key path, e.g. ``checks[1].metric``.
+
+    >>> validate_monitor_definition({"model": "other"}, source="config/churn.yaml",
+    ...                             expected_model="churn")
+    Traceback (most recent call last):
+    ...
+    driftline.errors.ConfigError: invalid monitor definition config/churn.yaml: model: 'other' \
+does not match the file name config/churn.yaml (expected 'churn')
     """
     if not isinstance(data, dict):
         problem = f"expected a mapping at the top level, got {type(data).__name__}"
@@ -1044,6 +1185,19 @@ def validate_monitor_definition(data: Any, *, source: str = "<string>") -> Monit
             f"invalid monitor definition {source}: {problem}",
             reason="invalid_config",
             source=source,
+            problems=[problem],
+        )
+    model = data.get("model")
+    if expected_model is not None and isinstance(model, str) and model != expected_model:
+        problem = (
+            f"model: {shown(model)} does not match the file name {source} "
+            f"(expected {shown(expected_model)})"
+        )
+        raise ConfigError(
+            f"invalid monitor definition {source}: {problem}",
+            reason="invalid_config",
+            source=source,
+            key="model",
             problems=[problem],
         )
     try:
@@ -1061,8 +1215,11 @@ def validate_monitor_definition(data: Any, *, source: str = "<string>") -> Monit
         ) from None
 
 
-def load_monitor_definition(text: str | bytes, *, source: str = "<string>") -> MonitorDefinition:
-    """Parse YAML (or JSON) text and validate it.
+def load_monitor_definition(
+    text: str | bytes, *, source: str = "<string>", expected_model: str | None = None
+) -> MonitorDefinition:
+    """Parse YAML (or JSON) text and validate it (``expected_model``: see
+    :func:`validate_monitor_definition`).
 
     Raises:
         ConfigError: the text is not UTF-8 (``not_utf8``), not YAML or nested too deeply to
@@ -1102,7 +1259,7 @@ def load_monitor_definition(text: str | bytes, *, source: str = "<string>") -> M
             reason="invalid_yaml",
             source=source,
         ) from None
-    return validate_monitor_definition(data, source=source)
+    return validate_monitor_definition(data, source=source, expected_model=expected_model)
 
 
 def monitor_definition_json_schema() -> dict[str, Any]:

@@ -4,7 +4,10 @@ for the model's outputs (prediction, score, label) and per segment.
 Each feature gets the method the monitor definition names, or the ``auto`` choice of
 :func:`driftline.stats.choose_method`; the dataset drifts when the share of drifted features
 reaches ``dataset_drift_share``. A feature without data on one side is skipped with the
-reason, and is left out of the share (never counted as drifted or as stable).
+reason, and is left out of the share (never counted as drifted or as stable): the share is
+over the features evaluated, and the result lists the others (``features_skipped``). A
+feature absent from the current data entirely is skipped as such, and fails the built-in
+``schema-columns`` check instead (:data:`driftline.config.BUILT_IN_CHECKS`).
 """
 
 from __future__ import annotations
@@ -62,6 +65,11 @@ class DriftReport:
         return drifted / evaluated if evaluated else 0.0
 
     @property
+    def skipped(self) -> list[str]:
+        """The features left out of the share (no values on one side, or absent)."""
+        return [name for name, drift in self.features.items() if drift.result is None]
+
+    @property
     def dataset_drifted(self) -> bool:
         return self.evaluated > 0 and self.share_drifted >= self.dataset_drift_share
 
@@ -70,6 +78,8 @@ class DriftReport:
             "dataset_drifted": self.dataset_drifted,
             "share_drifted": self.share_drifted,
             "dataset_drift_share": self.dataset_drift_share,
+            "features_evaluated": self.evaluated,
+            "features_skipped": self.skipped,
             "features": {name: drift.to_dict() for name, drift in self.features.items()},
         }
         if self.outputs:
@@ -125,7 +135,7 @@ def column_drift(
     if n_reference == 0:
         return FeatureDrift(None, "no values in the reference")
     if n_current == 0:
-        return FeatureDrift(None, "no values in the current data")
+        return FeatureDrift(None, NO_CURRENT_VALUES)
     chosen = choose_method(reference.kind, n_reference, n_current) if method == "auto" else method
     distributions = column_distributions(reference, current)
     return FeatureDrift(compute_drift(distributions, chosen, threshold))
@@ -146,11 +156,17 @@ def compare_profiles(
         override = drift.features.get(name)
         method = override.method if override and override.method != "auto" else drift.method
         threshold = override.threshold if override and override.threshold else drift.threshold
-        feature_drift[name] = column_drift(
-            reference.columns[name], current.columns[name], method=method, threshold=threshold
+        feature_drift[name] = _absent_or(
+            name,
+            current,
+            column_drift(
+                reference.columns[name], current.columns[name], method=method, threshold=threshold
+            ),
         )
     output_drift = {
-        name: column_drift(reference.columns[name], current.columns[name])
+        name: _absent_or(
+            name, current, column_drift(reference.columns[name], current.columns[name])
+        )
         for name in outputs
         if name in reference.columns and name in current.columns
     }
@@ -167,6 +183,20 @@ def compare_profiles(
                     per_segment=False,
                 )
     return DriftReport(feature_drift, drift.dataset_drift_share, output_drift, segments)
+
+
+#: Why a column without values in the current data is skipped.
+NO_CURRENT_VALUES = "no values in the current data"
+#: Why a column missing from the current data entirely is skipped.
+ABSENT = "absent from the current data"
+
+
+def _absent_or(name: str, current: DatasetProfile, drift: FeatureDrift) -> FeatureDrift:
+    """``drift``, or a skip saying the column is absent when it had no values because the
+    data did not carry it at all (rather than carrying it empty)."""
+    if drift.skipped == NO_CURRENT_VALUES and name in current.absent_columns:
+        return FeatureDrift(None, ABSENT)
+    return drift
 
 
 def _present(profile: ColumnProfile) -> int:

@@ -7,11 +7,19 @@ no clock: the evaluation id and the window are arguments.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from driftline.checks import CheckResult, Status, judge, overall_status, segment_key, skip
-from driftline.config import CheckSpec, MonitorDefinition
+from driftline.checks import (
+    CheckResult,
+    Status,
+    effective_checks,
+    judge,
+    overall_status,
+    segment_key,
+    skip,
+)
+from driftline.config import DATASET_QUALITY_MEASURES, CheckSpec, MonitorDefinition, key_part
 from driftline.drift import DriftReport, compare_profiles
 from driftline.io import CaptureColumns
 from driftline.performance import PerformanceReport, decide_metric_check
@@ -37,6 +45,15 @@ def output_columns(definition: MonitorDefinition) -> dict[str, Kind]:
     if schema.label:
         columns[schema.label] = discrete
     return columns
+
+
+def expected_columns(definition: MonitorDefinition) -> frozenset[str]:
+    """The monitored columns every inference batch must carry: the features, the prediction
+    and the score (not the label, which arrives later). One absent from a batch fails the
+    built-in ``schema-columns`` check (:data:`driftline.config.BUILT_IN_CHECKS`)."""
+    schema = definition.schema_
+    outputs = {column for column in (schema.prediction, schema.score) if column}
+    return frozenset(schema.features) | outputs
 
 
 def capture_columns(definition: MonitorDefinition) -> CaptureColumns:
@@ -85,12 +102,16 @@ def profile_spec(definition: MonitorDefinition) -> ProfileSpec:
     known = {schema.id, schema.timestamp, schema.query, schema.sensitive, schema.conversion} - {
         None
     }
+    required = {name: f"schema.features.{key_part(name)}" for name in schema.features}
+    for index, column in enumerate(schema.segments):
+        required.setdefault(column, f"schema.segments[{index}]")
     return ProfileSpec(
         columns=columns,
         segments=tuple(schema.segments),
         max_tracked=definition.drift.max_categories,
         known=frozenset(str(column) for column in known),
         performance=performance_spec(definition),
+        required=required,
     )
 
 
@@ -192,7 +213,8 @@ def evaluate(
     window: Window | None = None,
     label_join: dict[str, Any] | None = None,
 ) -> EvaluationResult:
-    """Compare ``current`` with ``reference`` and decide every check of ``definition``.
+    """Compare ``current`` with ``reference`` and decide every check of ``definition``,
+    and the built-in checks it does not replace (:func:`driftline.checks.effective_checks`).
 
     ``label_join`` is what joining late labels found (:meth:`driftline.labels.JoinReport.
     to_dict`), reported under ``performance.labels.join``.
@@ -211,12 +233,11 @@ def evaluate(
         for name in (*schema.features, *outputs)
     }
     quality["_dataset"] = dataset_quality(reference.profile, current).to_dict()
-    checks = [
-        _decide(check, definition, reference.profile, current, drift) for check in definition.checks
-    ]
+    specs = effective_checks(definition)
+    checks = [_decide(check, definition, reference.profile, current, drift) for check in specs]
     performance_failed = any(
         result.status == "fail" and (spec.metric is not None or spec.detector is not None)
-        for spec, result in zip(definition.checks, checks, strict=True)
+        for spec, result in zip(specs, checks, strict=True)
     )
     worst = current.slices.worst() if performance_failed and current.slices else []
     return EvaluationResult(
@@ -253,7 +274,7 @@ def _decide(
     if check.drift is not None:
         return _decide_drift(check, definition, drift)
     if check.quality is not None:
-        return _decide_quality(check, reference, current)
+        return _decide_quality(check, definition, reference, current)
     if check.metric is not None:
         return decide_metric_check(check, reference, current)
     return skip(check, f"detector {check.detector} runs on label arrival, not in evaluations")
@@ -270,10 +291,19 @@ def _decide_drift(
         drifted = [name for name, result in drift.features.items() if result.drifted]
         verdict: Status = "fail" if drift.dataset_drifted else "pass"
         listed = ", ".join(drifted[:5]) + ("…" if len(drifted) > 5 else "")
+        skipped = drift.skipped
+        not_evaluated = (
+            f"; not evaluated: {', '.join(key_part(name) for name in skipped[:5])}"
+            + ("…" if len(skipped) > 5 else "")
+            + " (see drift.features)"
+            if skipped
+            else ""
+        )
         detail = (
             f"{len(drifted)} of {drift.evaluated} features drifted{where} "
             f"({drift.share_drifted:.0%}; dataset drift at {drift.dataset_drift_share:.0%})"
             + (f": {listed}" if drifted else "")
+            + not_evaluated
         )
         return CheckResult(
             check.name,
@@ -311,14 +341,29 @@ def _decide_drift(
     )
 
 
+#: Absent columns a check's detail names (the count counts them all).
+MAX_NAMED_COLUMNS = 10
+
+
 def _decide_quality(
-    check: CheckSpec, reference: DatasetProfile, current: DatasetProfile
+    check: CheckSpec,
+    definition: MonitorDefinition,
+    reference: DatasetProfile,
+    current: DatasetProfile,
 ) -> CheckResult:
     measure = check.quality or ""
-    if measure in ("volume_ratio", "bad_row_share"):
-        value = dataset_quality(reference, current).measure(measure)
-        baseline = dataset_quality(reference, reference).measure(measure)
-        return judge(check, value, baseline=baseline)
+    if measure in DATASET_QUALITY_MEASURES:
+        expected = expected_columns(definition)
+        measured = dataset_quality(reference, current, expected=expected)
+        own = dataset_quality(reference, reference, expected=expected).measure(measure)
+        decided = judge(check, measured.measure(measure), baseline=own)
+        absent = measured.missing_expected
+        if measure == "absent_columns" and absent:
+            named = ", ".join(key_part(name) for name in absent[:MAX_NAMED_COLUMNS])
+            more = len(absent) - MAX_NAMED_COLUMNS
+            named += f" and {more} more" if more > 0 else ""
+            decided = replace(decided, detail=f"{decided.detail} (absent from the data: {named})")
+        return decided
     column = check.feature or ""
     if current.columns[column].count == 0:
         return skip(check, f"no rows to measure {measure} of {column}")

@@ -7,6 +7,10 @@ volume ratio to the baseline and columns absent from the data. Every share is a 
 the rows (or of the present values, for out-of-range and new-category shares), so checks
 can compare it with the baseline's own figure.
 
+Every numeric column reports the same measures, and every categorical column the same
+measures (:meth:`ColumnQuality.to_dict`); a share with nothing to divide by (no rows, or no
+present values) is ``None``, never 0 and never left out.
+
 >>> from driftline.profile.dataset import ProfileSpec, build_reference, profile_frames
 >>> import pandas as pd
 >>> spec = ProfileSpec(columns={"x": "numeric", "c": "categorical"})
@@ -23,7 +27,7 @@ can compare it with the baseline's own figure.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from driftline.profile.categorical import CategoricalProfile
 from driftline.profile.dataset import ColumnProfile, DatasetProfile
@@ -32,47 +36,67 @@ from driftline.profile.numeric import NumericProfile
 #: New categories listed by name in a result (the share counts all of them).
 MAX_LISTED_CATEGORIES = 20
 
+#: The keys of a column's block in the result's ``data_quality``, by the column's kind.
+NUMERIC_MEASURES = ("missing_share", "type_violation_share", "infinite", "out_of_range_share")
+CATEGORICAL_MEASURES = (
+    "missing_share",
+    "new_category_share",
+    "new_categories",
+    "new_categories_complete",
+)
+
 
 @dataclass(frozen=True)
 class ColumnQuality:
-    """Data-quality measures of one column (shares in [0, 1])."""
+    """Data-quality measures of one column (shares in [0, 1]; None where undefined).
 
-    missing_share: float
-    type_violation_share: float = 0.0
-    infinite: int = 0
-    out_of_range_share: float = 0.0
-    new_category_share: float = 0.0
-    new_categories: tuple[str, ...] = ()
-    new_categories_complete: bool = True
+    The measures of the other kind are None too: a numeric column has no new categories,
+    a categorical one no type violations.
+    """
 
-    def measure(self, name: str) -> float:
-        """A measure by the name checks use (``missing_share``, ...)."""
-        value: float = getattr(self, name)
+    kind: Literal["numeric", "categorical"]
+    missing_share: float | None
+    type_violation_share: float | None = None
+    infinite: int | None = None
+    out_of_range_share: float | None = None
+    new_category_share: float | None = None
+    new_categories: tuple[str, ...] | None = None
+    new_categories_complete: bool | None = None
+
+    def measure(self, name: str) -> float | None:
+        """A measure by the name checks use (``missing_share``, ...); None where undefined."""
+        value: float | None = getattr(self, name)
         return value
 
     def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"missing_share": self.missing_share}
-        if self.type_violation_share or self.infinite or self.out_of_range_share:
-            body["type_violation_share"] = self.type_violation_share
-            body["infinite"] = self.infinite
-            body["out_of_range_share"] = self.out_of_range_share
-        body["new_categories"] = list(self.new_categories)
-        if self.new_category_share:
-            body["new_category_share"] = self.new_category_share
-        if not self.new_categories_complete:
-            body["new_categories_complete"] = False
+        """The column's block: ``kind`` and the same keys for every column of that kind.
+
+        >>> ColumnQuality("numeric", missing_share=None, infinite=0).to_dict()
+        {'kind': 'numeric', 'missing_share': None, 'type_violation_share': None, 'infinite': 0,
+         'out_of_range_share': None}
+        """
+        names = NUMERIC_MEASURES if self.kind == "numeric" else CATEGORICAL_MEASURES
+        body: dict[str, Any] = {"kind": self.kind}
+        for name in names:
+            value = getattr(self, name)
+            body[name] = list(value) if isinstance(value, tuple) else value
         return body
 
 
 @dataclass(frozen=True)
 class DatasetQuality:
-    """Row-level data-quality figures of a profile (against its reference)."""
+    """Row-level data-quality figures of a profile (against its reference).
+
+    ``expected`` are the monitored columns every batch should carry (features, prediction,
+    score: not the label, which arrives later); ``absent_columns`` counts those missing.
+    """
 
     rows: int
     bad_rows: int
     reference_rows: int
-    absent_columns: tuple[str, ...]
+    absent: tuple[str, ...]
     unknown_columns: tuple[str, ...] = ()
+    expected: frozenset[str] | None = None
 
     @property
     def bad_row_share(self) -> float:
@@ -82,6 +106,18 @@ class DatasetQuality:
     @property
     def volume_ratio(self) -> float:
         return self.rows / self.reference_rows if self.reference_rows else 0.0
+
+    @property
+    def missing_expected(self) -> tuple[str, ...]:
+        """The expected columns absent from the data (every absent one without ``expected``)."""
+        if self.expected is None:
+            return self.absent
+        return tuple(name for name in self.absent if name in self.expected)
+
+    @property
+    def absent_columns(self) -> float:
+        """How many expected columns are absent from the data (the measure of checks)."""
+        return float(len(self.missing_expected))
 
     def measure(self, name: str) -> float:
         value: float = getattr(self, name)
@@ -93,7 +129,7 @@ class DatasetQuality:
             "bad_rows": self.bad_rows,
             "bad_row_share": self.bad_row_share,
             "volume_ratio": self.volume_ratio,
-            "absent_columns": list(self.absent_columns),
+            "absent_columns": list(self.absent),
             "unknown_columns": list(self.unknown_columns),
         }
 
@@ -101,13 +137,14 @@ class DatasetQuality:
 def column_quality(reference: ColumnProfile, current: ColumnProfile) -> ColumnQuality:
     """Data-quality measures of ``current``, using ``reference`` for ranges and categories."""
     rows = current.count
-    missing_share = current.missing / rows if rows else 0.0
+    missing_share = current.missing / rows if rows else None
     if isinstance(current, NumericProfile):
         return ColumnQuality(
+            "numeric",
             missing_share=missing_share,
-            type_violation_share=current.type_violations / rows if rows else 0.0,
+            type_violation_share=current.type_violations / rows if rows else None,
             infinite=current.infinite,
-            out_of_range_share=current.out_of_range / current.n if current.n else 0.0,
+            out_of_range_share=current.out_of_range / current.n if current.n else None,
         )
     assert isinstance(reference, CategoricalProfile)
     known = set(reference.vocabulary) | set(reference.tracked)
@@ -118,19 +155,27 @@ def column_quality(reference: ColumnProfile, current: ColumnProfile) -> ColumnQu
     # Without a complete reference (reference.other > 0) "new" cannot be certain either.
     complete = current.other == 0 and reference.other == 0
     return ColumnQuality(
+        "categorical",
         missing_share=missing_share,
-        new_category_share=sum(new.values()) / present if present else 0.0,
+        new_category_share=sum(new.values()) / present if present else None,
         new_categories=tuple(c for c, _ in ranked[:MAX_LISTED_CATEGORIES]),
         new_categories_complete=complete and len(ranked) <= MAX_LISTED_CATEGORIES,
     )
 
 
-def dataset_quality(reference: DatasetProfile, current: DatasetProfile) -> DatasetQuality:
-    """Rows, rejected rows, volume against the baseline and absent columns."""
+def dataset_quality(
+    reference: DatasetProfile,
+    current: DatasetProfile,
+    *,
+    expected: frozenset[str] | None = None,
+) -> DatasetQuality:
+    """Rows, rejected rows, volume against the baseline and absent columns (of ``expected``,
+    the columns every batch should carry, for the ``absent_columns`` measure)."""
     return DatasetQuality(
         rows=current.rows,
         bad_rows=current.bad_rows,
         reference_rows=reference.rows,
-        absent_columns=tuple(sorted(current.absent_columns)),
+        absent=tuple(sorted(current.absent_columns)),
         unknown_columns=tuple(sorted(current.unknown_columns)),
+        expected=expected,
     )

@@ -241,6 +241,20 @@ REJECTED = {
         "empty_baseline",
         None,
     ),
+    "baseline-without-a-feature": (
+        "build_baseline",
+        f"baselines/{MODEL}/reference.csv",
+        csv_bytes(table(50, seed=6).drop(columns=["income"])),
+        "missing_columns",
+        None,
+    ),
+    "csv-header-only": (
+        "profile_batch",
+        f"inference/{MODEL}/2026/11/24/10/header-only.csv",
+        f"{HEADER}\n".encode(),
+        "no_rows",
+        None,
+    ),
     "config-not-yaml": ("configure", f"config/{MODEL}.yaml", b"model: [unclosed\n",
                         "invalid_yaml", None),
     "config-nan-threshold": (
@@ -450,8 +464,87 @@ def test_fuzzed_batches_are_profiled_or_quarantined_never_a_crash(
     first_is_longer = bool(defects) and defects[0] == "extra-field"
     assert not first_is_longer  # that file is rejected whole (malformed_csv)
     assert outcome["rows"] == len(defects) - too_many
-    assert messages == []
     assert services.store.exists(f"quarantine/{key}.bad-rows.json") == (too_many > 0)
+    # A batch without the income column fails the built-in schema-columns check (a
+    # warning, paged once: later ones are within the cooldown); the next batch with every
+    # column resolves it. Nothing else pages: bad values and bad rows are counted, not paged.
+    assert outcome["quality"] == ("warning" if header == "partial" else "ok")
+    alerts = [machine_part(message) for message in messages]
+    assert all(alert["about"] == ["schema-columns"] for alert in alerts)
+    expected_kind = "firing" if header == "partial" else "resolved"
+    assert all(alert["kind"] == expected_kind for alert in alerts)
+
+
+def test_a_baseline_without_a_feature_column_is_rejected_naming_key_and_column(
+    services: Services, inbox: Any
+) -> None:
+    # GIVEN a deployed model, then its baseline uploaded again without the income column
+    deploy(services)
+    inbox()
+    key = f"baselines/{MODEL}/reference.csv"
+    services.store.put(key, csv_bytes(table(50, seed=6).drop(columns=["income"])))
+    # WHEN built THEN rejected, the reason naming the key, the column and the file
+    outcome = jobs.build_baseline(services, key)
+    assert (outcome["status"], outcome["reason"]) == ("rejected", "missing_columns")
+    reason = services.store.get_json(f"quarantine/{key}.reason.json")
+    assert reason["error"].startswith(f"{key}: the baseline has no column income ")
+    assert "(schema.features.income)" in reason["error"]
+    (message,) = inbox()
+    assert "(schema.features.income)" in machine_part(message)["error"]
+
+
+def test_a_model_named_unlike_its_config_file_is_rejected_as_a_model_error(
+    services: Services, inbox: Any
+) -> None:
+    # GIVEN config/fuzz.yaml saying model: other (so its baseline.path, in fuzz's folder,
+    # does not fit either: that used to be the error reported)
+    key = f"config/{MODEL}.yaml"
+    services.store.put(key, DEFINITION.replace(f"model: {MODEL}", "model: other", 1).encode())
+    # WHEN configured
+    outcome = jobs.configure(services, key)
+    # THEN rejected for what it is: the model key, in the reason file and the page
+    assert (outcome["status"], outcome["reason"]) == ("rejected", "invalid_config")
+    reason = services.store.get_json(f"quarantine/{key}.reason.json")
+    expected = f"model: 'other' does not match the file name {key} (expected '{MODEL}')"
+    assert reason["error"] == f"invalid monitor definition {key}: {expected}"
+    assert reason["details"]["key"] == "model"
+    assert "baseline.path" not in json.dumps(reason)
+    (message,) = inbox()
+    machine = machine_part(message)
+    assert machine["error"] == reason["error"] and machine["details"]["key"] == "model"
+    assert services.table.definition(MODEL) is None
+
+
+def test_a_batch_without_a_monitored_column_pages_the_schema_columns_check(
+    services: Services, inbox: Any
+) -> None:
+    # GIVEN a deployed model (whose only check is a drift check) and a batch without plan
+    deploy(services)
+    inbox()
+    key = f"inference/{MODEL}/2026/11/24/10/no-plan.csv"
+    services.store.put(key, csv_bytes(table(200, seed=7).drop(columns=["plan"])))
+    # WHEN profiled
+    outcome = jobs.profile_batch(services, key, received=NOW)
+    # THEN profiled (not quarantined), and the built-in schema-columns check pages on-call
+    assert (outcome["status"], outcome["quality"]) == ("profiled", "warning")
+    (message,) = inbox()
+    machine = machine_part(message)
+    assert (machine["kind"], machine["about"]) == ("firing", ["schema-columns"])
+    (failed,) = machine["checks"]["failed"]
+    assert (
+        "absent_columns is 1, above the maximum 0 (absent from the data: plan)"
+        in (failed["detail"])
+    )
+    # ... and a later batch with every column resolves it
+    again = f"inference/{MODEL}/2026/11/24/11/complete.csv"
+    services.store.put(again, csv_bytes(table(200, seed=8)))
+    later = NOW + timedelta(hours=1)
+    assert jobs.profile_batch(services, again, received=later)["quality"] == "ok"
+    (resolved,) = inbox()
+    assert (machine_part(resolved)["kind"], machine_part(resolved)["about"]) == (
+        "resolved",
+        ["schema-columns"],
+    )
 
 
 # -- bugs found here, fixed in jobs.py and notify.py ---------------------------------------

@@ -101,6 +101,7 @@ def test_evaluate_stable_data_exits_zero_with_result_json(
         "x-drift": "pass",
         "x-missing": "pass",
         "accuracy-floor": "pass",
+        "schema-columns": "pass",  # built in: every monitored column is in the data
     }
 
 
@@ -249,8 +250,133 @@ def test_renamed_feature_is_reported_absent_and_the_new_name_unknown(
     assert result["data_quality"]["x"]["missing_share"] == 1.0
     assert result["drift"]["features"]["x"] == {
         "drifted": False,
-        "skipped": "no values in the current data",
+        "skipped": "absent from the current data",
     }
-    checks = {check["name"]: check["status"] for check in result["checks"]}
-    assert checks["x-missing"] == "fail"
+    checks = {check["name"]: check for check in result["checks"]}
+    assert checks["x-missing"]["status"] == "fail"
+    # ... and the built-in schema-columns check fails, naming the column
+    assert checks["schema-columns"]["status"] == "fail"
+    assert checks["schema-columns"]["value"] == 1.0
+    assert "(absent from the data: x)" in checks["schema-columns"]["detail"]
+    # ... and the dataset drift share says it is over the features evaluated, naming x
+    assert result["drift"]["features_evaluated"] == 1
+    assert result["drift"]["features_skipped"] == ["x"]
+    assert "0 of 1 features drifted" in checks["input-drift"]["detail"]
+    assert "not evaluated: x" in checks["input-drift"]["detail"]
     assert code == 1
+
+
+# -- bad input is an error naming the file, never a traceback nor a silent pass ---------------
+
+
+@pytest.mark.parametrize("content", ["", "id,x,c,seg,score,pred,label\n"], ids=["0-byte", "header"])
+def test_an_empty_reference_names_its_file_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str
+) -> None:
+    config, _, current = write_pair(tmp_path, shift=0.0)
+    empty = tmp_path / "empty-reference.csv"
+    empty.write_text(content, encoding="utf-8")
+    code, out, err = run(
+        capsys, "evaluate", "--config", config, "--reference", empty, "--current", current
+    )
+    assert code == 2 and out == ""
+    assert err.count("empty-reference.csv") == 1, err
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "many"])
+def test_a_chunk_rows_below_one_is_refused_by_the_parser(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    config, reference, current = write_pair(tmp_path, shift=0.0)
+    args = ["--config", config, "--reference", reference, "--current", current]
+    with pytest.raises(SystemExit) as caught:
+        main(["evaluate", *map(str, args), "--chunk-rows", value])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --chunk-rows: expected an integer >= 1, got '{value}'" in err
+    assert "Traceback" not in err
+
+
+def test_a_header_only_current_file_is_an_error_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN one good current file and one with a header only
+    config, reference, current = write_pair(tmp_path, shift=0.0)
+    header_only = tmp_path / "header-only.csv"
+    header_only.write_text(current.read_text(encoding="utf-8").splitlines()[0] + "\n")
+    for currents in ([header_only], [current, header_only]):
+        # WHEN evaluated THEN bad input (exit 2), naming the file, not a status ok of 0 rows
+        code, out, err = run(
+            capsys, "evaluate", "--config", config, "--reference", reference, "--current", *currents
+        )
+        assert code == 2 and out == ""
+        assert f"{header_only}: no data rows (a header only, or every row rejected)" in err
+
+
+def test_a_reference_without_a_segment_column_is_an_error_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, reference, current = write_pair(tmp_path, shift=0.0)
+    pd.read_csv(reference).drop(columns=["seg"]).to_csv(reference, index=False)
+    code, _, err = run(
+        capsys, "evaluate", "--config", config, "--reference", reference, "--current", current
+    )
+    assert code == 2
+    assert f"{reference}: the baseline has no column seg (schema.segments[0])" in err
+    assert err.count(str(reference)) == 1
+
+
+def test_data_quality_has_one_shape_per_kind_of_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN current data where x has text and infinite values and the score has neither (the
+    # blocks of the two numeric columns used to have different keys)
+    config, reference, current = write_pair(tmp_path, shift=0.0)
+    frame = pd.read_csv(current)
+    frame["x"] = frame["x"].astype(object)
+    frame.loc[:9, "x"] = "oops"
+    frame.loc[10:12, "x"] = "inf"
+    frame.to_csv(current, index=False)
+    code, out, _ = run(
+        capsys, "evaluate", "--config", config, "--reference", reference, "--current", current
+    )
+    quality = json.loads(out)["data_quality"]
+    # THEN every numeric column has the same keys, and every categorical column its own
+    numeric = {name: block for name, block in quality.items() if block.get("kind") == "numeric"}
+    categorical = {
+        name: block for name, block in quality.items() if block.get("kind") == "categorical"
+    }
+    assert set(numeric) == {"x", "score"}
+    assert set(categorical) == {"c", "pred", "label"}
+    assert {frozenset(block) for block in numeric.values()} == {
+        frozenset(
+            {"kind", "missing_share", "type_violation_share", "infinite", "out_of_range_share"}
+        )
+    }
+    assert {frozenset(block) for block in categorical.values()} == {
+        frozenset(
+            {
+                "kind",
+                "missing_share",
+                "new_category_share",
+                "new_categories",
+                "new_categories_complete",
+            }
+        )
+    }
+    assert quality["x"]["type_violation_share"] == pytest.approx(10 / 2000)
+    assert quality["x"]["infinite"] == 3
+    assert (quality["score"]["type_violation_share"], quality["score"]["infinite"]) == (0.0, 0)
+    assert code in (0, 1)
+
+
+def test_validate_refuses_a_numeric_drift_method_on_a_categorical_feature(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN ks for every feature, c being categorical (every evaluation used to fail with a
+    # traceback while validate said the definition was fine)
+    config, _, _ = write_pair(tmp_path, shift=0.0)
+    config.write_text(DEFINITION.replace("method: auto", "method: ks"), encoding="utf-8")
+    code, out, err = run(capsys, "validate", "--config", config)
+    assert code == 2 and out == ""
+    assert "drift.method: ks does not apply to categorical feature c" in err

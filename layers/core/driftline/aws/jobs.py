@@ -53,7 +53,7 @@ from driftline.aws.retrain import RetrainStarter
 from driftline.aws.s3 import QUARANTINE, ObjectStore, StoredObject
 from driftline.aws.schedules import Schedules
 from driftline.aws.store import ConflictError, Table
-from driftline.checks import CheckResult, Status, segment_key
+from driftline.checks import CheckResult, Status, effective_checks, segment_key
 from driftline.config import (
     MODEL_NAME,
     CheckSpec,
@@ -493,13 +493,7 @@ def configure(services: Services, key: str) -> dict[str, Any]:
     model = parts[1].removesuffix(".yaml").removesuffix(".yml")
     stored = services.store.get(key)
     try:
-        definition = load_monitor_definition(stored.body, source=key)
-        if definition.model != model:
-            raise ConfigError(
-                f"invalid monitor definition {key}: model: {definition.model!r} does not "
-                f"match the file name (config/{model}.yaml)",
-                reason="invalid_config",
-            )
+        definition = load_monitor_definition(stored.body, source=key, expected_model=model)
         _check_baseline_in_bucket(definition, key)
     except ConfigError as exc:
         return _reject(services, key, stored.etag, model=model, exc=exc, what="monitor definition")
@@ -568,6 +562,7 @@ def build_baseline(services: Services, key: str) -> dict[str, Any]:
             profile_spec(definition),
             bins=definition.drift.bins,
             max_categories=definition.drift.max_categories,
+            source=key,
         )
     except (InvalidInputError, DriftlineError) as exc:
         return _reject(services, key, stored.etag, model=model, exc=exc, what="baseline")
@@ -641,7 +636,7 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
 
     try:
         reader = _frames(stored.body, key, definition)
-        profile = profile_frames(remember(reader), spec, reference.bins)
+        profile = profile_frames(remember(reader), spec, reference.bins, source=key)
     except DriftlineError as exc:
         return _reject(services, key, stored.etag, model=model, exc=exc, what="inference log")
     profile = profile.with_bad_rows(reader.report.bad_rows)
@@ -724,8 +719,8 @@ def _act_on_quality(
     batch_id: str,
     received: datetime,
 ) -> dict[str, Any]:
-    """Run a batch's data-quality checks and act on them (nothing without such checks)."""
-    quality = [check for check in definition.checks if check.quality is not None]
+    """Run a batch's data-quality checks (the built-in ones too) and act on them."""
+    quality = [check for check in effective_checks(definition) if check.quality is not None]
     if not quality:
         return {}
     result = evaluate(

@@ -73,6 +73,9 @@ class ProfileSpec:
     known: frozenset[str] = frozenset()
     #: What performance needs (None: the model has no label, nothing to measure).
     performance: PerformanceSpec | None = None
+    #: Columns a baseline must have, each with the monitor definition's key naming it
+    #: (``schema.features.age``, ``schema.segments[0]``): see :func:`build_reference`.
+    required: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -283,14 +286,44 @@ def profile_frame(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) -> 
 
 
 def profile_frames(
-    frames: Iterable[pd.DataFrame], spec: ProfileSpec, bins: Bins | None
+    frames: Iterable[pd.DataFrame],
+    spec: ProfileSpec,
+    bins: Bins | None,
+    *,
+    source: str | None = None,
 ) -> DatasetProfile:
-    """Profile a stream of chunks (bounded memory: one chunk at a time)."""
-    return reduce(
+    """Profile a stream of chunks (bounded memory: one chunk at a time).
+
+    Args:
+        frames: the chunks.
+        spec: what to profile.
+        bins: the baseline's bins (None: a first pass, see :func:`build_reference`).
+        source: the file the chunks are the rows of (a batch of inference logs, current
+            data), as errors name it. Given, a file without a single row is refused:
+            profiled, it would be a batch of 0 rows that passes every check.
+
+    Raises:
+        InvalidInputError: ``no_rows``, when ``source`` is given and the frames hold no row.
+
+    >>> spec = ProfileSpec(columns={"age": "numeric"})
+    >>> profile_frames([pd.DataFrame({"age": []})], spec, None, source="batch.csv")
+    Traceback (most recent call last):
+    ...
+    driftline.errors.InvalidInputError: batch.csv: no data rows (a header only, or every row \
+rejected); expected at least one
+    """
+    profile = reduce(
         DatasetProfile.merge,
         (profile_frame(frame, spec, bins) for frame in frames),
         empty_profile(spec, bins),
     )
+    if source is not None and profile.rows == 0:
+        raise InvalidInputError(
+            f"{source}: no data rows (a header only, or every row rejected); expected at least one",
+            reason="no_rows",
+            file=source,
+        )
+    return profile
 
 
 def derive_bins(
@@ -339,6 +372,7 @@ def build_reference(
     *,
     bins: int = 10,
     max_categories: int = 1000,
+    source: str | None = None,
 ) -> Reference:
     """Profile a baseline in two passes: one to fix the bins, one to count with them.
 
@@ -346,16 +380,32 @@ def build_reference(
     the same file). The first pass tracks every category exactly, so the vocabulary is the
     baseline's true most frequent categories, and takes a deterministic sample of every
     numeric column for its quantile edges, so the same baseline always gives the same bins
-    (the sketch's compaction is random).
+    (the sketch's compaction is random). ``source`` names the file in errors.
+
+    A column of ``spec.required`` (a feature or segment column of the monitor definition)
+    that no chunk has is an error: the definition cannot know the files' columns, but the
+    baseline shows them. A column present with no value in it is kept (all missing).
 
     Raises:
         InsufficientDataError: the baseline has no rows, or a numeric column no value.
+        InvalidInputError: ``missing_columns``: the baseline lacks a required column (the
+            message names the definition's keys, the columns and the file, never a value).
+
+    >>> spec = ProfileSpec(columns={"age": "numeric"}, segments=("plan",),
+    ...                    required={"age": "schema.features.age", "plan": "schema.segments[0]"})
+    >>> build_reference(lambda: [pd.DataFrame({"age": [31, 45]})], spec, source="ref.csv")
+    Traceback (most recent call last):
+    ...
+    driftline.errors.InvalidInputError: ref.csv: the baseline has no column plan \
+(schema.segments[0]); it has: age
     """
     first_spec = replace(spec, max_tracked=2**62, performance=None)
     samples = {name: EdgeSample() for name, kind in spec.columns.items() if kind == "numeric"}
+    seen: set[str] = set()
 
     def sampled(frames: Iterable[pd.DataFrame]) -> Iterable[pd.DataFrame]:
         for frame in frames:
+            seen.update(str(column) for column in frame.columns)
             for name, sample in samples.items():
                 column = (
                     frame[name] if name in frame.columns else pd.Series(np.nan, index=frame.index)
@@ -364,11 +414,43 @@ def build_reference(
             yield frame
 
     first = profile_frames(sampled(open_frames()), first_spec, None)
+    named = f"{source}: " if source is not None else ""
     if first.rows == 0:
-        raise InsufficientDataError("the baseline has no rows", reason="empty_baseline")
+        raise InsufficientDataError(f"{named}the baseline has no rows", reason="empty_baseline")
+    missing = [column for column in spec.required if column not in seen]
+    if missing:
+        raise _missing_columns(named, missing, spec.required, seen, source)
     fixed = derive_bins(first, spec, bins=bins, max_categories=max_categories, samples=samples)
     second = profile_frames(open_frames(), spec, fixed)
     return Reference(second, fixed)
+
+
+#: Columns of the file a missing-columns error lists (at most this many, each cut to 60).
+LISTED_COLUMNS = 10
+
+
+def _missing_columns(
+    named: str,
+    missing: list[str],
+    required: Mapping[str, str],
+    seen: set[str],
+    source: str | None,
+) -> InvalidInputError:
+    plural = "columns" if len(missing) > 1 else "column"
+    wanted = ", ".join(f"{column[:60]} ({required[column]})" for column in missing[:LISTED_COLUMNS])
+    if len(missing) > LISTED_COLUMNS:
+        wanted += f" and {len(missing) - LISTED_COLUMNS} more"
+    has = sorted(seen)
+    listed = ", ".join(column[:60] for column in has[:LISTED_COLUMNS])
+    if len(has) > LISTED_COLUMNS:
+        listed += f" and {len(has) - LISTED_COLUMNS} more"
+    return InvalidInputError(
+        f"{named}the baseline has no {plural} {wanted}; it has: {listed or 'no columns'}",
+        reason="missing_columns",
+        columns=[column[:60] for column in missing[:LISTED_COLUMNS]],
+        keys=[required[column] for column in missing[:LISTED_COLUMNS]],
+        **({"file": source} if source is not None else {}),
+    )
 
 
 def _profile_columns(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) -> DatasetProfile:
