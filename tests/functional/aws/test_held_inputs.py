@@ -142,3 +142,32 @@ def test_a_missing_baseline_profile_holds_batches_pages_once_and_evaluate_skips(
     # THEN the profile is rebuilt and the held files processed
     assert outcome["status"] == "built" and outcome["released"] == 4
     assert len(list(services.store.keys(f"profiles/{MODEL}/batches/"))) == 3
+
+
+def test_a_stored_definition_that_no_longer_validates_holds_inputs_instead_of_crashing(
+    services: Services, inbox: Any
+) -> None:
+    # GIVEN a model whose stored definition was valid when stored but breaks a rule added
+    # since (a boolean threshold), written straight into the table as an older version would
+    configure(services)
+    stale = DEFINITION + "  - {name: rows-floor, quality: volume_ratio, min: true}\n"
+    services.table.put_definition(MODEL, {"yaml": stale}, source=f"config/{MODEL}.yaml@old")
+    inbox()
+
+    # WHEN inputs arrive and the schedule evaluates
+    outcomes = upload_inputs(services)
+    evaluated = jobs.evaluate_model(services, MODEL, now=NOW)
+
+    # THEN nothing raises (no crash loop): the files are held, the evaluation skipped, one page
+    assert {(o["status"], o["reason"]) for o in outcomes} == {("held", "stored_definition_invalid")}
+    assert evaluated == {"status": "skipped", "reason": "stored_definition_invalid"}
+    (page,) = inbox()
+    assert machine_part(page)["reason"] == "stored_definition_invalid"
+    assert "checks[1].min" in page["Message"]
+
+    # WHEN the definition is uploaded again, corrected
+    outcome = configure(services)
+
+    # THEN the held files are processed
+    assert outcome["baseline"]["released"] == 4
+    assert len(list(services.store.keys(f"profiles/{MODEL}/batches/"))) == 3

@@ -218,6 +218,34 @@ def load_reference(services: Services, model: str) -> Reference | None:
         return None
 
 
+def _ready(
+    services: Services, model: str
+) -> tuple[MonitorDefinition | None, Reference | None, InvalidInputError | None]:
+    """A model's definition and baseline profile, or why its inputs cannot be processed.
+
+    A stored definition that no longer validates (stored before a rule it breaks was added)
+    is a reason like the others, ``stored_definition_invalid``: the inputs wait for the
+    definition to be uploaded again rather than fail on every event.
+    """
+    try:
+        definition = load_definition(services, model)
+    except ConfigError as exc:
+        return (
+            None,
+            None,
+            InvalidInputError(
+                f"the stored monitor definition of model {model!r} no longer validates: "
+                f"{_bounded(str(exc), 1_000)}; upload config/{model}.yaml again, corrected; the "
+                "held files are processed then",
+                reason="stored_definition_invalid",
+            ),
+        )
+    reference = load_reference(services, model) if definition else None
+    if definition is None or reference is None:
+        return definition, reference, _not_ready(services, model, definition)
+    return definition, reference, None
+
+
 def _not_ready(
     services: Services, model: str, definition: MonitorDefinition | None
 ) -> InvalidInputError:
@@ -537,8 +565,10 @@ def build_baseline(services: Services, key: str) -> dict[str, Any]:
     if isinstance(found, dict):
         return found
     model, stored = found
-    definition = load_definition(services, model)
+    definition, _, problem = _ready(services, model)
     if definition is None:
+        if problem is not None and problem.reason == "stored_definition_invalid":
+            _page_once(services, model, problem, first=key)
         services.log("baseline waits for its monitor definition", key=key, model=model)
         return {"status": "waiting_for_definition"}
     if key != definition.baseline.path:
@@ -590,11 +620,10 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
     if isinstance(found, dict):
         return found
     model, stored = found
-    definition = load_definition(services, model)
-    reference = load_reference(services, model) if definition else None
+    definition, reference, problem = _ready(services, model)
     if definition is None or reference is None:
-        exc = _not_ready(services, model, definition)
-        return _hold(services, key, stored.etag, model=model, kind="inference", exc=exc)
+        assert problem is not None
+        return _hold(services, key, stored.etag, model=model, kind="inference", exc=problem)
     # The profile and rows of an inference file live under its key's id: a file uploaded
     # again under the same key (corrected bytes, a new ETag) replaces what the older version
     # stored instead of adding to it. batch_id (key and ETag) names this version.
@@ -869,11 +898,10 @@ def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[s
     if isinstance(found, dict):
         return found
     model, stored = found
-    definition = load_definition(services, model)
-    reference = load_reference(services, model) if definition else None
+    definition, reference, problem = _ready(services, model)
     if definition is None or reference is None:
-        exc = _not_ready(services, model, definition)
-        return _hold(services, key, stored.etag, model=model, kind="labels", exc=exc)
+        assert problem is not None
+        return _hold(services, key, stored.etag, model=model, kind="labels", exc=problem)
     schema = definition.schema_
     if schema.id is None or schema.label is None:
         missing_roles: DriftlineError = ConfigError(
@@ -1189,13 +1217,12 @@ def _detector_result(
 
 def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str, Any]:
     """A scheduled (or on-demand) evaluation of every window; the first window is acted on."""
-    definition = load_definition(services, model)
-    reference = load_reference(services, model) if definition else None
+    definition, reference, problem = _ready(services, model)
     if definition is None or reference is None:
-        exc = _not_ready(services, model, definition)
-        if exc.reason == "baseline_profile_missing":
-            _page_once(services, model, exc, first=f"evaluation at {now:%Y-%m-%dT%H:%MZ}")
-        return {"status": "skipped", "reason": exc.reason}
+        assert problem is not None
+        if problem.reason in ("baseline_profile_missing", "stored_definition_invalid"):
+            _page_once(services, model, problem, first=f"evaluation at {now:%Y-%m-%dT%H:%MZ}")
+        return {"status": "skipped", "reason": problem.reason}
     end = now.replace(minute=0, second=0, microsecond=0)
     results: list[dict[str, Any]] = []
     evaluated: list[tuple[str, dict[str, Any]]] = []
