@@ -104,15 +104,16 @@ class Run:
 
     runtime: LocalRuntime
     uploaded: dict[str, int] = field(default_factory=dict)  # inference key -> rows
+    seen: list[dict[str, Any]] = field(default_factory=list)  # every page, once played
 
     def upload(self, key: str, body: bytes, *, rows: int | None = None) -> None:
         if key.startswith("inference/"):
             self.uploaded[key] = rows if rows is not None else body.count(b"\n") - 1
         self.runtime.upload(key, body)
 
-    def deploy(self) -> None:
+    def deploy(self, definition: str = DEFINITION) -> None:
         self.upload("baselines/churn/reference.csv", csv(frame(3000, seed=1, hour=0, day=1)))
-        self.upload("config/churn.yaml", DEFINITION.encode())
+        self.upload("config/churn.yaml", definition.encode())
 
     def s3(self) -> Any:
         return self.runtime.client("s3")
@@ -267,6 +268,34 @@ def before_the_definition(run: Run) -> None:
     run.deploy()
 
 
+def definition_with(old: str, new: str) -> Callable[[Run], None]:
+    """Deploy a definition with one mistake (validation must refuse it), then the inputs."""
+
+    def feed(run: Run) -> None:
+        assert old in DEFINITION
+        run.deploy(DEFINITION.replace(old, new))
+        clean_inputs(run)
+
+    return feed
+
+
+def column_absent(run: Run) -> None:
+    clean_inputs(run)
+    run.upload(
+        batch_key(13), csv(frame(400, seed=13, hour=13).drop(columns=["churned", "charges"]))
+    )
+
+
+def schema_columns_fired(run: Run) -> None:
+    firing = [p for p in run.seen if p.get("kind") == "firing"]
+    assert [p["about"] for p in firing if "schema-columns" in p["about"]] == [["schema-columns"]]
+
+
+def header_only(run: Run) -> None:
+    clean_inputs(run)
+    run.upload(batch_key(13), csv(BATCHES[10].drop(columns="churned").iloc[:0]))
+
+
 CASES = {
     "labels-as-json-strings": Case(labels_as_text, "profiled", [], same_figures=True),
     "label-that-is-no-class": Case(
@@ -290,6 +319,32 @@ CASES = {
     ),
     "file-replaced-under-its-key": Case(replaced_file, "profiled", [], same_figures=True),
     "label-files-in-shuffled-order": Case(labels_shuffled, "profiled", [], same_figures=True),
+    "ks-on-a-categorical-feature": Case(
+        definition_with("checks:", "drift: {features: {plan: {method: ks}}}\nchecks:"),
+        "held",
+        [("input_rejected", "invalid_config"), ("inputs_held", "no_monitor_definition")],
+        deploy=False,
+    ),
+    "a-window-of-a-million-years": Case(
+        definition_with("windows: [P1D, P7D]", "windows: [P1D, P100000000D]"),
+        "held",
+        [("input_rejected", "invalid_config"), ("inputs_held", "no_monitor_definition")],
+        deploy=False,
+    ),
+    "a-boolean-threshold": Case(
+        definition_with("min: 0.6", "min: true"),
+        "held",
+        [("input_rejected", "invalid_config"), ("inputs_held", "no_monitor_definition")],
+        deploy=False,
+    ),
+    "a-monitored-column-absent-from-a-batch": Case(
+        column_absent, "profiled", [], check=schema_columns_fired
+    ),
+    "a-header-only-batch": Case(
+        header_only,
+        {**{batch_key(h): "profiled" for h in HOURS}, batch_key(13): "quarantined"},
+        [("input_rejected", "no_rows")],
+    ),
 }
 
 
@@ -304,7 +359,9 @@ def play(case: Case | None) -> tuple[Run, list[dict[str, Any]]]:
         (case.feed if case else clean_inputs)(run)
         pages = run.pages()
         runtime.run_schedules(NOW)
-        pages += [p for p in run.pages() if p.get("kind") not in ("firing", "reminder")]
+        later = run.pages()
+        run.seen = pages + later
+        pages += [p for p in later if p.get("kind") not in ("firing", "reminder")]
         return run, pages
     except BaseException:
         runtime.stop()
