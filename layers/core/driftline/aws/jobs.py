@@ -29,7 +29,6 @@ S3 layout (docs/aws.md)::
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import io
 import json
@@ -62,6 +61,7 @@ from driftline.detectors import detector_from_dict, make_detector
 from driftline.errors import ConfigError, DriftlineError, InvalidInputError
 from driftline.evaluation import EvaluationResult, Window, capture_columns, evaluate, profile_spec
 from driftline.io import TableReader, open_table
+from driftline.io.gzip_csv import GzipCsvWriter
 from driftline.labels import JoinReport, LabelTable, id_text, join_labels
 from driftline.metrics.classification import as_float_array
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
@@ -464,15 +464,18 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
         return again
     spec = profile_spec(definition)
     kept_columns = _kept_columns(definition)
-    kept: list[pd.DataFrame] = []
-
+    # The kept columns are compressed chunk by chunk as they are profiled: holding the rows
+    # until the end took gigabytes for a file of ten million short rows.
+    kept = GzipCsvWriter(compresslevel=1)  # level 9 took half a batch's time for 12 % less
     monitored = _monitored_columns(definition)
 
     def remember(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        first = True
         for frame in frames:
-            if not kept and not monitored & {str(c) for c in frame.columns}:
+            if first and not monitored & {str(c) for c in frame.columns}:
                 raise _no_monitored_columns(key, monitored, frame.columns)
-            kept.append(frame[[c for c in frame.columns if c in kept_columns]])
+            first = False
+            kept.write(frame[[c for c in frame.columns if c in kept_columns]])
             yield frame
 
     try:
@@ -488,14 +491,8 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
                 {"key": key, "etag": stored.etag, **reader.report.to_dict()}, indent=2
             ).encode(),
         )
-    rows = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
     rows_key = f"profiles/{model}/rows/{hour:%Y/%m/%d}/{batch_id}.csv.gz"
-    services.store.put(
-        rows_key,
-        # Level 1: the default 9 took half of a batch's time for about 12 % less storage.
-        gzip.compress(rows.to_csv(index=False).encode(), compresslevel=1, mtime=0),
-        content_type="text/csv",
-    )
+    services.store.put(rows_key, kept.finish(), content_type="text/csv")
     # Labels that arrived before these predictions (a race, or a replay) are joined now.
     early = _join_waiting_labels(services, definition, reference, rows_key, day=hour)
     wrote = services.store.put_json_once(
