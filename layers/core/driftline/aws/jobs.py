@@ -34,7 +34,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 from typing import Any
@@ -44,9 +44,10 @@ import pandas as pd
 
 from driftline.alerts import ActionState, AlertState, plan_actions
 from driftline.aws.emf import emit, emit_many
+from driftline.aws.limits import InputLimits
 from driftline.aws.notify import Notifier
 from driftline.aws.retrain import RetrainStarter
-from driftline.aws.s3 import QUARANTINE, ObjectStore, StoredObject
+from driftline.aws.s3 import QUARANTINE, ObjectStore, ObjectTooLargeError, StoredObject
 from driftline.aws.schedules import Schedules
 from driftline.aws.store import ConflictError, Table
 from driftline.checks import CheckResult, Status, segment_key
@@ -96,6 +97,8 @@ class Services:
     schedules: Schedules | None = None
     namespace: str = "Driftline"
     log: Callable[..., None] = lambda message, **fields: None
+    #: How large an input file may be (bytes, rows); larger ones are quarantined.
+    limits: InputLimits = field(default_factory=InputLimits)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -313,16 +316,44 @@ def _model_of_input(
     services: Services, key: str, prefix: str, what: str
 ) -> tuple[str, StoredObject] | dict[str, Any]:
     """The model of an input key and the object, or the rejection of a key outside
-    ``<prefix>/<model>/<file>`` (quarantined with ``unexpected_key``, never a crash)."""
-    stored = services.store.get(key)
+    ``<prefix>/<model>/<file>`` (quarantined with ``unexpected_key``, never a crash) or of an
+    object larger than the input limits (``file_too_large``, not read)."""
+    try:
+        stored = _get_input(services, key)
+    except ObjectTooLargeError as exc:
+        model = ""
+        with contextlib.suppress(InvalidInputError):
+            model = model_of(key, prefix)
+        return _reject(services, key, exc.etag, model=model, exc=exc, what=what)
     try:
         return model_of(key, prefix), stored
     except InvalidInputError as exc:
         return _reject(services, key, stored.etag, model="", exc=exc, what=what)
 
 
-def _frames(body: bytes, key: str, definition: MonitorDefinition) -> TableReader:
-    return open_table(body, name=key, chunk_rows=CHUNK_ROWS, capture=capture_columns(definition))
+def _get_input(services: Services, key: str) -> StoredObject:
+    """An input file's object, read whole (so bounded by the limits' bytes).
+
+    Raises:
+        ObjectTooLargeError: the object is larger than the input limits allow.
+    """
+    return services.store.get(key, max_bytes=services.limits.of(key).max_bytes)
+
+
+def _frames(
+    services: Services, body: bytes, key: str, definition: MonitorDefinition
+) -> TableReader:
+    """An input file's rows, refused past the input limits (``file_too_large``,
+    ``too_many_rows``)."""
+    limits = services.limits.of(key)
+    return open_table(
+        body,
+        name=key,
+        chunk_rows=CHUNK_ROWS,
+        capture=capture_columns(definition),
+        max_bytes=limits.max_bytes,
+        max_rows=limits.max_rows,
+    )
 
 
 # -- configure ----------------------------------------------------------------------------
@@ -400,7 +431,7 @@ def build_baseline(services: Services, key: str) -> dict[str, Any]:
     readers: list[Any] = []
 
     def frames() -> Iterator[pd.DataFrame]:
-        reader = _frames(stored.body, key, definition)
+        reader = _frames(services, stored.body, key, definition)
         readers.append(reader)
         yield from reader
 
@@ -479,7 +510,7 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
             yield frame
 
     try:
-        reader = _frames(stored.body, key, definition)
+        reader = _frames(services, stored.body, key, definition)
         profile = profile_frames(remember(reader), spec, reference.bins)
     except DriftlineError as exc:
         return _reject(services, key, stored.etag, model=model, exc=exc, what="inference log")
@@ -587,10 +618,12 @@ def _join_waiting_labels(
         return pairs
     rows = _read_rows(services, rows_key)
     for label_key in sorted(label_keys):
-        stored = services.store.get(label_key)
         try:
+            stored = _get_input(services, label_key)
             labels = LabelTable.from_frames(
-                _frames(stored.body, label_key, definition), id=schema.id, label=schema.label
+                _frames(services, stored.body, label_key, definition),
+                id=schema.id,
+                label=schema.label,
             )
         except DriftlineError:
             continue  # a bad label file is rejected by its own invocation
@@ -671,7 +704,7 @@ def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[s
         )
     try:
         labels = LabelTable.from_frames(
-            _frames(stored.body, key, definition), id=schema.id, label=schema.label
+            _frames(services, stored.body, key, definition), id=schema.id, label=schema.label
         )
     except DriftlineError as exc:
         return _reject(services, key, stored.etag, model=model, exc=exc, what="label file")
