@@ -105,6 +105,23 @@ def test_input_limits_default_to_the_handlers_defaults(template: dict[str, Any])
         assert parameters[name]["MinValue"] == 1, name
 
 
+def test_every_parameter_is_in_the_deploy_guide_with_its_default(
+    template: dict[str, Any],
+) -> None:
+    # GIVEN the parameters table of docs/deploy.md
+    guide = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+    rows = {
+        match.group(1): match.group(2)
+        for match in re.finditer(r"^\| `(\w+)` \| ([^|]+) \|", guide, flags=re.MULTILINE)
+    }
+    # THEN every parameter of the template has a row that starts with its default
+    for name, parameter in template["Parameters"].items():
+        assert name in rows, f"{name} is not in docs/deploy.md's parameters table"
+        default = str(parameter.get("Default", ""))
+        shown = rows[name].strip().strip("`")
+        assert shown.startswith(default) or (default == "" and shown == "empty"), name
+
+
 def test_evaluate_arn_names_the_evaluate_function(template: dict[str, Any]) -> None:
     # GIVEN the fixed name of the evaluate function (its ARN is built, not referenced)
     name = sub_text(template["Resources"]["EvaluateFunction"]["Properties"]["FunctionName"])
