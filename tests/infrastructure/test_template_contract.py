@@ -76,9 +76,50 @@ def test_every_function_gets_both_layers_and_the_environment(template: dict[str,
     assert variables["DRIFTLINE_SCHEDULE_GROUP"] == {"Ref": "ScheduleGroup"}
     assert variables["DRIFTLINE_SCHEDULER_ROLE_ARN"] == {"Fn::GetAtt": "SchedulerRole.Arn"}
     assert sub_text(variables["DRIFTLINE_EVALUATE_ARN"]) == EVALUATE_ARN
+    assert variables["DRIFTLINE_MAX_FILE_BYTES"] == {"Ref": "MaxFileBytes"}
+    assert variables["DRIFTLINE_MAX_FILE_ROWS"] == {"Ref": "MaxFileRows"}
+    assert variables["DRIFTLINE_MAX_BASELINE_BYTES"] == {"Ref": "MaxBaselineBytes"}
+    assert variables["DRIFTLINE_MAX_BASELINE_ROWS"] == {"Ref": "MaxBaselineRows"}
     assert variables["POWERTOOLS_SERVICE_NAME"] == "driftline"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Driftline"
     assert variables["LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+def test_input_limits_default_to_the_handlers_defaults(template: dict[str, Any]) -> None:
+    # GIVEN the template's limit parameters and the limits the handlers use without them
+    from driftline.aws.limits import InputLimits
+
+    parameters = template["Parameters"]
+    defaults = InputLimits()
+
+    # THEN each parameter defaults to the handlers' value and allows nothing below 1
+    expected = {
+        "MaxFileBytes": defaults.files.max_bytes,
+        "MaxFileRows": defaults.files.max_rows,
+        "MaxBaselineBytes": defaults.baselines.max_bytes,
+        "MaxBaselineRows": defaults.baselines.max_rows,
+    }
+    for name, value in expected.items():
+        assert parameters[name]["Type"] == "Number", name
+        assert parameters[name]["Default"] == value, name
+        assert parameters[name]["MinValue"] == 1, name
+
+
+def test_every_parameter_is_in_the_deploy_guide_with_its_default(
+    template: dict[str, Any],
+) -> None:
+    # GIVEN the parameters table of docs/deploy.md
+    guide = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+    rows = {
+        match.group(1): match.group(2)
+        for match in re.finditer(r"^\| `(\w+)` \| ([^|]+) \|", guide, flags=re.MULTILINE)
+    }
+    # THEN every parameter of the template has a row that starts with its default
+    for name, parameter in template["Parameters"].items():
+        assert name in rows, f"{name} is not in docs/deploy.md's parameters table"
+        default = str(parameter.get("Default", ""))
+        shown = rows[name].strip().strip("`")
+        assert shown.startswith(default) or (default == "" and shown == "empty"), name
 
 
 def test_evaluate_arn_names_the_evaluate_function(template: dict[str, Any]) -> None:

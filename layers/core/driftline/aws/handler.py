@@ -45,7 +45,8 @@ def _log(message: str, **fields: Any) -> None:
 
 @cache
 def services() -> Services:
-    """The adapters for this container, from ``DRIFTLINE_*`` (built on first use)."""
+    """The adapters and input limits for this container, from ``DRIFTLINE_*`` (built on
+    first use)."""
     settings = Settings.from_environment()
     schedules = None
     if settings.schedule_group and settings.evaluate_arn:
@@ -72,6 +73,7 @@ def services() -> Services:
         schedules=schedules,
         redeliver=redeliver,
         log=_log,
+        limits=settings.limits,
     )
 
 

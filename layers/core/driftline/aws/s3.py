@@ -10,7 +10,25 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from driftline.errors import InvalidInputError
+from driftline.io.source import file_too_large
+
 QUARANTINE = "quarantine/"
+
+
+class ObjectTooLargeError(InvalidInputError):
+    """An object larger than the caller reads into memory (reason ``file_too_large``).
+
+    Attributes:
+        etag: the object's ETag, to quarantine it under.
+    """
+
+    reason = "file_too_large"
+
+    def __init__(self, key: str, *, etag: str, size: int, limit: int) -> None:
+        error = file_too_large(key, limit, stored=size)
+        super().__init__(str(error), **error.details)
+        self.etag = etag
 
 
 @dataclass(frozen=True)
@@ -34,11 +52,16 @@ class ObjectStore:
         self.client = client
         self.bucket = bucket
 
-    def get(self, key: str) -> StoredObject:
+    def get(self, key: str, *, max_bytes: int | None = None) -> StoredObject:
         """Read a whole object.
+
+        Args:
+            key: the object's key.
+            max_bytes: the largest object to read; a larger one is not read at all.
 
         Raises:
             KeyError: no such object.
+            ObjectTooLargeError: the object is larger than ``max_bytes``.
         """
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
@@ -46,7 +69,12 @@ class ObjectStore:
             if _code(exc) in ("NoSuchKey", "404"):
                 raise KeyError(key) from None
             raise
-        return StoredObject(key, response["Body"].read(), response["ETag"].strip('"'))
+        etag = response["ETag"].strip('"')
+        size = int(response.get("ContentLength", 0))
+        if max_bytes is not None and size > max_bytes:
+            response["Body"].close()
+            raise ObjectTooLargeError(key, etag=etag, size=size, limit=max_bytes)
+        return StoredObject(key, response["Body"].read(), etag)
 
     def get_json(self, key: str) -> Any:
         """Read a JSON object (gzip-compressed or plain)."""

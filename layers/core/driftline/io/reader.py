@@ -18,6 +18,7 @@ from typing import Literal, get_args
 
 import pandas as pd
 
+from driftline.errors import InvalidInputError
 from driftline.io.jsonl import UTF8_BOM, read_json_lines
 from driftline.io.report import ReadReport
 from driftline.io.sagemaker import CaptureColumns, capture_rows, ground_truth_rows
@@ -25,6 +26,7 @@ from driftline.io.source import (
     COMPRESSION_ERRORS,
     MAX_HEAD_BYTES,
     MAX_LINE_BYTES,
+    ContentTooLarge,
     DataSource,
     LineTooLong,
     TableSource,
@@ -65,6 +67,8 @@ class TableReader:
     Each frame holds between 1 and ``chunk_rows`` rows and is indexed by the rows' position
     among the rows yielded (0, 1, 2, ... across frames). Iterating again reads the file again
     from the start with a fresh report (except over a non-seekable stream, read only once).
+    With ``max_rows``, the frame that would take the rows read past it is not yielded: the
+    file is refused as ``too_many_rows`` instead.
 
     Attributes:
         name: the file's name, as errors show it.
@@ -80,9 +84,11 @@ class TableReader:
         capture: CaptureColumns,
         parquet_engine: ParquetEngine,
         max_line_bytes: int = MAX_LINE_BYTES,
+        max_rows: int | None = None,
     ) -> None:
         self._source = source
         self._max_line_bytes = max_line_bytes
+        self._max_rows = max_rows
         self.name = source.name
         self.format: Format = format
         self._chunk_rows = chunk_rows
@@ -104,7 +110,8 @@ class TableReader:
         Raises:
             InvalidInputError: the file cannot be read as its format (``not_utf8``,
                 ``corrupt_compression``, ``corrupt_parquet``, ``malformed_csv``,
-                ``line_too_long``, ...).
+                ``line_too_long``, ...) or is past a bound (``file_too_large``,
+                ``too_many_rows``).
         """
         report = self._report = ReadReport()
         frames = self._frames(report)
@@ -116,10 +123,14 @@ class TableReader:
                     raise corrupt_compression(self.name, exc) from exc
                 except LineTooLong as exc:
                     raise line_too_long(self.name, exc) from exc
+                except ContentTooLarge as exc:
+                    raise self._source.too_large(exc) from exc
                 if frame is None:
                     return
                 if len(frame) == 0:
                     continue
+                if self._max_rows is not None and report.rows + len(frame) > self._max_rows:
+                    raise too_many_rows(self.name, self._max_rows, read=report.rows + len(frame))
                 frame.index = pd.RangeIndex(report.rows, report.rows + len(frame))
                 report.rows += len(frame)
                 yield frame
@@ -168,6 +179,24 @@ class TableReader:
             )
 
 
+def too_many_rows(name: str, limit: int, *, read: int) -> InvalidInputError:
+    """The error for a file of more than ``limit`` rows, of which ``read`` were read.
+
+    >>> error = too_many_rows("b.csv", 100, read=150)
+    >>> str(error).split(";")[0], error.details
+    ('b.csv: holds more than 100 rows (150 read when reading stopped)',
+     {'file': 'b.csv', 'limit_rows': 100, 'rows_read': 150})
+    """
+    return invalid_input(
+        name,
+        "too_many_rows",
+        f"holds more than {limit:,} rows ({read:,} read when reading stopped); expected at most "
+        f"{limit:,} rows per file: split it into smaller files",
+        limit_rows=limit,
+        rows_read=read,
+    )
+
+
 def open_table(
     source: TableSource,
     *,
@@ -177,6 +206,8 @@ def open_table(
     capture: CaptureColumns | None = None,
     parquet_engine: ParquetEngine = "auto",
     max_line_bytes: int = MAX_LINE_BYTES,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
 ) -> TableReader:
     """Open a data file for reading in chunks of rows, rejecting bad rows visibly.
 
@@ -197,15 +228,22 @@ def open_table(
             or ``"fastparquet"``.
         max_line_bytes: the longest line a CSV or JSON Lines file may have (a longer one
             rejects the file as ``line_too_long`` before it fills the memory).
+        max_bytes: the most bytes the file may hold, decompressed; ``None`` for no bound.
+            A larger file is refused as ``file_too_large``: here when its size is known (an
+            uncompressed path or bytes), else while iterating, once a pass reads past it.
+        max_rows: the most rows the file may hold; ``None`` for no bound. A file with more
+            is refused as ``too_many_rows`` while iterating, before the frame that passes
+            the bound is yielded (the rows before it have been yielded).
 
     Returns:
         A :class:`TableReader`: iterate it for frames, then read its ``report``.
 
     Raises:
-        InvalidInputError: ``empty_file``, ``unknown_format``, ``not_utf8`` or
-            ``corrupt_compression`` (more reasons while iterating); the message and the
-            ``file`` detail name the file.
-        ValueError: ``format``, ``chunk_rows`` or ``parquet_engine`` is not allowed.
+        InvalidInputError: ``empty_file``, ``unknown_format``, ``not_utf8``,
+            ``corrupt_compression`` or ``file_too_large`` (more reasons while iterating); the
+            message and the ``file`` detail name the file.
+        ValueError: ``format``, ``chunk_rows``, ``parquet_engine``, ``max_line_bytes``,
+            ``max_bytes`` or ``max_rows`` is not allowed.
         OSError: the path cannot be opened.
 
     >>> reader = open_table(b"age,plan\\n31,basic\\n45,pro,extra\\n52,pro\\n", name="b.csv",
@@ -223,11 +261,12 @@ def open_table(
         raise ValueError(
             f"expected parquet_engine in {get_args(ParquetEngine)}, got {parquet_engine!r}"
         )
-    if isinstance(max_line_bytes, bool) or not isinstance(max_line_bytes, int):
-        raise ValueError(f"expected max_line_bytes >= 1, got {max_line_bytes!r}")
-    if max_line_bytes < 1:
-        raise ValueError(f"expected max_line_bytes >= 1, got {max_line_bytes!r}")
-    data = DataSource(source, name=name)
+    _check_bound("max_line_bytes", max_line_bytes)
+    if max_bytes is not None:
+        _check_bound("max_bytes", max_bytes)
+    if max_rows is not None:
+        _check_bound("max_rows", max_rows)
+    data = DataSource(source, name=name, max_bytes=max_bytes)
     detected: Format = detect_format(data) if format == "auto" else format
     return TableReader(
         data,
@@ -236,7 +275,13 @@ def open_table(
         capture=capture if capture is not None else CaptureColumns(),
         parquet_engine=parquet_engine,
         max_line_bytes=max_line_bytes,
+        max_rows=max_rows,
     )
+
+
+def _check_bound(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"expected {name} >= 1, got {value!r}")
 
 
 def detect_format(source: DataSource) -> Format:

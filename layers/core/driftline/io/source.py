@@ -13,6 +13,10 @@ Gzip is recognised by its magic bytes, whatever the name says. Parquet needs ran
 so a compressed or streamed Parquet file is first copied to a spooled temporary file (kept in
 memory up to :data:`SPOOL_MEMORY_BYTES`, on local disk beyond).
 
+With ``max_bytes``, a file whose content is longer (decompressed, for gzip) is refused as
+``file_too_large``: at once when the size is known (a plain path or bytes), else as soon as a
+pass reads past the bound (a small gzip can inflate a thousandfold).
+
 >>> import gzip
 >>> source = DataSource(gzip.compress(b"a,b\\n1,2\\n"), name="batch.csv.gz")
 >>> source.compression, source.head
@@ -103,6 +107,84 @@ class LineTooLong(Exception):
         super().__init__(f"line {line} is longer than {limit} bytes")
         self.line = line
         self.limit = limit
+
+
+class ContentTooLarge(Exception):
+    """The decompressed content runs past the bound (raised while reading).
+
+    Attributes:
+        limit: the bound, in bytes.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} bytes")
+        self.limit = limit
+
+
+def file_too_large(
+    name: str,
+    limit: int,
+    *,
+    size: int | None = None,
+    stored: int | None = None,
+    decompressed: bool = False,
+) -> InvalidInputError:
+    """The error for a file whose content is longer than ``limit`` bytes.
+
+    Args:
+        name: the file's name.
+        limit: the bound, in bytes.
+        size: the content's size, when known.
+        stored: the file's size as stored (compressed or not), when known.
+        decompressed: whether reading stopped past the bound while decompressing (the
+            content's size is then not known).
+
+    >>> error = file_too_large("a.csv.gz", 1000, stored=40, decompressed=True)
+    >>> str(error).split(";")[0], error.details
+    ('a.csv.gz: holds more than 1,000 bytes once decompressed (40 bytes stored)',
+     {'file': 'a.csv.gz', 'limit_bytes': 1000, 'stored_bytes': 40})
+    """
+    details: dict[str, Any] = {"limit_bytes": limit}
+    if size is not None:
+        measured = f"holds {size:,} bytes"
+        details["size_bytes"] = size
+    elif decompressed:
+        measured = f"holds more than {limit:,} bytes once decompressed"
+        if stored is not None:
+            measured += f" ({stored:,} bytes stored)"
+    elif stored is not None:
+        measured = f"is {stored:,} bytes as stored"
+    else:
+        measured = f"holds more than {limit:,} bytes"
+    if stored is not None:
+        details["stored_bytes"] = stored
+    return invalid_input(
+        name,
+        "file_too_large",
+        f"{measured}; expected at most {limit:,} bytes per file: split it into smaller files",
+        **details,
+    )
+
+
+class _BoundedBytes(io.RawIOBase):
+    """A stream that raises :class:`ContentTooLarge` once more than ``limit`` bytes were read."""
+
+    def __init__(self, stream: io.BufferedIOBase, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._stream.read(len(view))
+        self._read += len(data)
+        if self._read > self._limit:
+            raise ContentTooLarge(self._limit)
+        view[: len(data)] = data
+        return len(data)
 
 
 def line_too_long(name: str, exc: LineTooLong) -> InvalidInputError:
@@ -243,14 +325,25 @@ class DataSource:
         source: a path, the file's bytes, or a binary stream (read from its current position).
         name: how errors name the file; defaults to the path, the stream's ``name``, or
             ``"<bytes>"`` / ``"<stream>"``.
+        max_bytes: the most bytes of content (decompressed) the file may hold; ``None`` for
+            no bound. A pass that reads past it raises :class:`ContentTooLarge`.
+
+    Attributes:
+        stored_bytes: the size of the file as given (compressed or not), when known: a path's
+            or the bytes' length; ``None`` for a stream.
 
     Raises:
         InvalidInputError: ``empty_file`` when there is no content (0 bytes, or gzip of
-            nothing); ``corrupt_compression`` when the gzip header or start is corrupted.
+            nothing); ``corrupt_compression`` when the gzip header or start is corrupted;
+            ``file_too_large`` when an uncompressed file is longer than ``max_bytes``.
         OSError: the path cannot be opened (``FileNotFoundError``, ``IsADirectoryError``).
     """
 
-    def __init__(self, source: TableSource, *, name: str | None = None) -> None:
+    def __init__(
+        self, source: TableSource, *, name: str | None = None, max_bytes: int | None = None
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.stored_bytes: int | None = None
         self._path: str | None = None
         self._data: bytes | None = None
         self._stream: _SeekableStream | None = None
@@ -272,9 +365,20 @@ class DataSource:
             else:
                 self._replay = _Replay(source)
         self.name: str = name if name is not None else default
+        if self._path is not None:
+            self.stored_bytes = os.path.getsize(self._path)
+        elif self._data is not None:
+            self.stored_bytes = len(self._data)
         with self._raw(sniffing=True) as raw:
             magic = raw.read(len(GZIP_MAGIC))
         self.compression: str | None = "gzip" if magic == GZIP_MAGIC else None
+        if (
+            max_bytes is not None
+            and self.compression is None
+            and self.stored_bytes is not None
+            and self.stored_bytes > max_bytes
+        ):
+            raise file_too_large(self.name, max_bytes, size=self.stored_bytes)
         self.head, self.head_is_whole_file = self._read_head()
         if not self.head:
             raise invalid_input(self.name, "empty_file", "the file is empty; expected data rows")
@@ -284,13 +388,28 @@ class DataSource:
         """The decompressed bytes from the start of the file, for one pass.
 
         Decompression errors surface while reading; translate them with
-        :func:`corrupt_compression`.
+        :func:`corrupt_compression`. Reading past ``max_bytes`` raises
+        :class:`ContentTooLarge`; translate it with :meth:`too_large`.
 
         Raises:
             RuntimeError: a non-seekable stream was already read once.
         """
         with self._raw(sniffing=False) as raw, self._decompressed(raw) as stream:
-            yield stream
+            if self.max_bytes is None:
+                yield stream
+            else:
+                yield io.BufferedReader(
+                    _BoundedBytes(stream, self.max_bytes), buffer_size=1024 * 1024
+                )
+
+    def too_large(self, exc: ContentTooLarge) -> InvalidInputError:
+        """The error for a pass that read past the bound (``exc``, raised while reading)."""
+        return file_too_large(
+            self.name,
+            exc.limit,
+            stored=self.stored_bytes if self.compression is not None else None,
+            decompressed=self.compression is not None,
+        )
 
     @contextmanager
     def open_seekable(self) -> Iterator[str | IO[bytes]]:
@@ -300,7 +419,8 @@ class DataSource:
         else (gzip, streams) is copied to a spooled temporary file first.
 
         Raises:
-            InvalidInputError: ``corrupt_compression`` while copying a damaged gzip stream.
+            InvalidInputError: ``corrupt_compression`` while copying a damaged gzip stream,
+                ``file_too_large`` when the copy runs past ``max_bytes``.
         """
         if self.compression is None and self._path is not None:
             yield self._path
@@ -313,6 +433,8 @@ class DataSource:
                         shutil.copyfileobj(stream, spool)
                     except COMPRESSION_ERRORS as exc:
                         raise corrupt_compression(self.name, exc) from exc
+                    except ContentTooLarge as exc:
+                        raise self.too_large(exc) from exc
                 spool.seek(0)
                 yield spool
 
