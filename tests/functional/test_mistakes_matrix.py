@@ -291,6 +291,15 @@ def schema_columns_fired(run: Run) -> None:
     assert [p["about"] for p in firing if "schema-columns" in p["about"]] == [["schema-columns"]]
 
 
+def past_the_row_limit(run: Run) -> None:
+    """A gzip of 600,000 short rows (the default limit is 500,000 rows per file)."""
+    clean_inputs(run)
+    rows = 600_000
+    head = "customer_id,tenure,charges,plan,churn_score,churn_predicted\n"
+    body = head + "x,1,2,basic,0.5,1\n" * rows
+    run.upload(batch_key(13).replace(".csv", ".csv.gz"), gzip.compress(body.encode()), rows=rows)
+
+
 def header_only(run: Run) -> None:
     clean_inputs(run)
     run.upload(batch_key(13), csv(BATCHES[10].drop(columns="churned").iloc[:0]))
@@ -339,6 +348,15 @@ CASES = {
     ),
     "a-monitored-column-absent-from-a-batch": Case(
         column_absent, "profiled", [], check=schema_columns_fired
+    ),
+    "a-file-past-the-row-limit": Case(
+        past_the_row_limit,
+        {
+            **{batch_key(h): "profiled" for h in HOURS},
+            batch_key(13).replace(".csv", ".csv.gz"): "quarantined",
+        },
+        [("input_rejected", "too_many_rows")],
+        same_figures=True,
     ),
     "a-header-only-batch": Case(
         header_only,
