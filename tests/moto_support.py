@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import quote_plus
 
 import boto3
 
@@ -101,17 +102,45 @@ def subscribe_inbox(services: Services) -> Callable[[], list[dict[str, Any]]]:
         TopicArn=services.notifier.topic_arn, Protocol="sqs", Endpoint=arn
     )
 
-    def read() -> list[dict[str, Any]]:
-        found = []
-        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            for message in messages:
-                found.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        return found
+    return lambda: drain(sqs, url)
 
-    return read
+
+def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """Read and remove every message of an SQS queue, each body parsed as JSON."""
+    found = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            found.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+class LambdaContext:
+    """The Lambda context a handler is called with (powertools logs its fields)."""
+
+    function_version = "$LATEST"
+    memory_limit_in_mb = 1024
+    aws_request_id = "request"
+
+    def __init__(self, name: str) -> None:
+        self.function_name = name
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def s3_event(key: str) -> dict[str, Any]:
+    """An S3 notification of one uploaded object, as Lambda receives it."""
+    return {
+        "Records": [
+            {
+                "eventName": "ObjectCreated:Put",
+                "eventTime": "2026-11-24T10:15:00.000Z",
+                "s3": {"object": {"key": quote_plus(key), "eTag": "etag"}},
+            }
+        ]
+    }
 
 
 def load_handler(function: str, *, prefix: str) -> ModuleType:

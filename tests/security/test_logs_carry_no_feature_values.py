@@ -20,7 +20,6 @@ import logging
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from urllib.parse import quote_plus
 
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ import pytest
 
 from driftline.aws.handler import logger as handler_logger
 from driftline.aws.jobs import Services
-from moto_support import load_handler
+from moto_support import LambdaContext, load_handler, s3_event
 
 ROOT = Path(__file__).resolve().parents[2]
 # Values that exist only in the uploaded data: a category per categorical feature, an exact
@@ -87,29 +86,6 @@ def load(function: str) -> ModuleType:
     return load_handler(function, prefix="security_handler")
 
 
-class Context:
-    function_name = "security-test"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 1024
-    aws_request_id = "request"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:security-test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-def s3_event(key: str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "eventName": "ObjectCreated:Put",
-                "eventTime": "2026-11-24T10:15:00.000Z",
-                "s3": {"object": {"key": quote_plus(key), "eTag": "etag"}},
-            }
-        ]
-    }
-
-
 def leaked(text: str) -> list[str]:
     """The secret values found in ``text`` (numbers in any of their usual spellings)."""
     found = [str(v) for k, v in SECRETS.items() if k != "age" and str(v) in text]
@@ -150,13 +126,14 @@ def test_no_handler_logs_a_feature_value(
     stack.store.put(labels_key, labels.encode())
 
     # WHEN every handler runs over it
+    context = LambdaContext("security-test")
     outcomes = [
-        load("configure").handler(s3_event("config/secrets.yaml"), Context()),
-        load("profile_batch").handler(s3_event(clean_key), Context()),
-        load("profile_batch").handler(s3_event(bad_key), Context()),
-        load("profile_batch").handler(s3_event(rejected_key), Context()),
-        load("ingest_labels").handler(s3_event(labels_key), Context()),
-        load("evaluate").handler({"model": "secrets", "time": "2026-11-24T23:00:00Z"}, Context()),
+        load("configure").handler(s3_event("config/secrets.yaml"), context),
+        load("profile_batch").handler(s3_event(clean_key), context),
+        load("profile_batch").handler(s3_event(bad_key), context),
+        load("profile_batch").handler(s3_event(rejected_key), context),
+        load("ingest_labels").handler(s3_event(labels_key), context),
+        load("evaluate").handler({"model": "secrets", "time": "2026-11-24T23:00:00Z"}, context),
     ]
     captured = capfd.readouterr()
     powertools = lines.getvalue()

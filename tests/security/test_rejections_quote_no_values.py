@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from urllib.parse import quote_plus
 
 import boto3
 import numpy as np
@@ -47,7 +46,7 @@ import pytest
 from driftline.aws.handler import logger as handler_logger
 from driftline.aws.jobs import Services
 from driftline.cli import main
-from moto_support import REGION, load_handler
+from moto_support import REGION, LambdaContext, load_handler, s3_event
 
 #: The planted text value, and a planted number (for the columns that must hold numbers).
 SECRET = "SSN-123-45-6789"
@@ -421,29 +420,6 @@ CASES = {
 # -- running a case through its handler --------------------------------------------------
 
 
-class Context:
-    function_name = "rejections-test"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 1024
-    aws_request_id = "request"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:rejections-test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-def s3_event(key: str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "eventName": "ObjectCreated:Put",
-                "eventTime": "2026-11-24T10:15:00.000Z",
-                "s3": {"object": {"key": quote_plus(key), "eTag": "etag"}},
-            }
-        ]
-    }
-
-
 _HANDLERS: dict[str, ModuleType] = {}
 
 
@@ -453,7 +429,7 @@ def handle(function: str, key: str) -> tuple[dict[str, Any] | None, str]:
     if function not in _HANDLERS:
         _HANDLERS[function] = load_handler(function, prefix="rejections_handler")
     try:
-        result = _HANDLERS[function].handler(s3_event(key), Context())
+        result = _HANDLERS[function].handler(s3_event(key), LambdaContext("rejections-test"))
     except Exception as exc:  # Lambda logs an unhandled error: message and traceback
         return None, "".join(traceback.format_exception(exc))
     return result["objects"][0], ""
