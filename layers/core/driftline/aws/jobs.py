@@ -81,9 +81,10 @@ from driftline.report import render_report
 LABEL_LOOKBACK = timedelta(days=7)
 MAX_LABEL_LOOKBACK = timedelta(days=92)
 #: How far behind the newest labelled batch (in the event time of its predictions) a batch
-#: may arrive and still be fed to the detectors in its place (docs/detectors.md); an older
-#: one is counted as late in the detector's state and not fed.
-REORDER_HORIZON = timedelta(days=2)
+#: may arrive and still be fed to the detectors in its place (docs/aws.md); an older one is
+#: counted as late in the detector's state and not fed. As long as the shortest label
+#: lookback: any labels that can still find their predictions can be put in their place.
+REORDER_HORIZON = LABEL_LOOKBACK
 #: Batches a detector state remembers having applied (duplicates older than this many
 #: batches would be applied again; S3 redelivers within minutes).
 APPLIED_MEMORY = 500
