@@ -1,9 +1,11 @@
-"""The core's dependency rule: it never imports boto3 (adapters do), and it stays lint- and
-type-clean (ruff and mypy run as part of the test suite, so CI and the README's test command
-enforce them)."""
+"""The rings, checked over the modules on disk: the core (every module of
+layers/core/driftline outside the adapter packages) never imports boto3; and the code stays
+lint- and type-clean (ruff and mypy run as part of the test suite, so CI and the README's
+test command enforce them)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -12,46 +14,111 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE_MODULES = [
-    "driftline.config",
-    "driftline.errors",
-    "driftline.io",
-    "driftline.profile.dataset",
-    "driftline.stats",
-    "driftline.drift",
-    "driftline.quality",
-    "driftline.checks",
-    "driftline.evaluation",
-    "driftline.metrics",
-    "driftline.detectors",
-    "driftline.detector_feed",
-    "driftline.labels",
-    "driftline.alerts",
-    "driftline.performance",
-    "driftline.replay",
-    "driftline.report",
-    "driftline.cli",
-]
+PACKAGE = ROOT / "layers" / "core" / "driftline"
+#: The adapter packages, where boto3 belongs: driftline.aws talks to AWS through it (the
+#: Lambda runtime provides it); driftline.local runs template.yaml on moto and its boto3
+#: clients; driftline.demo drives the local runtime. Every other module is core.
+ADAPTERS = ("aws", "local", "demo")
 
 
-def test_core_imports_no_boto3() -> None:
-    # GIVEN a fresh interpreter WHEN every core module is imported
-    code = (
-        "import sys\n"
-        f"for name in {CORE_MODULES!r}: __import__(name)\n"
-        "leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore'))\n"
-        "print(','.join(leaked))\n"
+def module_name(path: Path, package: Path = PACKAGE) -> str:
+    """The dotted name of the module at ``path``, a file of ``package``.
+
+    >>> module_name(PACKAGE / "stats" / "__init__.py"), module_name(PACKAGE / "canary.py")
+    ('driftline.stats', 'driftline.canary')
+    """
+    parts = path.relative_to(package.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def core_files(package: Path = PACKAGE) -> list[Path]:
+    """Every module file of ``package`` outside :data:`ADAPTERS`, as found on disk."""
+    return sorted(
+        path for path in package.rglob("*.py") if path.relative_to(package).parts[0] not in ADAPTERS
     )
-    env_path = str(ROOT / "layers" / "core")
+
+
+def core_modules(package: Path = PACKAGE) -> list[str]:
+    """The dotted names of :func:`core_files`."""
+    return [module_name(path, package) for path in core_files(package)]
+
+
+#: Imports each module named on the command line in turn, with boto3 and botocore refused:
+#: a module that imports them (itself, or through another module, at import time) fails,
+#: and the innermost driftline module asking is named. Prints {module: why} as JSON.
+IMPORT_WITHOUT_BOTO3 = """\
+import importlib, json, sys
+
+class RefuseBoto3:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] not in ("boto3", "botocore"):
+            return None
+        frame = sys._getframe(1)
+        while frame and not frame.f_globals.get("__name__", "").startswith("driftline"):
+            frame = frame.f_back
+        asking = frame.f_globals["__name__"] if frame else "?"
+        raise ImportError(f"{asking} imports {name}")
+
+sys.meta_path.insert(0, RefuseBoto3())
+failed = {}
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except ImportError as exc:
+        failed[name] = str(exc)
+print(json.dumps(failed))
+"""
+
+
+def imports_without_boto3(modules: list[str], core: Path) -> dict[str, str]:
+    """Run :data:`IMPORT_WITHOUT_BOTO3` with ``core`` as the package's folder."""
     completed = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", IMPORT_WITHOUT_BOTO3, *modules],
         capture_output=True,
         text=True,
-        check=True,
-        env={"PYTHONPATH": env_path, "PATH": ""},
+        check=False,
+        env={"PYTHONPATH": str(core), "PATH": ""},
     )
-    # THEN neither boto3 nor botocore was loaded
-    assert completed.stdout.strip() == ""
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    failed: dict[str, str] = json.loads(completed.stdout)
+    return failed
+
+
+def test_every_core_module_found_on_disk_imports_without_boto3() -> None:
+    # GIVEN every core module on disk (the ones a hand-kept list once missed among them)
+    modules = core_modules()
+    assert {"driftline.canary", "driftline.training", "driftline.cli"} <= set(modules)
+
+    # WHEN each is imported in a fresh interpreter that refuses boto3 and botocore
+    failed = imports_without_boto3(modules, PACKAGE.parent)
+
+    # THEN each one imports: none of them needs either (else: which module asked for which)
+    assert failed == {}, sorted(set(failed.values()))
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("import boto3\n", "driftline.uploads imports boto3"),
+        ("from driftline.aws import s3\n", "driftline.aws.s3 imports botocore"),
+    ],
+)
+def test_a_new_core_module_importing_boto3_is_found_and_named(
+    tmp_path: Path, source: str, reason: str
+) -> None:
+    # GIVEN a copy of the package with a new core module that imports boto3, or an
+    # adapter module that imports botocore
+    copy = tmp_path / "driftline"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "uploads.py").write_text(source, encoding="utf-8")
+
+    # WHEN the copy's core modules are found and imported as the test above does
+    modules = core_modules(copy)
+    failed = imports_without_boto3(modules, tmp_path)
+
+    # THEN the new module is found, and it alone fails, naming the module that asked
+    assert "driftline.uploads" in modules
+    assert failed == {"driftline.uploads": reason}
 
 
 def test_profiling_a_batch_imports_no_scipy() -> None:
