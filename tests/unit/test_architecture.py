@@ -1,10 +1,11 @@
 """The rings, checked over the modules on disk: the core (every module of
-layers/core/driftline outside the adapter packages) never imports boto3; and the code stays
-lint- and type-clean (ruff and mypy run as part of the test suite, so CI and the README's
-test command enforce them)."""
+layers/core/driftline outside the adapter packages) never imports boto3, never reads the
+environment or the clock; and the code stays lint- and type-clean (ruff and mypy run as
+part of the test suite, so CI and the README's test command enforce them)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
@@ -119,6 +120,82 @@ def test_a_new_core_module_importing_boto3_is_found_and_named(
     # THEN the new module is found, and it alone fails, naming the module that asked
     assert "driftline.uploads" in modules
     assert failed == {"driftline.uploads": reason}
+
+
+#: Names that read the environment (as ``os.<name>`` or imported from os), and the ``time``
+#: module's clock reads (as ``time.<name>`` or imported from time).
+ENVIRONMENT_READS = frozenset({"environ", "environb", "getenv", "getenvb"})
+TIME_READS = frozenset(
+    {"time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns"}
+    | {"process_time", "localtime", "gmtime", "ctime", "asctime"}
+)
+#: Methods reading the clock, whatever they are called on (datetime, date, pd.Timestamp).
+CLOCK_METHODS = frozenset({"now", "utcnow", "today"})
+
+
+def forbidden_uses(source: str) -> list[str]:
+    """Where ``source`` reads the environment or the clock, or imports boto3 or botocore
+    (anywhere: at module level or inside a function), as ``"<line>: <what>"``.
+
+    >>> forbidden_uses("import os\\nx = os.environ.get('A')")
+    ['2: os.environ']
+    >>> forbidden_uses("from datetime import time\\nt = time(12, 0)")
+    []
+    """
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            owner = ast.unparse(node.value)
+            if (
+                node.attr in ENVIRONMENT_READS
+                or node.attr in CLOCK_METHODS
+                or (owner == "time" and node.attr in TIME_READS)
+            ):
+                found.append(f"{node.lineno}: {owner}.{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and node.module in ("os", "time"):
+            reads = ENVIRONMENT_READS if node.module == "os" else TIME_READS
+            found += [
+                f"{node.lineno}: from {node.module} import {alias.name}"
+                for alias in node.names
+                if alias.name in reads
+            ]
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+            found += [
+                f"{node.lineno}: import {name}"
+                for name in names
+                if name and name.partition(".")[0] in ("boto3", "botocore")
+            ]
+    return found
+
+
+def test_no_core_module_reads_the_environment_or_the_clock_or_imports_boto3_lazily() -> None:
+    # GIVEN every core module on disk WHEN its source is read
+    found = {
+        module_name(path): reads
+        for path in core_files()
+        if (reads := forbidden_uses(path.read_text(encoding="utf-8")))
+    }
+
+    # THEN none reads os.environ or the clock (settings and time come in as arguments), and
+    # none imports boto3 even inside a function, where the import test cannot see it
+    assert found == {}
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("import os\nx = os.getenv('A')\n", ["2: os.getenv"]),
+        ("from os import environ\n", ["1: from os import environ"]),
+        ("from datetime import UTC, datetime\nx = datetime.now(UTC)\n", ["2: datetime.now"]),
+        ("import pandas as pd\nx = pd.Timestamp.utcnow()\n", ["2: pd.Timestamp.utcnow"]),
+        ("import time\nx = time.monotonic()\n", ["2: time.monotonic"]),
+        ("def f():\n    import botocore.config\n", ["2: import botocore.config"]),
+        ("from datetime import datetime\nx = datetime(2026, 1, 1).time()\n", []),
+    ],
+)
+def test_forbidden_uses_are_found_wherever_they_are(source: str, found: list[str]) -> None:
+    assert forbidden_uses(source) == found
 
 
 def test_profiling_a_batch_imports_no_scipy() -> None:
