@@ -1,15 +1,18 @@
 """The rings, checked over the modules on disk: the core (every module of
 layers/core/driftline outside the adapter packages) never imports boto3, never reads the
-environment or the clock; and the code stays lint- and type-clean (ruff and mypy run as
-part of the test suite, so CI and the README's test command enforce them)."""
+environment or the clock; what the Lambda layer ships never needs what it leaves out; and
+the code stays lint- and type-clean (ruff and mypy run as part of the test suite, so CI and
+the README's test command enforce them)."""
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -196,6 +199,65 @@ def test_no_core_module_reads_the_environment_or_the_clock_or_imports_boto3_lazi
 )
 def test_forbidden_uses_are_found_wherever_they_are(source: str, found: list[str]) -> None:
     assert forbidden_uses(source) == found
+
+
+def left_out_of_the_layer() -> list[str]:
+    """The packages of driftline the Lambda layer leaves out (``LEFT_OUT`` in
+    layers/core/Makefile), as dotted names."""
+    makefile = (ROOT / "layers" / "core" / "Makefile").read_text(encoding="utf-8")
+    match = re.search(r"^LEFT_OUT = (.*)$", makefile, flags=re.MULTILINE)
+    assert match, "layers/core/Makefile has no LEFT_OUT line"
+    return [f"driftline.{name}" for name in match.group(1).split()]
+
+
+def imports_of(path: Path) -> Iterator[tuple[int, str, bool]]:
+    """Each module ``path`` imports, with its line and whether the import runs when the
+    module is imported (outside any function). ``from a import b`` yields ``a`` and ``a.b``;
+    a relative import is resolved against the package of ``path``.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    in_function: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            in_function.update(ast.walk(node))
+    package = module_name(path).split(".") if path.is_relative_to(PACKAGE) else []
+    if path.name != "__init__.py":
+        package = package[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            anchor = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*anchor, *([node.module] if node.module else [])])
+            names = [module, *(f"{module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for name in names:
+            yield node.lineno, name, node not in in_function
+
+
+def test_what_lambda_runs_needs_nothing_the_layer_leaves_out() -> None:
+    # GIVEN what the core layer leaves out (the demo, the local runtime) and moto, which
+    # the local runtime needs
+    left_out = left_out_of_the_layer()
+    assert {"driftline.demo", "driftline.local"} <= set(left_out)
+    excluded = [*left_out, "moto"]
+
+    def within(name: str, packages: list[str]) -> bool:
+        return any(name == package or name.startswith(f"{package}.") for package in packages)
+
+    # WHEN every import of the handlers and of the modules the layer ships is listed
+    shipped = [path for path in PACKAGE.rglob("*.py") if not within(module_name(path), left_out)]
+    found = [
+        (path.relative_to(ROOT).as_posix(), line, name, at_import)
+        for path in sorted([*(ROOT / "functions").glob("*/app.py"), *shipped])
+        for line, name, at_import in imports_of(path)
+        if within(name, excluded)
+    ]
+
+    # THEN only the CLI imports any of it, and only inside a function (the `driftline demo`
+    # command, which runs from the installed package): nothing loads it at import time
+    assert [hit for hit in found if hit[0] != "layers/core/driftline/cli.py" or hit[3]] == []
 
 
 def test_profiling_a_batch_imports_no_scipy() -> None:
