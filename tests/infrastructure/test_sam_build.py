@@ -1,7 +1,7 @@
 """`sam build` without Docker: the layers build with their Makefiles, fit the size budget,
 and (with a CPython 3.12 at hand, the runtime's version) import and compute.
 
-Skipped when `sam` is not on PATH (pip install aws-sam-cli; docs/deploy.md). About 30-60 s.
+Skipped when `sam` is not on PATH (pip install aws-sam-cli; docs/deploy.md). A few minutes.
 """
 
 from __future__ import annotations
@@ -38,6 +38,29 @@ frame.to_parquet(path, engine="fastparquet")
 assert pandas.read_parquet(path, engine="fastparquet").to_dict("list") == frame.to_dict("list")
 assert 0 < scipy.stats.kstwo.sf(0.2, 50) < 1
 print("ok")
+"""
+
+#: Run by Python 3.12 with one function's folders alone on sys.path (argv[3:]: its code, its
+#: layers, the runtime's boto3), as Lambda lays them out: imports the handler module and,
+#: given "walk" (argv[2]), every module of the driftline package in the core layer (argv[1]).
+#: Prints the driftline modules imported.
+HANDLER_IMPORTS = """\
+import importlib, pkgutil, sys
+core, mode = sys.argv[1:3]
+sys.path[:0] = sys.argv[3:]
+import app
+assert callable(app.handler)
+import driftline
+assert driftline.__file__.startswith(core), driftline.__file__
+def fail(name):
+    raise ImportError(f"cannot import {name}")
+if mode == "walk":
+    for info in pkgutil.walk_packages(driftline.__path__, "driftline.", onerror=fail):
+        importlib.import_module(info.name)
+left_out = ("moto", "driftline.demo", "driftline.local")
+loaded = sorted(m for m in sys.modules for n in left_out if m == n or m.startswith(n + "."))
+assert not loaded, loaded
+print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] == "driftline")))
 """
 
 
@@ -105,6 +128,94 @@ def test_layers_hold_what_the_functions_import_and_nothing_they_must_not(
     assert not list(analysis.rglob("tests"))
     assert not list(analysis.rglob("*.h"))
     assert not [p for p in (core.rglob("*.pyc")) if "cpython-312" not in p.name]
+
+
+def test_core_layer_is_the_package_without_the_demo_and_the_local_runtime(
+    build_dir: Path,
+) -> None:
+    # WHEN the modules of the built core layer are listed beside the package's sources
+    package = REPO / "layers" / "core" / "driftline"
+    built = build_dir / "CoreLayer" / "python" / "driftline"
+    sources = {path.relative_to(package) for path in package.rglob("*.py")}
+    shipped = {path.relative_to(built) for path in built.rglob("*.py")}
+
+    # THEN the layer ships every module but those of driftline.demo and driftline.local,
+    # which Lambda never runs (layers/core/Makefile, LEFT_OUT) ...
+    left_out = {path for path in sources if path.parts[0] in ("demo", "local")}
+    assert left_out, "the package has no demo/ or local/ to leave out"
+    assert shipped == sources - left_out
+    assert not (built / "demo").exists() and not (built / "local").exists()
+    # ... and no layer holds moto, which driftline.local needs
+    for layer in ("CoreLayer", "AnalysisLayer", "TrainingLayer"):
+        assert not (build_dir / layer / "python" / "moto").exists(), layer
+
+
+def _import_on_lambda_layout(
+    build_dir: Path, tmp_path: Path, function: str, *, walk: bool
+) -> set[str]:
+    """Run HANDLER_IMPORTS for ``function``; the driftline modules it imported."""
+    python312 = find_python312()
+    if python312 is None:
+        pytest.skip("no CPython 3.12 here: the layers were built without bytecode")
+    runtime = find_runtime_boto3(python312)
+    if runtime is None:
+        pytest.skip("could not install boto3 for Python 3.12 (the runtime's copy)")
+    layers = next(
+        size.layer_bytes
+        for size in load_script("size_report").function_sizes(build_dir)
+        if size.name == function
+    )
+    # Lambda's order: the function's code, its layers (the core layer first, as Globals
+    # lists it), the runtime's packages.
+    folders = [build_dir / function, *(build_dir / name / "python" for name in layers), runtime]
+    script = tmp_path / "handler_imports.py"
+    script.write_text(HANDLER_IMPORTS, encoding="utf-8")
+    core = build_dir / "CoreLayer" / "python"
+    completed = subprocess.run(
+        [python312, "-I", "-S", "-B", str(script), str(core), "walk" if walk else "handler"]
+        + [str(folder) for folder in folders],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    return set(completed.stdout.split())
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_each_handler_imports_from_its_built_layers_alone(
+    build_dir: Path, tmp_path: Path, function: str
+) -> None:
+    # GIVEN the function's folders alone on sys.path, as on Lambda
+    # WHEN its handler module is imported
+    imported = _import_on_lambda_layout(build_dir, tmp_path, function, walk=False)
+
+    # THEN it imports, driftline from the core layer, without the demo, the local runtime
+    # or moto (HANDLER_IMPORTS asserts both)
+    assert "driftline.aws.handler" in imported
+
+
+def test_every_module_of_the_core_layer_imports_beside_the_training_layer(
+    build_dir: Path, tmp_path: Path
+) -> None:
+    # GIVEN the retrain function's folders alone on sys.path: the training layer holds
+    # every package driftline imports (the analysis layer's and scikit-learn)
+    # WHEN every module of the core layer is imported there
+    imported = _import_on_lambda_layout(build_dir, tmp_path, "RetrainFunction", walk=True)
+
+    # THEN each one imports: no module the layer ships needs driftline.demo,
+    # driftline.local or moto at import time
+    core = build_dir / "CoreLayer" / "python"
+    shipped = {_module_name(path, core) for path in (core / "driftline").rglob("*.py")}
+    assert "driftline.training" in shipped
+    assert shipped <= imported
+
+
+def _module_name(path: Path, root: Path) -> str:
+    """The dotted name of the module at ``path`` under the ``sys.path`` folder ``root``."""
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def test_trimmed_layers_import_and_compute_on_python_312(build_dir: Path, tmp_path: Path) -> None:
