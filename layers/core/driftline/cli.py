@@ -1,7 +1,12 @@
 """The ``driftline`` command line.
 
-Exit codes: 0 all checks pass, 1 a check failed or the dataset drifted, 2 bad input or
-configuration (the message names the file and the key; no traceback).
+Exit codes: 0 all checks pass, 1 a check failed or the dataset drifted (``detect``: a
+drift was detected; ``backtest``: a check fired), 2 bad input or configuration (the message
+names the file and the key; no traceback).
+
+Every command's options are parsed here; the work is done by the core modules:
+``evaluate`` by :mod:`driftline.evaluation`, ``detect`` and ``backtest`` by
+:mod:`driftline.replay`, ``demo`` by :mod:`driftline.demo`.
 """
 
 from __future__ import annotations
@@ -110,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--template", type=Path, help="template.yaml (default: the repository's)")
     demo.set_defaults(handler=_demo_command)
-    add_commands(commands)
+    _add_replay_commands(commands)
     return parser
 
 
@@ -412,7 +417,7 @@ def _table(out: TextIO, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]
 # --- driftline detect and driftline backtest ----------------------------------------------
 
 
-def add_commands(commands: Any) -> None:
+def _add_replay_commands(commands: Any) -> None:
     """Register ``detect`` and ``backtest`` on the ``driftline`` parser's subparsers.
 
     Args:
@@ -442,9 +447,9 @@ def add_commands(commands: Any) -> None:
     detect.add_argument("--state-in", type=Path, help="resume from a detector saved by --state-out")
     detect.add_argument("--state-out", type=Path, help="save the detector after the last row")
     detect.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help="rows read at a time")
-    detect.set_defaults(handler=detect_command)
+    detect.set_defaults(handler=_detect_command)
 
-    backtest = commands.add_parser(
+    replay = commands.add_parser(
         "backtest",
         help="replay inference logs through a monitor definition's detector and metric checks",
         description="Join the logs with their labels, sort them by event time and replay them "
@@ -453,19 +458,19 @@ def add_commands(commands: Any) -> None:
         "would have fired. Loads the logs into memory. Exit 0 nothing fired, 1 a check fired, "
         "2 bad input.",
     )
-    backtest.add_argument("--config", required=True, type=Path, help="monitor definition (YAML)")
-    backtest.add_argument(
+    replay.add_argument("--config", required=True, type=Path, help="monitor definition (YAML)")
+    replay.add_argument(
         "--input", required=True, type=Path, nargs="+", help="inference log file(s)"
     )
-    backtest.add_argument("--labels", type=Path, nargs="+", help="label file(s), joined by id")
-    backtest.add_argument(
+    replay.add_argument("--labels", type=Path, nargs="+", help="label file(s), joined by id")
+    replay.add_argument(
         "--reference", type=Path, help="baseline data with labels (for relative metric checks)"
     )
-    backtest.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help="rows read at a time")
-    backtest.set_defaults(handler=backtest_command)
+    replay.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help="rows read at a time")
+    replay.set_defaults(handler=_backtest_command)
 
 
-def detect_command(args: argparse.Namespace) -> int:
+def _detect_command(args: argparse.Namespace) -> int:
     """``driftline detect``: print the detections as JSON; 1 if a drift was detected."""
     params = parse_params(args.param)
     state = _read_state(args.state_in) if args.state_in else None
@@ -492,7 +497,7 @@ def detect_command(args: argparse.Namespace) -> int:
     return EXIT_FAILED if found.drifts else EXIT_OK
 
 
-def backtest_command(args: argparse.Namespace) -> int:
+def _backtest_command(args: argparse.Namespace) -> int:
     """``driftline backtest``: print what each check would have found; 1 if one fired."""
     definition = load_monitor_definition(args.config.read_bytes(), source=str(args.config))
     chunk_rows = _chunk_rows(args.chunk_rows)

@@ -14,6 +14,9 @@ fired. It holds the logs in memory (the reference file is streamed).
 Positions are 0-based among the data rows of the input (the header is not a row). Warnings
 are reported as runs ``[first, last]`` of consecutive positions, both included.
 
+The commands' options (``--param``, ``--state-in``, ...) are read in :mod:`driftline.cli`;
+this module takes their values.
+
 >>> import random
 >>> rng = random.Random(7)
 >>> stream = [rng.gauss(0.0, 1.0) for _ in range(1000)]
