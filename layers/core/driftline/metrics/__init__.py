@@ -29,14 +29,7 @@ from driftline.metrics.fairness import (
     group_positive_rates,
     group_true_positive_rates,
 )
-from driftline.metrics.profile import (
-    PROFILE_VERSION,
-    SCORE_BINS,
-    PerformanceProfile,
-    ScoreHistograms,
-    profile_performance,
-    score_edges,
-)
+from driftline.metrics.profile import PROFILE_VERSION, PerformanceProfile, profile_performance
 from driftline.metrics.ranking import (
     RankingSums,
     click_through_rate,
@@ -63,6 +56,7 @@ from driftline.metrics.regression import (
     r2_score,
     root_mean_squared_error,
 )
+from driftline.metrics.score_histograms import SCORE_BINS, ScoreHistograms, score_edges
 
 __all__ = [
     "LOG_LOSS_EPS",

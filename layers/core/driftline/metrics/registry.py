@@ -25,9 +25,10 @@ if TYPE_CHECKING:
     from driftline.config import Task
     from driftline.metrics.classification import ConfusionCounts
     from driftline.metrics.fairness import GroupCounts
-    from driftline.metrics.profile import PerformanceProfile, ScoreHistograms
+    from driftline.metrics.profile import PerformanceProfile
     from driftline.metrics.ranking import RankingSums
     from driftline.metrics.regression import RegressionSums
+    from driftline.metrics.score_histograms import ScoreHistograms
 
 Part = Literal["confusion", "scores", "regression", "ranking", "groups"]
 Computation = Callable[["PerformanceProfile", float], float]
