@@ -6,6 +6,13 @@ scikit-learn is the oracle of the tests but not a dependency of this package.
 
 from __future__ import annotations
 
+from driftline.metrics.catalogue import (
+    METRIC_NAMES,
+    METRICS,
+    MetricSpec,
+    compute_metric,
+    get_metric,
+)
 from driftline.metrics.classification import (
     LOG_LOSS_EPS,
     ConfusionCounts,
@@ -40,13 +47,6 @@ from driftline.metrics.ranking import (
     per_query_metrics,
     precision_at_k,
     recall_at_k,
-)
-from driftline.metrics.registry import (
-    METRIC_NAMES,
-    METRICS,
-    MetricSpec,
-    compute_metric,
-    get_metric,
 )
 from driftline.metrics.regression import (
     MAPE_EPSILON,

@@ -38,6 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from driftline.config import Task
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError, InvalidInputError
+from driftline.metrics.catalogue import METRICS, compute_metric
 from driftline.metrics.classification import (
     ConfusionCounts,
     Label,
@@ -48,7 +49,6 @@ from driftline.metrics.classification import (
 )
 from driftline.metrics.fairness import GroupCounts
 from driftline.metrics.ranking import RankingSums
-from driftline.metrics.registry import METRICS, compute_metric
 from driftline.metrics.regression import RegressionSums
 from driftline.metrics.score_histograms import ScoreHistograms
 
