@@ -4,10 +4,12 @@ monitor definition's list of metric names."""
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 from collections.abc import Callable
 from functools import reduce
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,7 @@ import pandas as pd
 import pytest
 import sklearn.metrics as sk
 
+import driftline.metrics
 from driftline.config import METRIC_RANGES
 from driftline.errors import InsufficientDataError
 from driftline.metrics import (
@@ -25,6 +28,7 @@ from driftline.metrics import (
     get_metric,
     profile_performance,
 )
+from driftline.metrics.computation import FORMULAS
 
 # -- data sets -------------------------------------------------------------------------------
 
@@ -311,3 +315,34 @@ def test_zero_division_nan_makes_an_undefined_precision_insufficient_data() -> N
         compute_metric(profile, "precision", zero_division=math.nan)
     assert caught.value.reason == "zero_division"
     assert compute_metric(profile, "precision", zero_division=1.0) == 1.0
+
+
+def test_every_catalogued_metric_has_one_formula_in_the_catalogue_order() -> None:
+    # GIVEN the catalogue and the computation
+    # THEN every metric read off a profile has one formula, and no formula is left over
+    assert list(FORMULAS) == list(METRICS)
+
+
+def _driftline_imports(path: Path) -> set[str]:
+    """The driftline modules a source file imports, at any level (TYPE_CHECKING too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.split(".")[0] == "driftline"}
+
+
+def test_the_catalogue_is_the_bottom_of_the_metrics_and_the_profile_sits_on_top() -> None:
+    # GIVEN the sources of the catalogue, the computation and the profile
+    folder = Path(driftline.metrics.__file__).parent
+    imports = {
+        name: _driftline_imports(folder / f"{name}.py")
+        for name in ("catalogue", "computation", "profile")
+    }
+    # THEN the catalogue imports nothing of driftline, the computation never the profile,
+    # and the profile imports both: no cycle, not even one hidden behind TYPE_CHECKING
+    assert imports["catalogue"] == set()
+    assert "driftline.metrics.profile" not in imports["computation"]
+    assert {"driftline.metrics.catalogue", "driftline.metrics.computation"} <= imports["profile"]

@@ -1,18 +1,14 @@
 """Performance metrics: exact functions on raw data, and the same metrics from mergeable
-profiles (classification, regression, ranking, fairness), with the registry checks use.
+profiles (classification, regression, ranking, fairness). The catalogue of the metrics a
+check may use is :mod:`driftline.metrics.catalogue`; :mod:`driftline.metrics.computation`
+reads them off a profile.
 
 scikit-learn is the oracle of the tests but not a dependency of this package.
 """
 
 from __future__ import annotations
 
-from driftline.metrics.catalogue import (
-    METRIC_NAMES,
-    METRICS,
-    MetricSpec,
-    compute_metric,
-    get_metric,
-)
+from driftline.metrics.catalogue import METRIC_NAMES, METRICS, MetricSpec, get_metric
 from driftline.metrics.classification import (
     LOG_LOSS_EPS,
     ConfusionCounts,
@@ -29,6 +25,7 @@ from driftline.metrics.classification import (
     recall_score,
     roc_auc_score,
 )
+from driftline.metrics.computation import compute_metric
 from driftline.metrics.fairness import (
     GroupCounts,
     disparate_impact,

@@ -1,47 +1,51 @@
-"""The performance metrics by name: what each applies to, its direction, how to compute it.
+"""The metric catalogue: every performance metric a check may name, as data.
 
-The names are exactly those a check may use (``config.METRIC_RANGES``, less
-``label_coverage``, which the evaluation computes itself from row counts). Every metric is
-read off a :class:`~driftline.metrics.profile.PerformanceProfile`, so a window's value is
-computed from merged profiles, never from raw rows.
+For each metric it says the tasks it applies to, its direction, the range its values can
+take, the part of a performance profile it is read off and the schema columns it needs
+besides the label. The monitor definition (:mod:`driftline.config`) validates checks
+against it, and :mod:`driftline.metrics.computation` reads each metric off a profile. It
+imports nothing else of driftline, so both can import it.
 
 ``higher_is_better`` states the direction: True for scores, False for errors and losses,
 None when neither is better (``positive_rate``: what matters is that it moves).
 
+:data:`METRICS` are the metrics read off a
+:class:`~driftline.metrics.profile.PerformanceProfile`, so a window's value is computed
+from merged profiles, never from raw rows. :data:`CHECK_METRICS` adds ``label_coverage``,
+which the evaluation computes itself from row counts.
+
 >>> METRICS["log_loss"].higher_is_better, METRICS["auc"].needs_score
 (False, True)
+>>> CHECK_METRICS["r2"].value_range, CHECK_METRICS["conversion_rate"].needs
+((None, 1.0), ('query', 'conversion'))
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, get_args
 
-from driftline.errors import InsufficientDataError
-
-if TYPE_CHECKING:
-    from driftline.config import Task
-    from driftline.metrics.classification import ConfusionCounts
-    from driftline.metrics.fairness import GroupCounts
-    from driftline.metrics.profile import PerformanceProfile
-    from driftline.metrics.ranking import RankingSums
-    from driftline.metrics.regression import RegressionSums
-    from driftline.metrics.score_histograms import ScoreHistograms
-
-Part = Literal["confusion", "scores", "regression", "ranking", "groups"]
-Computation = Callable[["PerformanceProfile", float], float]
-
-_NOT_APPLICABLE = "metric_not_applicable"
+Task = Literal["binary_classification", "multiclass_classification", "regression", "ranking"]
+#: Every task, in the order of :data:`Task`.
+TASKS: tuple[Task, ...] = get_args(Task)
+#: The part of a performance profile a metric is read off (``rows``: the row counts).
+Part = Literal["confusion", "scores", "regression", "ranking", "groups", "rows"]
 
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A performance metric: the tasks it applies to, its direction and its computation.
+    """A performance metric as data.
 
-    ``compute(profile, zero_division)`` returns the value or raises
-    :class:`~driftline.errors.InsufficientDataError`.
+    Attributes:
+        name: the name a check uses.
+        tasks: the tasks it is defined for.
+        higher_is_better: True for scores, False for errors and losses, None for neither.
+        part: the part of a performance profile it is read off.
+        description: what it measures, in a few words.
+        value_range: ``(low, high)``, the values it can take (None: unbounded); a threshold
+            outside it could never be met.
+        needs: the schema columns it needs besides the label (``score``, ``sensitive``,
+            ``query``, ``conversion``).
     """
 
     name: str
@@ -49,7 +53,8 @@ class MetricSpec:
     higher_is_better: bool | None
     part: Part
     description: str
-    compute: Computation
+    value_range: tuple[float | None, float | None]
+    needs: tuple[str, ...] = ()
 
     @property
     def needs_score(self) -> bool:
@@ -62,231 +67,101 @@ class MetricSpec:
         return self.part == "groups"
 
 
-def _missing_part(profile: PerformanceProfile, what: str) -> InsufficientDataError:
-    return InsufficientDataError(
-        f"this {profile.task} profile has no {what}", reason=_NOT_APPLICABLE
-    )
-
-
-def _confusion(profile: PerformanceProfile) -> ConfusionCounts:
-    if profile.confusion is None:
-        raise _missing_part(profile, "prediction column")
-    return profile.confusion
-
-
-def _scores(profile: PerformanceProfile) -> ScoreHistograms:
-    if profile.scores is None:
-        raise _missing_part(profile, "score column")
-    return profile.scores
-
-
-def _regression(profile: PerformanceProfile) -> RegressionSums:
-    if profile.regression is None:
-        raise _missing_part(profile, "regression sums")
-    return profile.regression
-
-
-def _ranking(profile: PerformanceProfile) -> RankingSums:
-    if profile.ranking is None:
-        raise _missing_part(profile, "ranking sums")
-    return profile.ranking
-
-
-def _groups(profile: PerformanceProfile) -> GroupCounts:
-    if profile.groups is None:
-        raise _missing_part(profile, "sensitive column")
-    return profile.groups
-
-
-def _positive(profile: PerformanceProfile) -> int | float | str | bool:
-    return 1 if profile.positive_class is None else profile.positive_class
-
-
-def _accuracy(p: PerformanceProfile, zd: float) -> float:
-    return _confusion(p).accuracy()
-
-
-def _error_rate(p: PerformanceProfile, zd: float) -> float:
-    return 1.0 - _confusion(p).accuracy()
-
-
-def _positive_rate(p: PerformanceProfile, zd: float) -> float:
-    return _confusion(p).positive_rate(positive_class=_positive(p))
-
-
-def _precision(p: PerformanceProfile, zd: float) -> float:
-    return _confusion(p).precision(positive_class=_positive(p), zero_division=zd)
-
-
-def _recall(p: PerformanceProfile, zd: float) -> float:
-    return _confusion(p).recall(positive_class=_positive(p), zero_division=zd)
-
-
-def _f1(p: PerformanceProfile, zd: float) -> float:
-    return _confusion(p).f1(positive_class=_positive(p), zero_division=zd)
-
-
-def _precision_macro(p: PerformanceProfile, zd: float) -> float:
-    return _confusion(p).precision(average="macro", zero_division=zd)
-
-
-def _recall_macro(p: PerformanceProfile, zd: float) -> float:
-    return _confusion(p).recall(average="macro", zero_division=zd)
-
-
-def _f1_macro(p: PerformanceProfile, zd: float) -> float:
-    return _confusion(p).f1(average="macro", zero_division=zd)
-
-
-def _f1_micro(p: PerformanceProfile, zd: float) -> float:
-    return _confusion(p).f1(average="micro", zero_division=zd)
-
-
-def _auc(p: PerformanceProfile, zd: float) -> float:
-    return _scores(p).auc(positive_class=_positive(p))
-
-
-def _gini(p: PerformanceProfile, zd: float) -> float:
-    return 2.0 * _auc(p, zd) - 1.0
-
-
-def _log_loss(p: PerformanceProfile, zd: float) -> float:
-    return _scores(p).log_loss()
-
-
-def _brier(p: PerformanceProfile, zd: float) -> float:
-    return _scores(p).brier()
-
-
-def _mae(p: PerformanceProfile, zd: float) -> float:
-    return _regression(p).mae()
-
-
-def _rmse(p: PerformanceProfile, zd: float) -> float:
-    return _regression(p).rmse()
-
-
-def _mape(p: PerformanceProfile, zd: float) -> float:
-    return _regression(p).mape()
-
-
-def _r2(p: PerformanceProfile, zd: float) -> float:
-    return _regression(p).r2()
-
-
-def _ctr(p: PerformanceProfile, zd: float) -> float:
-    return _ranking(p).ctr()
-
-
-def _conversion_rate(p: PerformanceProfile, zd: float) -> float:
-    return _ranking(p).conversion_rate()
-
-
-def _precision_at_k(p: PerformanceProfile, zd: float) -> float:
-    return _ranking(p).precision_at_k()
-
-
-def _recall_at_k(p: PerformanceProfile, zd: float) -> float:
-    return _ranking(p).recall_at_k()
-
-
-def _map_at_k(p: PerformanceProfile, zd: float) -> float:
-    return _ranking(p).map_at_k()
-
-
-def _ndcg_at_k(p: PerformanceProfile, zd: float) -> float:
-    return _ranking(p).ndcg_at_k()
-
-
-def _mrr(p: PerformanceProfile, zd: float) -> float:
-    return _ranking(p).mrr()
-
-
-def _disparate_impact(p: PerformanceProfile, zd: float) -> float:
-    return _groups(p).disparate_impact()
-
-
-def _equal_opportunity_difference(p: PerformanceProfile, zd: float) -> float:
-    return _groups(p).equal_opportunity_difference()
-
-
 _BINARY: frozenset[Task] = frozenset({"binary_classification"})
 _CLASSIFICATION: frozenset[Task] = frozenset({"binary_classification", "multiclass_classification"})
 _REGRESSION: frozenset[Task] = frozenset({"regression"})
 _RANKING: frozenset[Task] = frozenset({"ranking"})
+_SHARE = (0.0, 1.0)
+_NON_NEGATIVE = (0.0, None)
+_SCORE = ("score",)
+_QUERY = ("query",)
+_SENSITIVE = ("sensitive",)
 
+#: The metrics read off a performance profile, by name.
 METRICS: dict[str, MetricSpec] = {
     spec.name: spec
     for spec in (
         # classification
-        MetricSpec("accuracy", _CLASSIFICATION, True, "confusion", "share correct", _accuracy),
-        MetricSpec("precision", _BINARY, True, "confusion", "tp / predicted positive", _precision),
-        MetricSpec("recall", _BINARY, True, "confusion", "tp / actual positive", _recall),
-        MetricSpec("f1", _BINARY, True, "confusion", "2 tp / (2 tp + fp + fn)", _f1),
-        MetricSpec(
-            "f1_macro", _CLASSIFICATION, True, "confusion", "mean F1 over classes", _f1_macro
-        ),
-        MetricSpec(
-            "f1_micro", _CLASSIFICATION, True, "confusion", "F1 of pooled counts", _f1_micro
-        ),
+        MetricSpec("accuracy", _CLASSIFICATION, True, "confusion", "share correct", _SHARE),
+        MetricSpec("precision", _BINARY, True, "confusion", "tp / predicted positive", _SHARE),
+        MetricSpec("recall", _BINARY, True, "confusion", "tp / actual positive", _SHARE),
+        MetricSpec("f1", _BINARY, True, "confusion", "2 tp / (2 tp + fp + fn)", _SHARE),
+        MetricSpec("f1_macro", _CLASSIFICATION, True, "confusion", "mean F1 over classes", _SHARE),
+        MetricSpec("f1_micro", _CLASSIFICATION, True, "confusion", "F1 of pooled counts", _SHARE),
         MetricSpec(
             "precision_macro",
             _CLASSIFICATION,
             True,
             "confusion",
             "mean precision over classes",
-            _precision_macro,
+            _SHARE,
         ),
         MetricSpec(
-            "recall_macro",
-            _CLASSIFICATION,
-            True,
-            "confusion",
-            "mean recall over classes",
-            _recall_macro,
+            "recall_macro", _CLASSIFICATION, True, "confusion", "mean recall over classes", _SHARE
         ),
-        MetricSpec("auc", _BINARY, True, "scores", "area under the ROC curve", _auc),
-        MetricSpec("gini", _BINARY, True, "scores", "2 AUC - 1", _gini),
-        MetricSpec("log_loss", _BINARY, False, "scores", "mean cross-entropy", _log_loss),
-        MetricSpec("brier", _BINARY, False, "scores", "mean squared probability error", _brier),
-        MetricSpec("error_rate", _CLASSIFICATION, False, "confusion", "1 - accuracy", _error_rate),
+        MetricSpec("auc", _BINARY, True, "scores", "area under the ROC curve", _SHARE, _SCORE),
+        MetricSpec("gini", _BINARY, True, "scores", "2 AUC - 1", (-1.0, 1.0), _SCORE),
         MetricSpec(
-            "positive_rate", _BINARY, None, "confusion", "share predicted positive", _positive_rate
+            "log_loss", _BINARY, False, "scores", "mean cross-entropy", _NON_NEGATIVE, _SCORE
         ),
+        MetricSpec(
+            "brier", _BINARY, False, "scores", "mean squared probability error", _SHARE, _SCORE
+        ),
+        MetricSpec("error_rate", _CLASSIFICATION, False, "confusion", "1 - accuracy", _SHARE),
+        MetricSpec("positive_rate", _BINARY, None, "confusion", "share predicted positive", _SHARE),
         # regression
-        MetricSpec("mae", _REGRESSION, False, "regression", "mean absolute error", _mae),
-        MetricSpec("rmse", _REGRESSION, False, "regression", "root mean squared error", _rmse),
+        MetricSpec("mae", _REGRESSION, False, "regression", "mean absolute error", _NON_NEGATIVE),
         MetricSpec(
-            "mape", _REGRESSION, False, "regression", "mean absolute percentage error", _mape
+            "rmse", _REGRESSION, False, "regression", "root mean squared error", _NON_NEGATIVE
         ),
-        MetricSpec("r2", _REGRESSION, True, "regression", "coefficient of determination", _r2),
+        MetricSpec(
+            "mape",
+            _REGRESSION,
+            False,
+            "regression",
+            "mean absolute percentage error",
+            _NON_NEGATIVE,
+        ),
+        MetricSpec(
+            "r2", _REGRESSION, True, "regression", "coefficient of determination", (None, 1.0)
+        ),
         # ranking / recommendation
-        MetricSpec("ctr", _RANKING, True, "ranking", "clicked / impressions", _ctr),
+        MetricSpec("ctr", _RANKING, True, "ranking", "clicked / impressions", _SHARE, _QUERY),
         MetricSpec(
             "conversion_rate",
             _RANKING,
             True,
             "ranking",
             "converted / impressions",
-            _conversion_rate,
+            _SHARE,
+            ("query", "conversion"),
         ),
         MetricSpec(
-            "precision_at_k", _RANKING, True, "ranking", "relevant in top k / k", _precision_at_k
+            "precision_at_k", _RANKING, True, "ranking", "relevant in top k / k", _SHARE, _QUERY
         ),
         MetricSpec(
-            "recall_at_k", _RANKING, True, "ranking", "relevant in top k / relevant", _recall_at_k
+            "recall_at_k",
+            _RANKING,
+            True,
+            "ranking",
+            "relevant in top k / relevant",
+            _SHARE,
+            _QUERY,
         ),
-        MetricSpec("map_at_k", _RANKING, True, "ranking", "mean average precision@k", _map_at_k),
-        MetricSpec("ndcg_at_k", _RANKING, True, "ranking", "normalised DCG@k", _ndcg_at_k),
-        MetricSpec("mrr", _RANKING, True, "ranking", "mean reciprocal rank", _mrr),
-        # fairness
+        MetricSpec(
+            "map_at_k", _RANKING, True, "ranking", "mean average precision@k", _SHARE, _QUERY
+        ),
+        MetricSpec("ndcg_at_k", _RANKING, True, "ranking", "normalised DCG@k", _SHARE, _QUERY),
+        MetricSpec("mrr", _RANKING, True, "ranking", "mean reciprocal rank", _SHARE, _QUERY),
+        # fairness (across the configured sensitive column)
         MetricSpec(
             "disparate_impact",
             _BINARY,
             True,
             "groups",
             "lowest / highest group positive rate",
-            _disparate_impact,
+            _NON_NEGATIVE,
+            _SENSITIVE,
         ),
         MetricSpec(
             "equal_opportunity_difference",
@@ -294,15 +169,24 @@ METRICS: dict[str, MetricSpec] = {
             False,
             "groups",
             "highest - lowest group true positive rate",
-            _equal_opportunity_difference,
+            _SHARE,
+            _SENSITIVE,
         ),
     )
 }
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
 
+#: Every metric a check may name: :data:`METRICS` and the label coverage of the rows.
+CHECK_METRICS: dict[str, MetricSpec] = {
+    **METRICS,
+    "label_coverage": MetricSpec(
+        "label_coverage", frozenset(TASKS), True, "rows", "labelled rows / rows", _SHARE
+    ),
+}
+
 
 def get_metric(name: str) -> MetricSpec:
-    """The spec of a metric by name.
+    """The spec of a metric read off a performance profile, by name.
 
     Raises:
         ValueError: unknown name (the message lists the allowed ones).
@@ -316,46 +200,3 @@ def get_metric(name: str) -> MetricSpec:
         raise ValueError(
             f"unknown performance metric {name!r}; allowed: {', '.join(METRIC_NAMES)}"
         ) from None
-
-
-def compute_metric(profile: PerformanceProfile, name: str, *, zero_division: float = 0.0) -> float:
-    """The value of metric ``name`` on ``profile``.
-
-    Args:
-        profile: a (possibly merged) performance profile.
-        name: a metric name (:data:`METRIC_NAMES`).
-        zero_division: what precision, recall and F1 are when their denominator is 0:
-            0.0 (scikit-learn's default), 1.0, or NaN to make them undefined.
-
-    Raises:
-        InsufficientDataError: the metric is undefined on this profile; the message says
-            why (``reason`` is ``"metric_not_applicable"`` when the metric does not apply to
-            the profile's task or needs a column that was not profiled).
-        ValueError: unknown name or ``zero_division``.
-
-    >>> import pandas as pd
-    >>> from driftline.metrics.profile import profile_performance
-    >>> frame = pd.DataFrame({"y": [1, 1], "pred": [1, 0], "p": [0.9, 0.4]})
-    >>> profile = profile_performance(frame, task="binary_classification", label="y",
-    ...                               prediction="pred", score="p")
-    >>> compute_metric(profile, "recall")
-    0.5
-    >>> compute_metric(profile, "auc")
-    Traceback (most recent call last):
-    ...
-    driftline.errors.InsufficientDataError: AUC needs both classes; only class 1 present
-    """
-    spec = get_metric(name)
-    if profile.task not in spec.tasks:
-        raise InsufficientDataError(
-            f"{name} applies to {' and '.join(sorted(spec.tasks))}, not to {profile.task}",
-            reason=_NOT_APPLICABLE,
-        )
-    value = spec.compute(profile, zero_division)
-    if math.isnan(value):
-        raise InsufficientDataError(
-            f"{name} is undefined: its denominator is zero (no predicted or no actual "
-            "positives) and zero_division is nan",
-            reason="zero_division",
-        )
-    return value

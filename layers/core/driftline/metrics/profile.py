@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from driftline.config import Task
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError, InvalidInputError
-from driftline.metrics.catalogue import METRICS, compute_metric
+from driftline.metrics.catalogue import METRICS
 from driftline.metrics.classification import (
     ConfusionCounts,
     Label,
@@ -47,6 +47,7 @@ from driftline.metrics.classification import (
     encode_labels,
     normalise_label,
 )
+from driftline.metrics.computation import compute_metric
 from driftline.metrics.fairness import GroupCounts
 from driftline.metrics.ranking import RankingSums
 from driftline.metrics.regression import RegressionSums
