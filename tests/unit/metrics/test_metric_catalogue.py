@@ -1,6 +1,6 @@
-"""Every registered metric, read off a profile merged from several batches, against an
-oracle on the raw rows (scikit-learn where it has the metric); and the registry against the
-monitor definition's list of metric names."""
+"""Every catalogued metric, read off a profile merged from several batches, against an
+oracle on the raw rows (scikit-learn where it has the metric); and the catalogue's data
+(directions, ranges, needs) against what each metric is."""
 
 from __future__ import annotations
 
@@ -18,16 +18,15 @@ import pytest
 import sklearn.metrics as sk
 
 import driftline.metrics
-from driftline.config import METRIC_RANGES
 from driftline.errors import InsufficientDataError
 from driftline.metrics import (
-    METRIC_NAMES,
     METRICS,
     PerformanceProfile,
     compute_metric,
     get_metric,
     profile_performance,
 )
+from driftline.metrics.catalogue import CHECK_METRICS
 from driftline.metrics.computation import FORMULAS
 
 # -- data sets -------------------------------------------------------------------------------
@@ -202,7 +201,7 @@ ORACLES: dict[str, list[tuple[str, Oracle]]] = {
             ("f1", sk.f1_score),
         )
         for average in ("macro", "micro")
-        if f"{name}_{average}" in METRIC_RANGES
+        if f"{name}_{average}" in CHECK_METRICS
     },
     "auc": [("binary", lambda f: sk.roc_auc_score(f["y"], f["p"]))],
     "gini": [("binary", lambda f: 2 * sk.roc_auc_score(f["y"], f["p"]) - 1)],
@@ -255,23 +254,24 @@ def test_every_registered_metric_has_an_oracle() -> None:
         assert tested == set(spec.tasks), f"{name}: oracles for {tested}, applies to {spec.tasks}"
 
 
-def test_registry_names_equal_the_metrics_a_check_may_use() -> None:
-    assert set(METRIC_NAMES) == set(METRIC_RANGES) - {"label_coverage"}
-
-
 def test_metrics_needing_a_score_are_those_the_config_asks_a_score_for() -> None:
-    # config.py requires schema.score for exactly these metrics
+    # config.py requires schema.score for the metrics whose needs list it: exactly those
+    # read off the score histograms
     assert {name for name, spec in METRICS.items() if spec.needs_score} == {
         "auc",
         "gini",
         "log_loss",
         "brier",
     }
+    for name, spec in CHECK_METRICS.items():
+        assert spec.needs_score == ("score" in spec.needs), name
+        assert spec.needs_sensitive == ("sensitive" in spec.needs), name
+        assert ("query" in spec.needs) == (spec.part == "ranking"), name
 
 
 def test_direction_matches_sklearn_naming_and_config_ranges() -> None:
     for name, spec in METRICS.items():
-        low, _ = METRIC_RANGES[name]
+        low, _ = spec.value_range
         if spec.higher_is_better is False:
             assert low == 0.0, f"{name}: a loss or error is 0 at best"
         if name in ("r2", "auc", "accuracy"):

@@ -30,15 +30,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from driftline.config import Task
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError, InvalidInputError
-from driftline.metrics.catalogue import METRICS
+from driftline.metrics.catalogue import METRICS, TASKS, Task
 from driftline.metrics.classification import (
     ConfusionCounts,
     Label,
@@ -56,7 +55,6 @@ from driftline.metrics.score_histograms import ScoreHistograms
 PROFILE_FORMAT = "driftline.performance"
 PROFILE_VERSION = 1
 
-_TASKS: tuple[str, ...] = get_args(Task)
 _CLASSIFICATION = ("binary_classification", "multiclass_classification")
 
 
@@ -182,10 +180,8 @@ class PerformanceProfile:
                 f"expected a {PROFILE_FORMAT} profile of version {PROFILE_VERSION}, got "
                 f"format {data.get('format')!r} version {data.get('version')!r}"
             )
-        if data.get("task") not in _TASKS:
-            raise IncompatibleProfilesError(
-                f"expected a task in {_TASKS}, got {data.get('task')!r}"
-            )
+        if data.get("task") not in TASKS:
+            raise IncompatibleProfilesError(f"expected a task in {TASKS}, got {data.get('task')!r}")
         positive = data.get("positive_class")
         return cls(
             task=data["task"],
@@ -310,8 +306,8 @@ def profile_performance(
     >>> profile.rows, profile.labelled, profile.metrics()["mae"]
     (3, 2, 0.25)
     """
-    if task not in _TASKS:
-        raise ValueError(f"expected task in {_TASKS}, got {task!r}")
+    if task not in TASKS:
+        raise ValueError(f"expected task in {TASKS}, got {task!r}")
     _check_arguments(
         task,
         prediction=prediction,
