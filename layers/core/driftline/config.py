@@ -54,7 +54,7 @@ from pydantic import (
 
 from driftline.errors import ConfigError
 from driftline.metrics.catalogue import CHECK_METRICS, Task
-from driftline.stats.registry import METHODS, TEST
+from driftline.stats.methods import METHODS, TEST
 
 FeatureKind = Literal["numeric", "categorical"]
 ActionName = Literal["notify", "retrain", "emergency_retrain"]
