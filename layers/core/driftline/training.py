@@ -14,7 +14,7 @@ and settings in, models, predictions and verdicts out.
    (:mod:`driftline.metrics`), so a gate means what a monitoring check means.
 
 Models travel as joblib bytes; :func:`load_model` verifies their SHA-256 *before*
-unpickling (:func:`driftline.registry.verify_artifact`).
+unpickling (:func:`driftline.model_store.verify_artifact`).
 
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
@@ -77,7 +77,7 @@ from driftline.metrics.regression import (
     r2_score,
     root_mean_squared_error,
 )
-from driftline.registry import verify_artifact
+from driftline.model_store import verify_artifact
 
 _CLASSIFICATION = frozenset({"binary_classification", "multiclass_classification"})
 _ALL = frozenset({*_CLASSIFICATION, "regression"})
@@ -411,7 +411,7 @@ def load_model(data: bytes, sha256: str, *, key: str = "artifact") -> Any:
     """Unpickle a model, only after its bytes are verified against ``sha256``.
 
     Raises:
-        driftline.registry.ArtifactIntegrityError: the digest differs; nothing is loaded.
+        driftline.model_store.ArtifactIntegrityError: the digest differs; nothing is loaded.
     """
     verify_artifact(data, sha256, key=key)
     return joblib.load(io.BytesIO(data))

@@ -38,8 +38,8 @@ from typing import Any
 import pandas as pd
 
 from driftline.aws.jobs import Services, digest, load_definition, rows_key_of, time_of
+from driftline.aws.model_store import ModelRegistry
 from driftline.aws.notify import Notifier
-from driftline.aws.registry import ModelRegistry
 from driftline.aws.s3 import ObjectStore
 from driftline.aws.traffic import router_for
 from driftline.canary import ArmData, CanarySettings, analyse_canary, arm_from_rows
@@ -48,7 +48,7 @@ from driftline.errors import ConfigError, InsufficientDataError, InvalidInputErr
 from driftline.evaluation import capture_columns
 from driftline.io import open_table
 from driftline.labels import LabelTable, join_labels
-from driftline.registry import Lineage, ModelVersion
+from driftline.model_store import Lineage, ModelVersion
 
 #: Column prepare adds: the hour of the inference batch a row came from.
 BATCH_HOUR = "_batch_hour"
@@ -519,7 +519,7 @@ def collect(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
         name = source.rsplit("/", 1)[-1] or "model"
         claimed = answer.get("sha256")
         if claimed is not None:
-            from driftline.registry import verify_artifact  # noqa: PLC0415
+            from driftline.model_store import verify_artifact  # noqa: PLC0415
 
             verify_artifact(data, str(claimed), key=source)
     key, sha256 = services.registry.put_artifact(event.model, event.execution, data, name=name)
