@@ -70,6 +70,7 @@ from driftline.checks import CheckResult, effective_checks, overall_status
 from driftline.config import CheckSpec, MonitorDefinition, parse_duration
 from driftline.errors import InvalidInputError
 from driftline.evaluation import ACTION_ORDER, EvaluationResult
+from driftline.formatting import short_number
 
 AlertStatus = Literal["ok", "firing"]
 NotificationKind = Literal["firing", "reminder", "resolved"]
@@ -893,12 +894,14 @@ class _Context:
         if evaluation.worst_slices and failing:
             first = evaluation.worst_slices[0]
             lines.append(
-                f"Where it fails most ({first['metric']}; overall {_fmt(first['overall'])}):"
+                f"Where it fails most ({first['metric']}; "
+                f"overall {short_number(first['overall'])}):"
             )
             for item in evaluation.worst_slices:
                 lines.append(
-                    f"  * {_one_line(item['slice'])}: {_fmt(item['value'])} on {item['rows']} rows "
-                    f"(gap {_fmt(item['gap'])}, z {_fmt(item['z'])})"
+                    f"  * {_one_line(item['slice'])}: {short_number(item['value'])} "
+                    f"on {item['rows']} rows "
+                    f"(gap {short_number(item['gap'])}, z {short_number(item['z'])})"
                 )
             lines.append("")
         lines.append("Done automatically:")
@@ -957,7 +960,7 @@ def _figures(check: CheckResult, spec: CheckSpec | None) -> list[str]:
     if value is None or threshold is None:
         return []
     relation = "<" if value < threshold else ">" if value > threshold else "="
-    figure = f"{_measure(spec)} {_fmt(value)} {relation} {_fmt(threshold)}"
+    figure = f"{_measure(spec)} {short_number(value)} {relation} {short_number(threshold)}"
     if not check.segment:
         return [figure]
     values = ",".join(part.partition("=")[2] or part for part in check.segment.split(","))
@@ -980,10 +983,6 @@ def _fit_subject(candidates: list[str], fallback: str) -> str:
         if len(line) <= SUBJECT_LIMIT:
             return line
     return _one_line_ascii(fallback)[: SUBJECT_LIMIT - 3] + "..."
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4g}"
 
 
 # --- small helpers -------------------------------------------------------------------------

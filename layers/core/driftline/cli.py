@@ -26,6 +26,7 @@ from driftline.config import MonitorDefinition, dump_json_schema, load_monitor_d
 from driftline.detectors import DETECTORS, DriftDetector, detector_from_dict, make_detector
 from driftline.errors import ConfigError, DriftlineError, InvalidInputError
 from driftline.evaluation import EvaluationResult, capture_columns, evaluate, profile_spec
+from driftline.formatting import short_number
 from driftline.io import TableReader, open_table
 from driftline.labels import JoinReport, LabelTable, join_labels
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
@@ -360,8 +361,8 @@ def write_text_summary(result: EvaluationResult, out: TextIO) -> None:
             (
                 name,
                 r.method,
-                _fmt(r.statistic),
-                _fmt(r.p_value),
+                short_number(r.statistic, missing="-"),
+                short_number(r.p_value, missing="-"),
                 f"{r.threshold:g}",
                 "DRIFTED" if r.drifted else "ok",
             )
@@ -400,10 +401,6 @@ def write_text_summary(result: EvaluationResult, out: TextIO) -> None:
 
 
 _HEADLINE_METRICS = ("accuracy", "f1", "auc", "gini", "mae", "rmse", "r2", "ctr", "ndcg_at_k")
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
 
 
 def _table(out: TextIO, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:

@@ -46,6 +46,7 @@ from driftline.canary import ArmData, CanarySettings, analyse_canary, arm_from_r
 from driftline.config import MonitorDefinition, RetrainingSpec, parse_duration
 from driftline.errors import ConfigError, InsufficientDataError, InvalidInputError
 from driftline.evaluation import capture_columns
+from driftline.formatting import short_number
 from driftline.io import open_table
 from driftline.labels import LabelTable, join_labels
 from driftline.model_store import Lineage, ModelVersion
@@ -947,8 +948,9 @@ def _body(message: Mapping[str, Any], state: Mapping[str, Any]) -> str:
     evaluation = state.get("evaluation") or {}
     if evaluation:
         lines.append(
-            f"Holdout {evaluation['metric']}: challenger {_fmt(evaluation['challenger'])}, "
-            f"champion {_fmt(evaluation['champion'])} ({evaluation.get('champion_source')})."
+            f"Holdout {evaluation['metric']}: challenger {short_number(evaluation['challenger'])}, "
+            f"champion {short_number(evaluation['champion'])} "
+            f"({evaluation.get('champion_source')})."
         )
         for gate in evaluation.get("gates", []):
             mark = "pass" if gate["passed"] else "BLOCKS"
@@ -1013,10 +1015,6 @@ def _iso(moment: datetime) -> str:
 
 def _seconds(duration: str) -> int:
     return max(1, int(parse_duration(duration).total_seconds()))
-
-
-def _fmt(value: Any) -> str:
-    return "n/a" if value is None else f"{float(value):.4g}"
 
 
 STEPS: dict[str, Callable[[RetrainingServices, StepEvent], dict[str, Any]]] = {
