@@ -56,8 +56,6 @@ The same evaluation delivered again, an hour later, with the states the first ru
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import re
 import unicodedata
@@ -71,6 +69,7 @@ from driftline.config import CheckSpec, MonitorDefinition, parse_duration
 from driftline.errors import InvalidInputError
 from driftline.evaluation import ACTION_ORDER, EvaluationResult
 from driftline.formatting import short_number
+from driftline.ids import digest
 
 AlertStatus = Literal["ok", "firing"]
 NotificationKind = Literal["firing", "reminder", "resolved"]
@@ -370,7 +369,7 @@ def alert_fingerprint(model: str, check: str, status: str, segment: str | None) 
     >>> alert_fingerprint("churn", "accuracy-floor", "firing", None)
     '022d0675d381490a'
     """
-    return _digest(model, check, status, segment or "")[:16]
+    return digest(model, check, status, segment or "", framing="json", length=16)
 
 
 def execution_name(model: str, action: str, evaluation_id: str) -> str:
@@ -385,9 +384,9 @@ def execution_name(model: str, action: str, evaluation_id: str) -> str:
     >>> len(execution_name("m" * 64, "emergency_retrain", "x" * 200))
     80
     """
-    digest = _digest(model, action, evaluation_id)[:12]
+    hashed = digest(model, action, evaluation_id, framing="json", length=12)
     readable = _NAME_UNSAFE.sub("-", f"{model}-{action}-{evaluation_id}").strip("-")
-    return f"{readable[: EXECUTION_NAME_LIMIT - len(digest) - 1].rstrip('-')}-{digest}"
+    return f"{readable[: EXECUTION_NAME_LIMIT - len(hashed) - 1].rstrip('-')}-{hashed}"
 
 
 def dedup_key(model: str, evaluation_id: str, kind: str) -> str:
@@ -404,7 +403,7 @@ def dedup_key(model: str, evaluation_id: str, kind: str) -> str:
     if len(plain) <= DEDUP_KEY_LIMIT and _DEDUP_SAFE.match(plain):
         return plain
     safe_model = _NAME_UNSAFE.sub("-", model)[:64]
-    return f"{safe_model}:{_digest(model, evaluation_id)[:32]}:{kind}"
+    return f"{safe_model}:{digest(model, evaluation_id, framing='json', length=32)}:{kind}"
 
 
 def plan_actions(
@@ -986,10 +985,6 @@ def _fit_subject(candidates: list[str], fallback: str) -> str:
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
 def _iso(moment: datetime) -> str:
