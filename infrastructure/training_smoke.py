@@ -36,7 +36,7 @@ from driftline import training
 from driftline.aws import retraining  # noqa: F401  (imported as the handler imports it)
 from driftline.config import load_monitor_definition
 from driftline.io import open_table
-from driftline.registry import sha256_of
+from driftline.model_store import sha256_of
 
 DEFINITION = """\
 model: smoke

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftline.aws.registry import ModelRegistry
+from driftline.aws.model_store import ModelRegistry
 from driftline.aws.s3 import ObjectStore
 from driftline.cli import main
 from driftline.config import load_monitor_definition
 from driftline.demo import scenarios
 from driftline.demo.serving import serve_canary
 from driftline.local import LocalRuntime
-from driftline.registry import Lineage, ModelVersion
+from driftline.model_store import Lineage, ModelVersion
 from driftline.training import TrainingSpec, dump_model, predict, train_model
 
 pytestmark = pytest.mark.slow

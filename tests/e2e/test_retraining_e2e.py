@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftline.aws.registry import ModelRegistry
+from driftline.aws.model_store import ModelRegistry
 from driftline.aws.retrain import RetrainStarter
 from driftline.aws.s3 import ObjectStore
 from driftline.local import LocalRuntime
-from driftline.registry import Lineage, ModelVersion, sha256_of
+from driftline.model_store import Lineage, ModelVersion, sha256_of
 
 pytestmark = pytest.mark.slow
 

@@ -29,7 +29,7 @@ from driftline.demo import data
 from driftline.demo.scenarios import CHURN
 from driftline.local import LocalRuntime
 from driftline.local.template import load_template
-from driftline.metrics.registry import METRICS
+from driftline.metrics.catalogue import METRICS
 
 pytestmark = pytest.mark.slow
 
@@ -190,7 +190,7 @@ def unknown_driftline_metrics(
 
     Evaluation figures depend on the model's task (a churn model emits no rmse): a name is
     also accepted under the evaluation's dimensions when it is a performance metric of
-    ``driftline.metrics.registry`` and those dimensions carried such metrics in the run.
+    ``driftline.metrics.catalogue`` and those dimensions carried such metrics in the run.
     """
     registry = {name.replace(".", "_") for name in METRICS}
     unknown = []

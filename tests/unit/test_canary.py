@@ -374,7 +374,7 @@ def test_the_monitoring_path_imports_neither_scikit_learn_nor_boto3() -> None:
     # GIVEN a fresh interpreter WHEN the core modules of monitoring and canary are imported
     code = (
         "import sys\n"
-        "import driftline.canary, driftline.registry, driftline.config, driftline.evaluation\n"
+        "import driftline.canary, driftline.model_store, driftline.config, driftline.evaluation\n"
         "import driftline.alerts, driftline.performance, driftline.cli\n"
         "leaked = sorted({m.split('.')[0] for m in sys.modules} & "
         "{'sklearn', 'joblib', 'boto3', 'botocore'})\n"

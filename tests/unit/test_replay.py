@@ -16,18 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftline.cli import main
+from driftline.cli import build_detector, main, parse_params, parse_value
 from driftline.detectors import make_detector
 from driftline.errors import ConfigError, InvalidInputError
-from driftline.replay import (
-    Detections,
-    WindowGrid,
-    build_detector,
-    event_times,
-    parse_params,
-    parse_value,
-    replay,
-)
+from driftline.replay import Detections, WindowGrid, event_times, replay
 
 river_drift = pytest.importorskip("river.drift")
 

@@ -15,7 +15,7 @@ from sklearn import metrics as sk_metrics
 from driftline import training
 from driftline.config import ESTIMATOR_PARAMS, ESTIMATOR_TASKS, load_monitor_definition
 from driftline.errors import ConfigError, InsufficientDataError
-from driftline.registry import ArtifactIntegrityError, sha256_of
+from driftline.model_store import ArtifactIntegrityError, sha256_of
 from driftline.training import (
     ESTIMATORS,
     GateSettings,

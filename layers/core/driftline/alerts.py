@@ -56,8 +56,6 @@ The same evaluation delivered again, an hour later, with the states the first ru
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import re
 import unicodedata
@@ -70,6 +68,8 @@ from driftline.checks import CheckResult, effective_checks, overall_status
 from driftline.config import CheckSpec, MonitorDefinition, parse_duration
 from driftline.errors import InvalidInputError
 from driftline.evaluation import ACTION_ORDER, EvaluationResult
+from driftline.formatting import short_number
+from driftline.ids import digest
 
 AlertStatus = Literal["ok", "firing"]
 NotificationKind = Literal["firing", "reminder", "resolved"]
@@ -369,7 +369,7 @@ def alert_fingerprint(model: str, check: str, status: str, segment: str | None) 
     >>> alert_fingerprint("churn", "accuracy-floor", "firing", None)
     '022d0675d381490a'
     """
-    return _digest(model, check, status, segment or "")[:16]
+    return digest(model, check, status, segment or "", framing="json", length=16)
 
 
 def execution_name(model: str, action: str, evaluation_id: str) -> str:
@@ -384,9 +384,9 @@ def execution_name(model: str, action: str, evaluation_id: str) -> str:
     >>> len(execution_name("m" * 64, "emergency_retrain", "x" * 200))
     80
     """
-    digest = _digest(model, action, evaluation_id)[:12]
+    hashed = digest(model, action, evaluation_id, framing="json", length=12)
     readable = _NAME_UNSAFE.sub("-", f"{model}-{action}-{evaluation_id}").strip("-")
-    return f"{readable[: EXECUTION_NAME_LIMIT - len(digest) - 1].rstrip('-')}-{digest}"
+    return f"{readable[: EXECUTION_NAME_LIMIT - len(hashed) - 1].rstrip('-')}-{hashed}"
 
 
 def dedup_key(model: str, evaluation_id: str, kind: str) -> str:
@@ -403,7 +403,7 @@ def dedup_key(model: str, evaluation_id: str, kind: str) -> str:
     if len(plain) <= DEDUP_KEY_LIMIT and _DEDUP_SAFE.match(plain):
         return plain
     safe_model = _NAME_UNSAFE.sub("-", model)[:64]
-    return f"{safe_model}:{_digest(model, evaluation_id)[:32]}:{kind}"
+    return f"{safe_model}:{digest(model, evaluation_id, framing='json', length=32)}:{kind}"
 
 
 def plan_actions(
@@ -893,12 +893,14 @@ class _Context:
         if evaluation.worst_slices and failing:
             first = evaluation.worst_slices[0]
             lines.append(
-                f"Where it fails most ({first['metric']}; overall {_fmt(first['overall'])}):"
+                f"Where it fails most ({first['metric']}; "
+                f"overall {short_number(first['overall'])}):"
             )
             for item in evaluation.worst_slices:
                 lines.append(
-                    f"  * {_one_line(item['slice'])}: {_fmt(item['value'])} on {item['rows']} rows "
-                    f"(gap {_fmt(item['gap'])}, z {_fmt(item['z'])})"
+                    f"  * {_one_line(item['slice'])}: {short_number(item['value'])} "
+                    f"on {item['rows']} rows "
+                    f"(gap {short_number(item['gap'])}, z {short_number(item['z'])})"
                 )
             lines.append("")
         lines.append("Done automatically:")
@@ -957,7 +959,7 @@ def _figures(check: CheckResult, spec: CheckSpec | None) -> list[str]:
     if value is None or threshold is None:
         return []
     relation = "<" if value < threshold else ">" if value > threshold else "="
-    figure = f"{_measure(spec)} {_fmt(value)} {relation} {_fmt(threshold)}"
+    figure = f"{_measure(spec)} {short_number(value)} {relation} {short_number(threshold)}"
     if not check.segment:
         return [figure]
     values = ",".join(part.partition("=")[2] or part for part in check.segment.split(","))
@@ -982,15 +984,7 @@ def _fit_subject(candidates: list[str], fallback: str) -> str:
     return _one_line_ascii(fallback)[: SUBJECT_LIMIT - 3] + "..."
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4g}"
-
-
 # --- small helpers -------------------------------------------------------------------------
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
 def _iso(moment: datetime) -> str:

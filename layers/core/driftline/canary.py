@@ -54,6 +54,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from driftline.errors import InsufficientDataError, InvalidInputError
+from driftline.formatting import short_number
 from driftline.metrics.classification import as_float_array, log_loss_terms, normalise_label
 from driftline.profile.performance import row_errors
 
@@ -583,8 +584,8 @@ def analyse_canary(
     if sequential is not None and sequential.crossed:
         reason = (
             f"sequential test stopped early: the challenger is {better} on {settings.metric} "
-            f"({_fmt(test.value_b)} vs {_fmt(test.value_a)}, mixture SPRT "
-            f"{_fmt(sequential.statistic)} >= {_fmt(sequential.threshold)})"
+            f"({short_number(test.value_b)} vs {short_number(test.value_a)}, mixture SPRT "
+            f"{short_number(sequential.statistic)} >= {short_number(sequential.threshold)})"
         )
         return CanaryDecision("promote" if improvement > 0 else "rollback", reason, **common)
     if n >= settings.max_rows or timed_out:
@@ -593,19 +594,20 @@ def analyse_canary(
         if test.p_value < half and improvement > 0 and agrees:
             reason = (
                 f"fixed-horizon test at {horizon}: the challenger is better on "
-                f"{settings.metric} ({_fmt(test.value_b)} vs {_fmt(test.value_a)}, "
-                f"p={_fmt(test.p_value)} < {_fmt(half)})"
+                f"{settings.metric} ({short_number(test.value_b)} vs {short_number(test.value_a)}, "
+                f"p={short_number(test.p_value)} < {short_number(half)})"
             )
             return CanaryDecision("promote", reason, **common)
         reason = (
             f"fixed-horizon test at {horizon}: the challenger was not shown better on "
-            f"{settings.metric} ({_fmt(test.value_b)} vs {_fmt(test.value_a)}, "
-            f"p={_fmt(test.p_value)}): the champion keeps serving"
+            f"{settings.metric} ({short_number(test.value_b)} vs {short_number(test.value_a)}, "
+            f"p={short_number(test.p_value)}): the champion keeps serving"
         )
         return CanaryDecision("rollback", reason, **common)
     reason = (
-        f"no decision yet: {settings.metric} {_fmt(test.value_b)} (challenger) vs "
-        f"{_fmt(test.value_a)} (champion) on {n} labelled rows per arm, p={_fmt(test.p_value)}"
+        f"no decision yet: {settings.metric} {short_number(test.value_b)} (challenger) vs "
+        f"{short_number(test.value_a)} (champion) on {n} labelled rows per arm, "
+        f"p={short_number(test.p_value)}"
     )
     return CanaryDecision("continue", reason, **common)
 
@@ -669,7 +671,7 @@ def _guardrails(
                 increase,
                 settings.max_latency_increase,
                 increase > settings.max_latency_increase,
-                f"challenger p95 latency {_fmt(new)} vs champion {_fmt(base)} "
+                f"challenger p95 latency {short_number(new)} vs champion {short_number(base)} "
                 f"(+{increase:.1%}, limit +{settings.max_latency_increase:.0%})",
             )
         )
@@ -695,7 +697,3 @@ def _p95(values: FloatArray | None) -> float | None:
         return None
     finite = values[np.isfinite(values)]
     return float(np.quantile(finite, 0.95)) if finite.size else None
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"

@@ -53,10 +53,10 @@ from pydantic import (
 )
 
 from driftline.errors import ConfigError
-from driftline.stats.registry import METHODS, TEST
+from driftline.metrics.catalogue import CHECK_METRICS, Task
+from driftline.stats.methods import METHODS, TEST
 
 FeatureKind = Literal["numeric", "categorical"]
-Task = Literal["binary_classification", "multiclass_classification", "regression", "ranking"]
 ActionName = Literal["notify", "retrain", "emergency_retrain"]
 DriftMethodName = Literal["psi", "ks", "wasserstein", "jensenshannon", "chisquare", "hellinger"]
 DriftMethodChoice = Literal[
@@ -64,83 +64,9 @@ DriftMethodChoice = Literal[
 ]
 DetectorName = Literal["adwin", "ddm", "eddm", "page_hinkley", "cusum", "sprt"]
 
-#: Every metric a check may name, with the range its values can take (None: unbounded).
-#: A threshold outside that range can never be met and is rejected.
-METRIC_RANGES: dict[str, tuple[float | None, float | None]] = {
-    # classification
-    "accuracy": (0.0, 1.0),
-    "precision": (0.0, 1.0),
-    "recall": (0.0, 1.0),
-    "f1": (0.0, 1.0),
-    "f1_macro": (0.0, 1.0),
-    "f1_micro": (0.0, 1.0),
-    "precision_macro": (0.0, 1.0),
-    "recall_macro": (0.0, 1.0),
-    "auc": (0.0, 1.0),
-    "gini": (-1.0, 1.0),
-    "log_loss": (0.0, None),
-    "brier": (0.0, 1.0),
-    "error_rate": (0.0, 1.0),
-    "positive_rate": (0.0, 1.0),
-    # regression
-    "mae": (0.0, None),
-    "rmse": (0.0, None),
-    "mape": (0.0, None),
-    "r2": (None, 1.0),
-    # ranking / recommendation
-    "ctr": (0.0, 1.0),
-    "conversion_rate": (0.0, 1.0),
-    "precision_at_k": (0.0, 1.0),
-    "recall_at_k": (0.0, 1.0),
-    "map_at_k": (0.0, 1.0),
-    "ndcg_at_k": (0.0, 1.0),
-    "mrr": (0.0, 1.0),
-    # fairness (across the configured sensitive column)
-    "disparate_impact": (0.0, None),
-    "equal_opportunity_difference": (0.0, 1.0),
-    # volume and coverage
-    "label_coverage": (0.0, 1.0),
-}
-
 _CLASSIFICATION = frozenset({"binary_classification", "multiclass_classification"})
 _BINARY = frozenset({"binary_classification"})
 _RANKING = frozenset({"ranking"})
-#: The tasks each metric is defined for (absent: every task). Kept equal to the metric
-#: registry's (driftline.metrics.METRICS) by a test; config cannot import it (cycle).
-METRIC_TASKS: dict[str, frozenset[str]] = {
-    **dict.fromkeys(
-        ("accuracy", "error_rate", "f1_macro", "f1_micro", "precision_macro", "recall_macro"),
-        _CLASSIFICATION,
-    ),
-    **dict.fromkeys(
-        ("precision", "recall", "f1", "auc", "gini", "log_loss", "brier", "positive_rate"),
-        _BINARY,
-    ),
-    **dict.fromkeys(("disparate_impact", "equal_opportunity_difference"), _BINARY),
-    **dict.fromkeys(("mae", "rmse", "mape", "r2"), frozenset({"regression"})),
-    **dict.fromkeys(
-        (
-            "ctr",
-            "conversion_rate",
-            "precision_at_k",
-            "recall_at_k",
-            "map_at_k",
-            "ndcg_at_k",
-            "mrr",
-        ),
-        _RANKING,
-    ),
-}
-#: Schema columns a metric needs besides the label.
-METRIC_NEEDS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("auc", "gini", "log_loss", "brier"), ("score",)),
-    **dict.fromkeys(("disparate_impact", "equal_opportunity_difference"), ("sensitive",)),
-    **dict.fromkeys(
-        ("ctr", "precision_at_k", "recall_at_k", "map_at_k", "ndcg_at_k", "mrr"), ("query",)
-    ),
-    "conversion_rate": ("query", "conversion"),
-}
-
 #: Data-quality measures a check may name; all are shares in [0, 1] except volume_ratio
 #: and absent_columns (a count of columns).
 QUALITY_MEASURES: dict[str, tuple[float | None, float | None]] = {
@@ -418,8 +344,8 @@ class CheckSpec(_Strict):
     @field_validator("metric")
     @classmethod
     def _known_metric(cls, value: str | None) -> str | None:
-        if value is not None and value not in METRIC_RANGES:
-            raise ValueError(f"unknown metric {shown(value)}; allowed: {', '.join(METRIC_RANGES)}")
+        if value is not None and value not in CHECK_METRICS:
+            raise ValueError(f"unknown metric {shown(value)}; allowed: {', '.join(CHECK_METRICS)}")
         return value
 
     @field_validator("quality")
@@ -449,8 +375,11 @@ class CheckSpec(_Strict):
                     "a metric or quality check needs min, max, max_relative_drop or "
                     "max_relative_increase"
                 )
-            ranges = METRIC_RANGES if self.metric else QUALITY_MEASURES
-            low, high = ranges[self.metric or self.quality or ""]
+            low, high = (
+                CHECK_METRICS[self.metric].value_range
+                if self.metric
+                else QUALITY_MEASURES[self.quality or ""]
+            )
             for key in ("min", "max"):
                 value = getattr(self, key)
                 if value is None:
@@ -875,14 +804,14 @@ class MonitorDefinition(_Strict):
             if check.drift in ("prediction", "score", "label") and not getattr(schema, check.drift):
                 raise _KeyedError(f"{where}.drift", f"schema.{check.drift} is not set")
             if check.metric is not None:
-                tasks = METRIC_TASKS.get(check.metric)
-                if tasks is not None and schema.task not in tasks:
+                tasks = CHECK_METRICS[check.metric].tasks
+                if schema.task not in tasks:
                     raise _KeyedError(
                         f"{where}.metric",
                         f"{check.metric} is not defined for schema.task {schema.task}; it "
                         f"applies to {', '.join(sorted(tasks))}",
                     )
-                for role in ("label", *METRIC_NEEDS.get(check.metric, ())):
+                for role in ("label", *CHECK_METRICS[check.metric].needs):
                     if getattr(schema, role) is None:
                         raise _KeyedError(
                             f"{where}.metric",
@@ -959,14 +888,14 @@ class MonitorDefinition(_Strict):
                     f"{spec.estimator} does not fit schema.task {task}; it applies to {applies}",
                 )
         if spec.metric is not None:
-            tasks = METRIC_TASKS.get(spec.metric)
-            if tasks is not None and task not in tasks:
+            tasks = CHECK_METRICS[spec.metric].tasks
+            if task not in tasks:
                 raise _KeyedError(
                     "retraining.metric",
                     f"{spec.metric} is not defined for schema.task {task}; it applies to "
                     f"{', '.join(sorted(tasks))}",
                 )
-            for role in METRIC_NEEDS.get(spec.metric, ()):
+            for role in CHECK_METRICS[spec.metric].needs:
                 if getattr(schema, role) is None:
                     raise _KeyedError(
                         "retraining.metric", f"{spec.metric} needs schema.{role}, which is not set"

@@ -14,7 +14,7 @@ and settings in, models, predictions and verdicts out.
    (:mod:`driftline.metrics`), so a gate means what a monitoring check means.
 
 Models travel as joblib bytes; :func:`load_model` verifies their SHA-256 *before*
-unpickling (:func:`driftline.registry.verify_artifact`).
+unpickling (:func:`driftline.model_store.verify_artifact`).
 
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
@@ -56,6 +56,7 @@ from sklearn.utils._param_validation import (  # type: ignore[import-untyped]
 )
 
 from driftline.errors import ConfigError, InsufficientDataError, InvalidInputError
+from driftline.formatting import short_number
 from driftline.metrics import METRICS
 from driftline.metrics.classification import (
     Label,
@@ -77,7 +78,7 @@ from driftline.metrics.regression import (
     r2_score,
     root_mean_squared_error,
 )
-from driftline.registry import verify_artifact
+from driftline.model_store import verify_artifact
 
 _CLASSIFICATION = frozenset({"binary_classification", "multiclass_classification"})
 _ALL = frozenset({*_CLASSIFICATION, "regression"})
@@ -411,7 +412,7 @@ def load_model(data: bytes, sha256: str, *, key: str = "artifact") -> Any:
     """Unpickle a model, only after its bytes are verified against ``sha256``.
 
     Raises:
-        driftline.registry.ArtifactIntegrityError: the digest differs; nothing is loaded.
+        driftline.model_store.ArtifactIntegrityError: the digest differs; nothing is loaded.
     """
     verify_artifact(data, sha256, key=key)
     return joblib.load(io.BytesIO(data))
@@ -646,18 +647,15 @@ def _subset(predictions: Predictions, mask: NDArray[np.bool_]) -> Predictions:
     return Predictions(predictions.prediction[mask], score)
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"
-
-
 def _margin_gate(
     settings: GateSettings, challenger: float, champion: float, improvement: float
 ) -> Gate:
     passed = improvement > 0 and improvement >= settings.margin
     relation = "beats" if passed else "does not beat"
     detail = (
-        f"challenger {settings.metric} {_fmt(challenger)} {relation} champion {_fmt(champion)} "
-        f"by the margin {_fmt(settings.margin)} (improvement {_fmt(improvement)})"
+        f"challenger {settings.metric} {short_number(challenger)} {relation} "
+        f"champion {short_number(champion)} "
+        f"by the margin {short_number(settings.margin)} (improvement {short_number(improvement)})"
     )
     return Gate("margin", passed, detail, improvement, settings.margin)
 
@@ -674,9 +672,10 @@ def _segment_gate(
     passed = regression <= settings.segment_tolerance
     entry = segments[key]
     detail = (
-        f"worst segment {key}: challenger {settings.metric} {_fmt(entry['challenger'])} vs "
-        f"champion {_fmt(entry['champion'])} (regression {_fmt(regression)}, tolerance "
-        f"{_fmt(settings.segment_tolerance)})"
+        f"worst segment {key}: challenger {settings.metric} {short_number(entry['challenger'])} vs "
+        f"champion {short_number(entry['champion'])} "
+        f"(regression {short_number(regression)}, tolerance "
+        f"{short_number(settings.segment_tolerance)})"
     )
     return Gate("segments", passed, detail, regression, settings.segment_tolerance)
 
@@ -700,8 +699,8 @@ def _fairness_gate(
         return Gate("fairness", False, f"{metric} could not be computed: {exc}")
     low, high = settings.fairness_min, settings.fairness_max
     passed = (low is None or value >= low) and (high is None or value <= high)
-    bound = f">= {_fmt(low)}" if low is not None else f"<= {_fmt(high or 0.0)}"
-    detail = f"challenger {metric} across {sensitive} is {_fmt(value)} (needs {bound})"
+    bound = f">= {short_number(low)}" if low is not None else f"<= {short_number(high or 0.0)}"
+    detail = f"challenger {metric} across {sensitive} is {short_number(value)} (needs {bound})"
     return Gate("fairness", passed, detail, value, low if low is not None else high)
 
 

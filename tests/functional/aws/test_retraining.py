@@ -30,11 +30,11 @@ from botocore.validate import ParamValidator
 
 from driftline.aws import jobs, retraining
 from driftline.aws.jobs import Services
-from driftline.aws.registry import ModelRegistry
+from driftline.aws.model_store import ModelRegistry
 from driftline.aws.retraining import RetrainingServices
 from driftline.aws.traffic import LambdaAliasTraffic, SageMakerEndpointTraffic
 from driftline.errors import InvalidInputError
-from driftline.registry import (
+from driftline.model_store import (
     ArtifactIntegrityError,
     InvalidTransitionError,
     Lineage,

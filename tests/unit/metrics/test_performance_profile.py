@@ -246,7 +246,7 @@ def test_score_histograms_are_compact_in_json() -> None:
     assert size < 120_000, size
 
 
-# Score distributions the AUC bound was measured on (docs in driftline.metrics.profile).
+# Score distributions the AUC bound was measured on (docs in driftline.metrics.score_histograms).
 def scored(kind: str, n: int, seed: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     rng = np.random.default_rng(seed)
     if kind == "logistic":

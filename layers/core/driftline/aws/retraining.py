@@ -38,17 +38,18 @@ from typing import Any
 import pandas as pd
 
 from driftline.aws.jobs import Services, digest, load_definition, rows_key_of, time_of
+from driftline.aws.model_store import ModelRegistry
 from driftline.aws.notify import Notifier
-from driftline.aws.registry import ModelRegistry
 from driftline.aws.s3 import ObjectStore
 from driftline.aws.traffic import router_for
 from driftline.canary import ArmData, CanarySettings, analyse_canary, arm_from_rows
 from driftline.config import MonitorDefinition, RetrainingSpec, parse_duration
 from driftline.errors import ConfigError, InsufficientDataError, InvalidInputError
 from driftline.evaluation import capture_columns
+from driftline.formatting import short_number
 from driftline.io import open_table
 from driftline.labels import LabelTable, join_labels
-from driftline.registry import Lineage, ModelVersion
+from driftline.model_store import Lineage, ModelVersion
 
 #: Column prepare adds: the hour of the inference batch a row came from.
 BATCH_HOUR = "_batch_hour"
@@ -519,7 +520,7 @@ def collect(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
         name = source.rsplit("/", 1)[-1] or "model"
         claimed = answer.get("sha256")
         if claimed is not None:
-            from driftline.registry import verify_artifact  # noqa: PLC0415
+            from driftline.model_store import verify_artifact  # noqa: PLC0415
 
             verify_artifact(data, str(claimed), key=source)
     key, sha256 = services.registry.put_artifact(event.model, event.execution, data, name=name)
@@ -947,8 +948,9 @@ def _body(message: Mapping[str, Any], state: Mapping[str, Any]) -> str:
     evaluation = state.get("evaluation") or {}
     if evaluation:
         lines.append(
-            f"Holdout {evaluation['metric']}: challenger {_fmt(evaluation['challenger'])}, "
-            f"champion {_fmt(evaluation['champion'])} ({evaluation.get('champion_source')})."
+            f"Holdout {evaluation['metric']}: challenger {short_number(evaluation['challenger'])}, "
+            f"champion {short_number(evaluation['champion'])} "
+            f"({evaluation.get('champion_source')})."
         )
         for gate in evaluation.get("gates", []):
             mark = "pass" if gate["passed"] else "BLOCKS"
@@ -1013,10 +1015,6 @@ def _iso(moment: datetime) -> str:
 
 def _seconds(duration: str) -> int:
     return max(1, int(parse_duration(duration).total_seconds()))
-
-
-def _fmt(value: Any) -> str:
-    return "n/a" if value is None else f"{float(value):.4g}"
 
 
 STEPS: dict[str, Callable[[RetrainingServices, StepEvent], dict[str, Any]]] = {

@@ -1,6 +1,6 @@
 """Traffic split adapters: make the serving side follow the registry's split.
 
-The registry's ``TRAFFIC`` record is always written (:class:`~driftline.aws.registry.
+The registry's ``TRAFFIC`` record is always written (:class:`~driftline.aws.model_store.
 ModelRegistry`); serving code may read it directly (``retraining.serving.kind: registry``,
 the default, and all the demo needs). Two adapters apply the split to AWS serving too:
 
@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from driftline.config import RetrainingSpec
-from driftline.registry import ModelVersion
+from driftline.model_store import ModelVersion
 
 MODEL_VERSION_VARIABLE = "DRIFTLINE_MODEL_VERSION"
 

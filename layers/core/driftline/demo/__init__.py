@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from driftline.aws.registry import ModelRegistry
+from driftline.aws.model_store import ModelRegistry
 from driftline.aws.s3 import ObjectStore
 from driftline.config import load_monitor_definition
 from driftline.demo.scenarios import SCENARIOS, Outcome, Scenario

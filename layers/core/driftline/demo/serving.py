@@ -18,7 +18,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from driftline.aws.registry import ModelRegistry
+from driftline.aws.model_store import ModelRegistry
 from driftline.config import MonitorDefinition
 from driftline.labels import id_text
 

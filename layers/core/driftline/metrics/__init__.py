@@ -1,11 +1,14 @@
 """Performance metrics: exact functions on raw data, and the same metrics from mergeable
-profiles (classification, regression, ranking, fairness), with the registry checks use.
+profiles (classification, regression, ranking, fairness). The catalogue of the metrics a
+check may use is :mod:`driftline.metrics.catalogue`; :mod:`driftline.metrics.computation`
+reads them off a profile.
 
 scikit-learn is the oracle of the tests but not a dependency of this package.
 """
 
 from __future__ import annotations
 
+from driftline.metrics.catalogue import METRIC_NAMES, METRICS, MetricSpec, get_metric
 from driftline.metrics.classification import (
     LOG_LOSS_EPS,
     ConfusionCounts,
@@ -22,6 +25,7 @@ from driftline.metrics.classification import (
     recall_score,
     roc_auc_score,
 )
+from driftline.metrics.computation import compute_metric
 from driftline.metrics.fairness import (
     GroupCounts,
     disparate_impact,
@@ -29,14 +33,7 @@ from driftline.metrics.fairness import (
     group_positive_rates,
     group_true_positive_rates,
 )
-from driftline.metrics.profile import (
-    PROFILE_VERSION,
-    SCORE_BINS,
-    PerformanceProfile,
-    ScoreHistograms,
-    profile_performance,
-    score_edges,
-)
+from driftline.metrics.profile import PROFILE_VERSION, PerformanceProfile, profile_performance
 from driftline.metrics.ranking import (
     RankingSums,
     click_through_rate,
@@ -48,13 +45,6 @@ from driftline.metrics.ranking import (
     precision_at_k,
     recall_at_k,
 )
-from driftline.metrics.registry import (
-    METRIC_NAMES,
-    METRICS,
-    MetricSpec,
-    compute_metric,
-    get_metric,
-)
 from driftline.metrics.regression import (
     MAPE_EPSILON,
     RegressionSums,
@@ -63,6 +53,7 @@ from driftline.metrics.regression import (
     r2_score,
     root_mean_squared_error,
 )
+from driftline.metrics.score_histograms import SCORE_BINS, ScoreHistograms, score_edges
 
 __all__ = [
     "LOG_LOSS_EPS",

@@ -13,7 +13,7 @@ Conventions follow scikit-learn (the tests use it as the oracle):
   accuracy).
 * A ratio with a zero denominator (precision with no predicted positives, recall with no
   actual positives) is ``zero_division``: 0.0 by default as in scikit-learn, or 1.0, or NaN,
-  which macro averages leave out and :func:`~driftline.metrics.registry.compute_metric`
+  which macro averages leave out and :func:`~driftline.metrics.computation.compute_metric`
   turns into :class:`~driftline.errors.InsufficientDataError`.
 * AUC is the trapezoid under the ROC curve over the distinct score thresholds, so tied
   scores count half, exactly as scikit-learn's ``roc_auc_score``. It is computed in integer

@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from driftline.config import Task
 from driftline.metrics import PerformanceProfile, profile_performance
+from driftline.metrics.catalogue import Task
 from driftline.metrics.classification import Label, as_float_array, encode_labels
 from driftline.numbers import coerce_numbers
 

@@ -5,7 +5,7 @@ registry of drift methods with their defaults and the ``auto`` choice.
 - :mod:`driftline.stats.distance`: PSI, Jensen-Shannon, Hellinger and chi-square tests on
   counts.
 - :mod:`driftline.stats.ecdf`: Kolmogorov-Smirnov and Wasserstein on weighted samples.
-- :mod:`driftline.stats.registry`: the methods by name, :func:`compute_drift`,
+- :mod:`driftline.stats.methods`: the methods by name, :func:`compute_drift`,
   :func:`choose_method`.
 """
 
@@ -31,7 +31,7 @@ from driftline.stats.ecdf import (
     ks_statistic,
     wasserstein_distance,
 )
-from driftline.stats.registry import (
+from driftline.stats.methods import (
     METHOD_NAMES,
     METHODS,
     SMALL_SAMPLE,

@@ -1,13 +1,15 @@
-"""Every registered metric, read off a profile merged from several batches, against an
-oracle on the raw rows (scikit-learn where it has the metric); and the registry against the
-monitor definition's list of metric names."""
+"""Every catalogued metric, read off a profile merged from several batches, against an
+oracle on the raw rows (scikit-learn where it has the metric); and the catalogue's data
+(directions, ranges, needs) against what each metric is."""
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 from collections.abc import Callable
 from functools import reduce
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,16 +17,17 @@ import pandas as pd
 import pytest
 import sklearn.metrics as sk
 
-from driftline.config import METRIC_RANGES
+import driftline.metrics
 from driftline.errors import InsufficientDataError
 from driftline.metrics import (
-    METRIC_NAMES,
     METRICS,
     PerformanceProfile,
     compute_metric,
     get_metric,
     profile_performance,
 )
+from driftline.metrics.catalogue import CHECK_METRICS
+from driftline.metrics.computation import FORMULAS
 
 # -- data sets -------------------------------------------------------------------------------
 
@@ -198,7 +201,7 @@ ORACLES: dict[str, list[tuple[str, Oracle]]] = {
             ("f1", sk.f1_score),
         )
         for average in ("macro", "micro")
-        if f"{name}_{average}" in METRIC_RANGES
+        if f"{name}_{average}" in CHECK_METRICS
     },
     "auc": [("binary", lambda f: sk.roc_auc_score(f["y"], f["p"]))],
     "gini": [("binary", lambda f: 2 * sk.roc_auc_score(f["y"], f["p"]) - 1)],
@@ -251,23 +254,24 @@ def test_every_registered_metric_has_an_oracle() -> None:
         assert tested == set(spec.tasks), f"{name}: oracles for {tested}, applies to {spec.tasks}"
 
 
-def test_registry_names_equal_the_metrics_a_check_may_use() -> None:
-    assert set(METRIC_NAMES) == set(METRIC_RANGES) - {"label_coverage"}
-
-
 def test_metrics_needing_a_score_are_those_the_config_asks_a_score_for() -> None:
-    # config.py requires schema.score for exactly these metrics
+    # config.py requires schema.score for the metrics whose needs list it: exactly those
+    # read off the score histograms
     assert {name for name, spec in METRICS.items() if spec.needs_score} == {
         "auc",
         "gini",
         "log_loss",
         "brier",
     }
+    for name, spec in CHECK_METRICS.items():
+        assert spec.needs_score == ("score" in spec.needs), name
+        assert spec.needs_sensitive == ("sensitive" in spec.needs), name
+        assert ("query" in spec.needs) == (spec.part == "ranking"), name
 
 
 def test_direction_matches_sklearn_naming_and_config_ranges() -> None:
     for name, spec in METRICS.items():
-        low, _ = METRIC_RANGES[name]
+        low, _ = spec.value_range
         if spec.higher_is_better is False:
             assert low == 0.0, f"{name}: a loss or error is 0 at best"
         if name in ("r2", "auc", "accuracy"):
@@ -311,3 +315,34 @@ def test_zero_division_nan_makes_an_undefined_precision_insufficient_data() -> N
         compute_metric(profile, "precision", zero_division=math.nan)
     assert caught.value.reason == "zero_division"
     assert compute_metric(profile, "precision", zero_division=1.0) == 1.0
+
+
+def test_every_catalogued_metric_has_one_formula_in_the_catalogue_order() -> None:
+    # GIVEN the catalogue and the computation
+    # THEN every metric read off a profile has one formula, and no formula is left over
+    assert list(FORMULAS) == list(METRICS)
+
+
+def _driftline_imports(path: Path) -> set[str]:
+    """The driftline modules a source file imports, at any level (TYPE_CHECKING too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.split(".")[0] == "driftline"}
+
+
+def test_the_catalogue_is_the_bottom_of_the_metrics_and_the_profile_sits_on_top() -> None:
+    # GIVEN the sources of the catalogue, the computation and the profile
+    folder = Path(driftline.metrics.__file__).parent
+    imports = {
+        name: _driftline_imports(folder / f"{name}.py")
+        for name in ("catalogue", "computation", "profile")
+    }
+    # THEN the catalogue imports nothing of driftline, the computation never the profile,
+    # and the profile imports both: no cycle, not even one hidden behind TYPE_CHECKING
+    assert imports["catalogue"] == set()
+    assert "driftline.metrics.profile" not in imports["computation"]
+    assert {"driftline.metrics.catalogue", "driftline.metrics.computation"} <= imports["profile"]

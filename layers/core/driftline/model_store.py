@@ -17,7 +17,7 @@ when loaded, so an unverified file is never unpickled).
 >>> version.transition("retired", at="2026-11-24T10:00:00Z", reason="?")
 Traceback (most recent call last):
 ...
-driftline.registry.InvalidTransitionError: fraud v3: cannot go from challenger to retired; \
+driftline.model_store.InvalidTransitionError: fraud v3: cannot go from challenger to retired; \
 allowed: champion, rolled_back
 """
 
@@ -81,7 +81,7 @@ def verify_artifact(data: bytes, sha256: str, *, key: str = "artifact") -> None:
     >>> verify_artifact(b"tampered", sha256_of(b"model"), key="models/fraud/v3/model.joblib")
     Traceback (most recent call last):
     ...
-    driftline.registry.ArtifactIntegrityError: refusing to load models/fraud/v3/model.joblib: \
+    driftline.model_store.ArtifactIntegrityError: refusing to load models/fraud/v3/model.joblib: \
 its SHA-256 is d121be310300..., the registry recorded 9372c470eead... (tampered or corrupted)
     """
     expected = sha256.lower()

@@ -8,7 +8,7 @@ import itertools
 import pytest
 
 from driftline.errors import DriftlineError
-from driftline.registry import (
+from driftline.model_store import (
     STATUSES,
     TRANSITIONS,
     ArtifactIntegrityError,

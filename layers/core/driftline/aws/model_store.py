@@ -32,7 +32,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from driftline.aws.s3 import ObjectStore
-from driftline.registry import (
+from driftline.model_store import (
     ModelVersion,
     RegistryError,
     TrafficSplit,
@@ -72,7 +72,7 @@ class ModelRegistry:
         """An artifact's bytes, verified.
 
         Raises:
-            driftline.registry.ArtifactIntegrityError: the bytes are not the ones recorded.
+            driftline.model_store.ArtifactIntegrityError: the bytes are not the ones recorded.
             KeyError: no such object.
         """
         data = self.store.get(key).body
@@ -198,7 +198,7 @@ class ModelRegistry:
         the champion again changes nothing.
 
         Raises:
-            driftline.registry.InvalidTransitionError: the version is not a challenger.
+            driftline.model_store.InvalidTransitionError: the version is not a challenger.
         """
         for _ in range(ATTEMPTS):
             split, revision = self._traffic(model)
