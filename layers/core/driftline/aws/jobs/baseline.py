@@ -11,11 +11,11 @@ from typing import Any
 import pandas as pd
 
 from driftline.aws.jobs.batches import profile_batch
-from driftline.aws.jobs.holding import _page_once, _ready
+from driftline.aws.jobs.holding import page_once, ready
 from driftline.aws.jobs.keys import digest
 from driftline.aws.jobs.labels import ingest_labels
-from driftline.aws.jobs.rejections import _model_of_input, _reject
-from driftline.aws.jobs.services import Services, _frames
+from driftline.aws.jobs.rejections import model_of_input, reject
+from driftline.aws.jobs.services import Services, read_input
 from driftline.aws.store import ConflictError
 from driftline.errors import DriftlineError, InvalidInputError
 from driftline.evaluation import profile_spec
@@ -24,14 +24,14 @@ from driftline.profile.dataset import Reference, build_reference
 
 def build_baseline(services: Services, key: str) -> dict[str, Any]:
     """A baseline file uploaded: profile it (two passes) with its metrics; store and point."""
-    found = _model_of_input(services, key, "baselines", "baseline")
+    found = model_of_input(services, key, "baselines", "baseline")
     if isinstance(found, dict):
         return found
     model, stored = found
-    definition, _, problem = _ready(services, model)
+    definition, _, problem = ready(services, model)
     if definition is None:
         if problem is not None and problem.reason == "stored_definition_invalid":
-            _page_once(services, model, problem, first=key)
+            page_once(services, model, problem, first=key)
         services.log("baseline waits for its monitor definition", key=key, model=model)
         return {"status": "waiting_for_definition"}
     if key != definition.baseline.path:
@@ -45,7 +45,7 @@ def build_baseline(services: Services, key: str) -> dict[str, Any]:
     readers: list[Any] = []
 
     def frames() -> Iterator[pd.DataFrame]:
-        reader = _frames(services, stored.body, key, definition)
+        reader = read_input(services, stored.body, key, definition)
         readers.append(reader)
         yield from reader
 
@@ -58,7 +58,7 @@ def build_baseline(services: Services, key: str) -> dict[str, Any]:
             source=key,
         )
     except (InvalidInputError, DriftlineError) as exc:
-        return _reject(services, key, stored.etag, model=model, exc=exc, what="baseline")
+        return reject(services, key, stored.etag, model=model, exc=exc, what="baseline")
     reference = Reference(
         reference.profile.with_bad_rows(readers[-1].report.bad_rows), reference.bins
     )

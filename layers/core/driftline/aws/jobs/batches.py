@@ -11,11 +11,11 @@ import pandas as pd
 
 from driftline.aws.emf import emit
 from driftline.aws.jobs.acting import act
-from driftline.aws.jobs.holding import _hold, _ready
-from driftline.aws.jobs.keys import _version, digest, rows_key_of, time_of, variant_of
-from driftline.aws.jobs.labels import _detector_result, _join_waiting_labels
-from driftline.aws.jobs.rejections import _model_of_input, _reject
-from driftline.aws.jobs.services import Services, _frames, _stored_document
+from driftline.aws.jobs.holding import hold, ready
+from driftline.aws.jobs.keys import content_version, digest, rows_key_of, time_of, variant_of
+from driftline.aws.jobs.labels import detector_result, join_waiting_labels
+from driftline.aws.jobs.rejections import model_of_input, reject
+from driftline.aws.jobs.services import Services, read_input, stored_document
 from driftline.checks import effective_checks
 from driftline.config import MonitorDefinition
 from driftline.errors import DriftlineError, InvalidInputError
@@ -26,14 +26,14 @@ from driftline.profile.dataset import DatasetProfile, Reference, profile_frames
 
 def profile_batch(services: Services, key: str, *, received: datetime) -> dict[str, Any]:
     """An inference log uploaded: profile it, keep its rows for labels, run quality checks."""
-    found = _model_of_input(services, key, "inference", "inference log")
+    found = model_of_input(services, key, "inference", "inference log")
     if isinstance(found, dict):
         return found
     model, stored = found
-    definition, reference, problem = _ready(services, model)
+    definition, reference, problem = ready(services, model)
     if definition is None or reference is None:
         assert problem is not None
-        return _hold(services, key, stored.etag, model=model, kind="inference", exc=problem)
+        return hold(services, key, stored.etag, model=model, kind="inference", exc=problem)
     # The profile and rows of an inference file live under its key's id: a file uploaded
     # again under the same key (corrected bytes, a new ETag) replaces what the older version
     # stored instead of adding to it. batch_id (key and ETag) names this version.
@@ -41,7 +41,7 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
     batch_id = digest(key, stored.etag)
     hour = (time_of(key) or received).replace(minute=0, second=0, microsecond=0)
     profile_key = f"profiles/{model}/batches/{hour:%Y/%m/%d/%H}/{file_id}.json"
-    earlier = _stored_document(services, profile_key)
+    earlier = stored_document(services, profile_key)
     if earlier is not None and earlier.get("etag") == stored.etag:
         # The profile is stored, but the invocation that stored it may have failed before it
         # acted (a timeout after the write): act again, idempotently (the alert states
@@ -77,10 +77,10 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
             yield frame
 
     try:
-        reader = _frames(services, stored.body, key, definition)
+        reader = read_input(services, stored.body, key, definition)
         profile = profile_frames(remember(reader), spec, reference.bins, source=key)
     except DriftlineError as exc:
-        return _reject(services, key, stored.etag, model=model, exc=exc, what="inference log")
+        return reject(services, key, stored.etag, model=model, exc=exc, what="inference log")
     profile = profile.with_bad_rows(reader.report.bad_rows)
     if reader.report.bad_rows:
         services.store.put(
@@ -93,8 +93,8 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
     rows_body = kept.finish()
     services.store.put(rows_key, rows_body, content_type="text/csv")
     # Labels that arrived before these predictions (a race, or a replay) are joined now.
-    early = _join_waiting_labels(
-        services, definition, reference, rows_key, rows_version=_version(rows_body), day=hour
+    early = join_waiting_labels(
+        services, definition, reference, rows_key, rows_version=content_version(rows_body), day=hour
     )
     document = {
         "source": key,
@@ -114,7 +114,7 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
     if early.join_report.joined:
         outcome["early_labels"] = early.join_report.joined
     if any(run["fired"] or run["reordered"] for run in early.detector_runs.values()):
-        detected = _detector_result(
+        detected = detector_result(
             definition, early.detector_runs, evaluation_id=f"{model}-labels-{batch_id}"
         )
         outcome["detectors"] = {name: run["fired"] for name, run in early.detector_runs.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from driftline.aws.jobs.baseline import build_baseline
-from driftline.aws.jobs.rejections import _reject
+from driftline.aws.jobs.rejections import reject
 from driftline.aws.jobs.services import Services
 from driftline.config import MonitorDefinition, load_monitor_definition, shown
 from driftline.errors import ConfigError
@@ -22,7 +22,7 @@ def configure(services: Services, key: str) -> dict[str, Any]:
         definition = load_monitor_definition(stored.body, source=key, expected_model=model)
         _check_baseline_in_bucket(definition, key)
     except ConfigError as exc:
-        return _reject(services, key, stored.etag, model=model, exc=exc, what="monitor definition")
+        return reject(services, key, stored.etag, model=model, exc=exc, what="monitor definition")
     services.table.put_definition(
         model, {"yaml": stored.body.decode("utf-8")}, source=f"{key}@{stored.etag}"
     )

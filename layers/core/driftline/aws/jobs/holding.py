@@ -8,7 +8,7 @@ from typing import Any
 
 from driftline.aws.emf import emit
 from driftline.aws.jobs.keys import digest
-from driftline.aws.jobs.rejections import _bounded
+from driftline.aws.jobs.rejections import bounded
 from driftline.aws.jobs.services import Services, load_definition, load_reference, now_utc
 from driftline.aws.store import ConflictError
 from driftline.config import MonitorDefinition
@@ -16,7 +16,7 @@ from driftline.errors import ConfigError, DriftlineError, InvalidInputError
 from driftline.profile.dataset import Reference
 
 
-def _ready(
+def ready(
     services: Services, model: str
 ) -> tuple[MonitorDefinition | None, Reference | None, InvalidInputError | None]:
     """A model's definition and baseline profile, or why its inputs cannot be processed.
@@ -33,7 +33,7 @@ def _ready(
             None,
             InvalidInputError(
                 f"the stored monitor definition of model {model!r} no longer validates: "
-                f"{_bounded(str(exc), 1_000)}; upload config/{model}.yaml again, corrected; the "
+                f"{bounded(str(exc), 1_000)}; upload config/{model}.yaml again, corrected; the "
                 "held files are processed then",
                 reason="stored_definition_invalid",
             ),
@@ -68,7 +68,7 @@ def _not_ready(
     )
 
 
-def _hold(
+def hold(
     services: Services, key: str, etag: str, *, model: str, kind: str, exc: DriftlineError
 ) -> dict[str, Any]:
     """Hold an input its model cannot process yet (no definition or baseline profile):
@@ -79,12 +79,12 @@ def _hold(
         services.table.put_state(
             model, "HELD", digest(key), {**held, "at": now_utc().isoformat()}, version=0
         )
-    _page_once(services, model, exc, first=key)
+    page_once(services, model, exc, first=key)
     services.log("input held", model=model, key=key, reason=exc.reason)
     return {"status": "held", "reason": exc.reason}
 
 
-def _page_once(services: Services, model: str, exc: DriftlineError, *, first: str) -> bool:
+def page_once(services: Services, model: str, exc: DriftlineError, *, first: str) -> bool:
     """Page that ``model``'s inputs are held for ``exc.reason``, unless already paged since
     the cause was last resolved. Returns whether this call paged."""
     try:
@@ -98,7 +98,7 @@ def _page_once(services: Services, model: str, exc: DriftlineError, *, first: st
             subject=f"[driftline] {model}: inputs held ({exc.reason})",
             body=(
                 f"driftline cannot process the inputs of {model} yet.\n\nReason: {exc.reason}\n"
-                f"{_bounded(str(exc))}\n\nFirst held: {first}\nEvery inference log and label "
+                f"{bounded(str(exc))}\n\nFirst held: {first}\nEvery inference log and label "
                 "file that arrives until then is held too (nothing is dropped) and processed "
                 "when the cause is fixed. You will not be paged again for this cause until then."
             ),

@@ -21,13 +21,10 @@ S3 layout (docs/aws.md)::
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import UTC, datetime
 
 from driftline.config import MODEL_NAME
 from driftline.errors import InvalidInputError
-
-_DATE_PARTS = re.compile(r"^(\d{4})/(\d{2})/(\d{2})(?:/(\d{2}))?$")
 
 
 def digest(*parts: str) -> str:
@@ -115,6 +112,6 @@ def rows_key_of(model: str, hour: datetime, batch: str) -> str:
     return f"profiles/{model}/rows/{hour:%Y/%m/%d/%H}/{batch}.csv.gz"
 
 
-def _version(body: bytes) -> str:
+def content_version(body: bytes) -> str:
     """A short id of a stored object's bytes (rows files are written deterministically)."""
     return hashlib.sha256(body).hexdigest()[:24]

@@ -13,15 +13,15 @@ import numpy as np
 import pandas as pd
 
 from driftline.aws.jobs.acting import act
-from driftline.aws.jobs.holding import _hold, _ready
-from driftline.aws.jobs.keys import _version, digest, time_of
-from driftline.aws.jobs.rejections import _model_of_input, _reject
+from driftline.aws.jobs.holding import hold, ready
+from driftline.aws.jobs.keys import content_version, digest, time_of
+from driftline.aws.jobs.rejections import model_of_input, reject
 from driftline.aws.jobs.services import (
     WRITE_ATTEMPTS,
     Services,
-    _frames,
-    _get_input,
-    _stored_document,
+    get_input,
+    read_input,
+    stored_document,
 )
 from driftline.aws.store import ConflictError
 from driftline.checks import CheckResult, Status, segment_key
@@ -54,27 +54,25 @@ APPLIED_MEMORY = 500
 def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[str, Any]:
     """A label file uploaded: join it to the kept predictions, profile the labelled rows,
     update the streaming detectors, act on detections."""
-    found = _model_of_input(services, key, "labels", "label file")
+    found = model_of_input(services, key, "labels", "label file")
     if isinstance(found, dict):
         return found
     model, stored = found
-    definition, reference, problem = _ready(services, model)
+    definition, reference, problem = ready(services, model)
     if definition is None or reference is None:
         assert problem is not None
-        return _hold(services, key, stored.etag, model=model, kind="labels", exc=problem)
+        return hold(services, key, stored.etag, model=model, kind="labels", exc=problem)
     schema = definition.schema_
     if schema.id is None or schema.label is None:
         missing_roles: DriftlineError = ConfigError(
             "labels need schema.id and schema.label in the monitor definition",
             reason="labels_not_configured",
         )
-        return _reject(
-            services, key, stored.etag, model=model, exc=missing_roles, what="label file"
-        )
+        return reject(services, key, stored.etag, model=model, exc=missing_roles, what="label file")
     try:
         labels = _label_table(services, definition, reference, stored.body, key)
     except DriftlineError as exc:
-        return _reject(services, key, stored.etag, model=model, exc=exc, what="label file")
+        return reject(services, key, stored.etag, model=model, exc=exc, what="label file")
     day = (time_of(key) or received).replace(hour=0, minute=0, second=0, microsecond=0)
     pairs = LabelPairs(services, definition, reference)
     source = LabelSource(key, digest(key, stored.etag), day, labels)
@@ -92,7 +90,7 @@ def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[s
     outcome.pop("coverage", None)
     outcome["detectors"] = {name: run["fired"] for name, run in pairs.detector_runs.items()}
     if any(run["fired"] or run["reordered"] for run in pairs.detector_runs.values()):
-        result = _detector_result(
+        result = detector_result(
             definition, pairs.detector_runs, evaluation_id=f"{model}-labels-{source.batch_id}"
         )
         outcome["acted"] = act(services, definition, result, now=received)
@@ -102,7 +100,7 @@ def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[s
     return outcome
 
 
-def _join_waiting_labels(
+def join_waiting_labels(
     services: Services,
     definition: MonitorDefinition,
     reference: Reference,
@@ -133,7 +131,7 @@ def _join_waiting_labels(
     rows, _ = _read_rows(services, rows_key)
     for label_key in sorted(label_keys):
         try:
-            stored = _get_input(services, label_key)
+            stored = get_input(services, label_key)
             labels = _label_table(services, definition, reference, stored.body, label_key)
         except DriftlineError:
             continue  # a bad label file is rejected by its own invocation
@@ -155,7 +153,7 @@ def _label_table(
     schema = definition.schema_
     assert schema.id is not None and schema.label is not None
     table = LabelTable.from_frames(
-        _frames(services, body, key, definition), id=schema.id, label=schema.label
+        read_input(services, body, key, definition), id=schema.id, label=schema.label
     )
     return conform_labels(
         table,
@@ -184,7 +182,7 @@ def _lookback(definition: MonitorDefinition) -> timedelta:
 def _read_rows(services: Services, rows_key: str) -> tuple[pd.DataFrame, str]:
     """A batch's kept rows and the version of their bytes."""
     body = services.store.get(rows_key).body
-    return pd.read_csv(io.BytesIO(body), compression="gzip"), _version(body)
+    return pd.read_csv(io.BytesIO(body), compression="gzip"), content_version(body)
 
 
 @dataclass(frozen=True)
@@ -255,7 +253,7 @@ class LabelPairs:
         rows_file = rows_key.rsplit("/", 1)[-1].removesuffix(".csv.gz")
         out_key = f"profiles/{model}/labelled/{hour:%Y/%m/%d/%H}/{rows_file}-{source.file_id}.json"
         versions = {"labels_version": source.batch_id, "rows_version": rows_version}
-        earlier = _stored_document(self.services, out_key)
+        earlier = stored_document(self.services, out_key)
         if earlier is None or any(earlier.get(k) != v for k, v in versions.items()):
             profile = profile_frames([joined], profile_spec(self.definition), self.reference.bins)
             document = {
@@ -339,7 +337,7 @@ def _update_detectors(
         services.store.put_json_once(f"{prefix}{batch_id}.json", {"values": series})
 
         def load(batch: str, prefix: str = prefix) -> list[float] | None:
-            document = _stored_document(services, f"{prefix}{batch}.json")
+            document = stored_document(services, f"{prefix}{batch}.json")
             return None if document is None else list(document["values"])
 
         detector_name, params = str(check.detector), dict(check.params)
@@ -385,7 +383,7 @@ def _update_detectors(
     return found
 
 
-def _detector_result(
+def detector_result(
     definition: MonitorDefinition,
     detections: Mapping[str, Mapping[str, Any]],
     *,

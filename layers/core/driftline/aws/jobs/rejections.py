@@ -10,7 +10,7 @@ from typing import Any
 
 from driftline.aws.emf import emit
 from driftline.aws.jobs.keys import digest, model_of
-from driftline.aws.jobs.services import Services, _get_input, now_utc
+from driftline.aws.jobs.services import Services, get_input, now_utc
 from driftline.aws.s3 import QUARANTINE, ObjectTooLargeError, StoredObject
 from driftline.aws.store import ConflictError
 from driftline.errors import DriftlineError, InvalidInputError
@@ -23,10 +23,10 @@ MAX_REASON_CHARS = 2_000
 NO_MODEL = "(none)"
 
 
-def _bounded(text: str, limit: int = MAX_REASON_CHARS) -> str:
+def bounded(text: str, limit: int = MAX_REASON_CHARS) -> str:
     """``text`` cut to ``limit`` characters, saying how much was left out.
 
-    >>> _bounded("abcdefghij", 4)
+    >>> bounded("abcdefghij", 4)
     'abcd... (6 more characters)'
     """
     if len(text) <= limit:
@@ -34,7 +34,7 @@ def _bounded(text: str, limit: int = MAX_REASON_CHARS) -> str:
     return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
 
 
-def _reject(
+def reject(
     services: Services, key: str, etag: str, *, model: str, exc: DriftlineError, what: str
 ) -> dict[str, Any]:
     """Quarantine an input with a machine-readable reason and tell the on-call topic, once.
@@ -105,8 +105,8 @@ def _report_rejection(
         "etag": etag,
         "model": model,
         "reason": exc.reason,
-        "error": _bounded(str(exc)),
-        "details": {k: _bounded(str(v), 200) for k, v in exc.details.items()},
+        "error": bounded(str(exc)),
+        "details": {k: bounded(str(v), 200) for k, v in exc.details.items()},
     }
     target = services.store.quarantine(key)
     named = model or NO_MODEL
@@ -142,20 +142,20 @@ def _already_rejected(services: Services, target: str, etag: str) -> bool:
     return isinstance(earlier, dict) and earlier.get("etag") == etag
 
 
-def _model_of_input(
+def model_of_input(
     services: Services, key: str, prefix: str, what: str
 ) -> tuple[str, StoredObject] | dict[str, Any]:
     """The model of an input key and the object, or the rejection of a key outside
     ``<prefix>/<model>/<file>`` (quarantined with ``unexpected_key``, never a crash) or of an
     object larger than the input limits (``file_too_large``, not read)."""
     try:
-        stored = _get_input(services, key)
+        stored = get_input(services, key)
     except ObjectTooLargeError as exc:
         model = ""
         with contextlib.suppress(InvalidInputError):
             model = model_of(key, prefix)
-        return _reject(services, key, exc.etag, model=model, exc=exc, what=what)
+        return reject(services, key, exc.etag, model=model, exc=exc, what=what)
     try:
         return model_of(key, prefix), stored
     except InvalidInputError as exc:
-        return _reject(services, key, stored.etag, model="", exc=exc, what=what)
+        return reject(services, key, stored.etag, model="", exc=exc, what=what)

@@ -21,6 +21,7 @@ from driftline.profile.dataset import Reference
 
 #: Attempts at a versioned write before giving up (each re-reads the state).
 WRITE_ATTEMPTS = 20
+#: Rows an input file is read and profiled by at a time.
 CHUNK_ROWS = 50_000
 
 
@@ -43,6 +44,11 @@ class Services:
 
 
 def load_definition(services: Services, model: str) -> MonitorDefinition | None:
+    """The model's stored monitor definition, or None when none was stored.
+
+    Raises:
+        ConfigError: the stored definition no longer validates.
+    """
     stored = services.table.definition(model)
     if stored is None:
         return None
@@ -61,7 +67,7 @@ def load_reference(services: Services, model: str) -> Reference | None:
         return None
 
 
-def _get_input(services: Services, key: str) -> StoredObject:
+def get_input(services: Services, key: str) -> StoredObject:
     """An input file's object, read whole (so bounded by the limits' bytes).
 
     Raises:
@@ -70,7 +76,7 @@ def _get_input(services: Services, key: str) -> StoredObject:
     return services.store.get(key, max_bytes=services.limits.of(key).max_bytes)
 
 
-def _frames(
+def read_input(
     services: Services, body: bytes, key: str, definition: MonitorDefinition
 ) -> TableReader:
     """An input file's rows, refused past the input limits (``file_too_large``,
@@ -86,7 +92,7 @@ def _frames(
     )
 
 
-def _stored_document(services: Services, key: str) -> dict[str, Any] | None:
+def stored_document(services: Services, key: str) -> dict[str, Any] | None:
     """A stored JSON document, or None when there is none."""
     try:
         document = services.store.get_json(key)

@@ -12,7 +12,7 @@ from typing import Any
 from driftline.alerts import combine_windows
 from driftline.aws.emf import emit_many
 from driftline.aws.jobs.acting import act
-from driftline.aws.jobs.holding import _page_once, _ready
+from driftline.aws.jobs.holding import page_once, ready
 from driftline.aws.jobs.keys import time_of
 from driftline.aws.jobs.services import Services
 from driftline.config import MonitorDefinition, parse_duration
@@ -26,11 +26,11 @@ STATUS_LEVELS = {"ok": 0, "warning": 1, "critical": 2}
 
 def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str, Any]:
     """A scheduled (or on-demand) evaluation of every window; the first window is acted on."""
-    definition, reference, problem = _ready(services, model)
+    definition, reference, problem = ready(services, model)
     if definition is None or reference is None:
         assert problem is not None
         if problem.reason in ("baseline_profile_missing", "stored_definition_invalid"):
-            _page_once(services, model, problem, first=f"evaluation at {now:%Y-%m-%dT%H:%MZ}")
+            page_once(services, model, problem, first=f"evaluation at {now:%Y-%m-%dT%H:%MZ}")
         return {"status": "skipped", "reason": problem.reason}
     end = now.replace(minute=0, second=0, microsecond=0)
     results: list[dict[str, Any]] = []
