@@ -12,10 +12,10 @@ import pandas as pd
 from driftline.aws.retraining.context import (
     RetrainingServices,
     StepEvent,
-    _definition,
-    _training_spec,
+    monitor_definition,
+    training_spec,
 )
-from driftline.aws.retraining.data import _read_csv
+from driftline.aws.retraining.data import read_csv
 from driftline.errors import InvalidInputError
 
 
@@ -24,9 +24,9 @@ def train(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
     from driftline.training import dump_model, train_model  # noqa: PLC0415
 
     prepared = event.result("prepared")
-    definition = _definition(services, event.model)
-    spec = _training_spec(definition)
-    frame = _read_csv(services.store.get(prepared["train_key"]).body, definition)
+    definition = monitor_definition(services, event.model)
+    spec = training_spec(definition)
+    frame = read_csv(services.store.get(prepared["train_key"]).body, definition)
     model = train_model(frame, spec)
     key, sha256 = services.registry.put_artifact(event.model, event.execution, dump_model(model))
     return {
@@ -111,9 +111,15 @@ def _member(archive: bytes, name: str) -> bytes:
     raise InvalidInputError(f"the training output has no {name}", reason="missing_predictions")
 
 
-def _external_predictions(
+def external_predictions(
     services: RetrainingServices, key: str, holdout: pd.DataFrame, tspec: Any
 ) -> Any:
+    """The holdout predictions a ``sagemaker`` or ``external`` backend wrote to ``key``.
+
+    Raises:
+        InvalidInputError: none were written (``missing_predictions``), or not one
+            ``prediction`` per holdout row (``bad_predictions``).
+    """
     from driftline.training import Predictions, class_array  # noqa: PLC0415
 
     try:

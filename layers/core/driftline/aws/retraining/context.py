@@ -57,7 +57,7 @@ class StepEvent:
         return cls(
             str(event["step"]),
             str(event["execution"]),
-            _time(str(event["now"])),
+            parse_time(str(event["now"])),
             state,
             None if event.get("outcome") is None else str(event["outcome"]),
         )
@@ -78,7 +78,12 @@ class StepEvent:
         return value
 
 
-def _definition(services: RetrainingServices, model: str) -> MonitorDefinition:
+def monitor_definition(services: RetrainingServices, model: str) -> MonitorDefinition:
+    """The model's stored monitor definition.
+
+    Raises:
+        ConfigError: none is stored (``no_monitor_definition``), or it no longer validates.
+    """
     definition = load_definition(services.jobs, model)
     if definition is None:
         raise ConfigError(
@@ -88,15 +93,18 @@ def _definition(services: RetrainingServices, model: str) -> MonitorDefinition:
     return definition
 
 
-def _spec(definition: MonitorDefinition) -> RetrainingSpec:
+def retraining_spec(definition: MonitorDefinition) -> RetrainingSpec:
+    """The definition's ``retraining`` section, its defaults when it has none."""
     return definition.retraining or RetrainingSpec()
 
 
-def _training_spec(definition: MonitorDefinition) -> Any:
+def training_spec(definition: MonitorDefinition) -> Any:
+    """What to fit (a :class:`driftline.training.TrainingSpec`; scikit-learn is imported only
+    by the steps that train or predict)."""
     from driftline.training import TrainingSpec, feature_columns  # noqa: PLC0415
 
     schema = definition.schema_
-    spec = _spec(definition)
+    spec = retraining_spec(definition)
     assert schema.label is not None
     numeric, categorical = feature_columns(schema.features)
     positive = 1 if schema.positive_class is None else schema.positive_class
@@ -114,21 +122,37 @@ def _training_spec(definition: MonitorDefinition) -> Any:
 
 def canary_metric(definition: MonitorDefinition) -> str:
     """The canary metric: configured, else by task."""
-    configured = _spec(definition).canary.metric
+    configured = retraining_spec(definition).canary.metric
     if configured is not None:
         return configured
     task = definition.schema_.task
     return {"regression": "absolute_error", "ranking": "ctr"}.get(task, "error_rate")
 
 
-def _time(text: str) -> datetime:
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time, UTC when it names no zone.
+
+    >>> parse_time("2026-11-24T13:00:00Z").isoformat()
+    '2026-11-24T13:00:00+00:00'
+    """
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _iso(moment: datetime) -> str:
+def iso_utc(moment: datetime) -> str:
+    """``moment`` in UTC, to the second, with a ``Z``.
+
+    >>> from datetime import timedelta, timezone
+    >>> iso_utc(datetime(2026, 11, 24, 14, 30, tzinfo=timezone(timedelta(hours=1))))
+    '2026-11-24T13:30:00Z'
+    """
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _seconds(duration: str) -> int:
+def duration_seconds(duration: str) -> int:
+    """An ISO 8601 duration in whole seconds, at least one.
+
+    >>> duration_seconds("PT15M"), duration_seconds("P1D")
+    (900, 86400)
+    """
     return max(1, int(parse_duration(duration).total_seconds()))

@@ -20,6 +20,7 @@ from driftline.labels import LabelTable, join_labels
 
 #: Column prepare adds: the hour of the inference batch a row came from.
 BATCH_HOUR = "_batch_hour"
+#: Rows a served inference log or a label file is read by at a time.
 CHUNK_ROWS = 50_000
 
 
@@ -31,7 +32,9 @@ def _text_columns(definition: MonitorDefinition) -> dict[str, str]:
     return dict.fromkeys(columns, "string")
 
 
-def _read_csv(body: bytes, definition: MonitorDefinition) -> pd.DataFrame:
+def read_csv(body: bytes, definition: MonitorDefinition) -> pd.DataFrame:
+    """Rows written by :func:`write_csv` or kept by the jobs (gzip or plain CSV), with ids,
+    segments and categorical features read back as text (``7.0`` as ``"7"``)."""
     text = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
     if not text.strip():
         return pd.DataFrame()
@@ -48,13 +51,14 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _write_csv(store: ObjectStore, key: str, frame: pd.DataFrame) -> None:
+def write_csv(store: ObjectStore, key: str, frame: pd.DataFrame) -> None:
+    """Store ``frame`` as gzip CSV, the same bytes for the same rows (a retried step)."""
     store.put(
         key, gzip.compress(frame.to_csv(index=False).encode(), mtime=0), content_type="text/csv"
     )
 
 
-def _batches(
+def inference_batches(
     services: RetrainingServices, model: str, start: datetime, end: datetime
 ) -> Iterator[tuple[str, datetime, dict[str, Any]]]:
     """``(key, hour, document)`` of every inference batch profiled in ``[start, end)``."""
@@ -67,7 +71,7 @@ def _batches(
         day += timedelta(days=1)
 
 
-def _labels(
+def labels_since(
     services: RetrainingServices, definition: MonitorDefinition, since: datetime
 ) -> LabelTable | None:
     """Every label that arrived in a ``labels/<model>/`` folder dated on or after ``since``'s
@@ -92,9 +96,11 @@ def _labels(
     return table
 
 
-def _with_labels(
+def attach_labels(
     frame: pd.DataFrame, definition: MonitorDefinition, labels: LabelTable | None
 ) -> pd.DataFrame:
+    """``frame`` with its labels: joined by id from ``labels`` when there are labels and an
+    id column, else the label column as it is (added empty when absent)."""
     schema = definition.schema_
     assert schema.label is not None
     if labels is not None and schema.id is not None and schema.id in frame.columns:
@@ -104,7 +110,7 @@ def _with_labels(
     return frame
 
 
-def _in_segments(frame: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
+def in_segments(frame: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
     """Rows in any of the ``column=value[,column=value]`` segments."""
     keep = pd.Series(False, index=frame.index)
     for segment in segments:

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from driftline.aws.retraining.backends import _external_predictions
+from driftline.aws.retraining.backends import external_predictions
 from driftline.aws.retraining.context import (
     RetrainingServices,
     StepEvent,
-    _definition,
-    _iso,
-    _spec,
-    _training_spec,
+    iso_utc,
+    monitor_definition,
+    retraining_spec,
+    training_spec,
 )
-from driftline.aws.retraining.data import _read_csv
-from driftline.aws.retraining.messages import _trigger_text
+from driftline.aws.retraining.data import read_csv
+from driftline.aws.retraining.messages import trigger_text
 from driftline.registry import Lineage, ModelVersion
 
 
@@ -24,17 +24,17 @@ def evaluate(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
     from driftline import training  # noqa: PLC0415
 
     prepared, trained = event.result("prepared"), event.result("trained")
-    definition = _definition(services, event.model)
+    definition = monitor_definition(services, event.model)
     schema = definition.schema_
-    spec = _spec(definition)
-    tspec = _training_spec(definition)
-    holdout = _read_csv(services.store.get(prepared["holdout_key"]).body, definition)
+    spec = retraining_spec(definition)
+    tspec = training_spec(definition)
+    holdout = read_csv(services.store.get(prepared["holdout_key"]).body, definition)
     if trained["backend"] == "lambda":
         data = services.registry.read_artifact(trained["artifact_key"], trained["sha256"])
         model = training.load_model(data, trained["sha256"], key=trained["artifact_key"])
         challenger = training.predict(model, holdout, tspec)
     else:
-        challenger = _external_predictions(services, prepared["predictions_key"], holdout, tspec)
+        challenger = external_predictions(services, prepared["predictions_key"], holdout, tspec)
     champion_number = prepared.get("champion")
     champion_record = (
         None
@@ -105,7 +105,7 @@ def register(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
         training_rows=int(prepared["rows"]["train"]),
         holdout_rows=int(prepared["rows"]["holdout"]),
         parent=prepared.get("champion"),
-        reason=_trigger_text(request),
+        reason=trigger_text(request),
     )
     candidate = ModelVersion(
         model=event.model,
@@ -125,7 +125,7 @@ def register(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
             }
         },
         lineage=lineage,
-        created_at=_iso(event.now),
+        created_at=iso_utc(event.now),
     )
     record = services.registry.register(candidate)
     return {"version": record.version, "label": record.label, "status": record.status}

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from driftline.aws.retraining.context import RetrainingServices, StepEvent, _iso
+from driftline.aws.retraining.context import RetrainingServices, StepEvent, iso_utc
 
 MESSAGE_VERSION = 1
 
@@ -46,7 +46,7 @@ def notify(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
         "evaluation": _without(state.get("evaluation"), "gates"),
         "gates": (state.get("evaluation") or {}).get("gates", []),
         "canary": _without(state.get("analysis"), "guardrails"),
-        "at": _iso(event.now),
+        "at": iso_utc(event.now),
     }
     if outcome == "failed":
         message["failed_step"] = _failed_step(state)
@@ -145,7 +145,12 @@ def _error(error: Any) -> dict[str, Any]:
     return {"type": kind, "message": message}
 
 
-def _error_text(error: Any) -> str:
+def error_text(error: Any) -> str:
+    """A caught error as ``type: message``.
+
+    >>> error_text({"Error": "States.Timeout", "Cause": "no answer"})
+    'States.Timeout: no answer'
+    """
     found = _error(error)
     return f"{found['type']}: {found['message']}"
 
@@ -156,7 +161,12 @@ def _without(value: Any, *keys: str) -> dict[str, Any] | None:
     return {k: v for k, v in value.items() if k not in keys}
 
 
-def _trigger_text(request: Mapping[str, Any]) -> str:
+def trigger_text(request: Mapping[str, Any]) -> str:
+    """Why the retraining ran, as the registry's lineage records it.
+
+    >>> trigger_text({"action": "emergency_retrain", "triggered_by": ["error_adwin"]})
+    'emergency_retrain asked by error_adwin'
+    """
     checks = ", ".join(request.get("triggered_by") or []) or "an operator"
     return f"{request.get('action') or 'retrain'} asked by {checks}"
 

@@ -13,20 +13,20 @@ from driftline.aws.jobs.keys import digest, rows_key_of
 from driftline.aws.retraining.context import (
     RetrainingServices,
     StepEvent,
-    _definition,
-    _iso,
-    _seconds,
-    _time,
     canary_metric,
+    duration_seconds,
+    iso_utc,
+    monitor_definition,
+    parse_time,
 )
 from driftline.aws.retraining.data import (
     BATCH_HOUR,
-    _batches,
-    _in_segments,
-    _labels,
-    _read_csv,
-    _with_labels,
-    _write_csv,
+    attach_labels,
+    in_segments,
+    inference_batches,
+    labels_since,
+    read_csv,
+    write_csv,
 )
 from driftline.config import RetrainingSpec, parse_duration
 from driftline.errors import InsufficientDataError
@@ -35,7 +35,7 @@ from driftline.errors import InsufficientDataError
 def prepare(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
     """Collect the labelled rows of the training window, split off the newest as the
     holdout, write both, and resolve every setting the later steps need."""
-    definition = _definition(services, event.model)
+    definition = monitor_definition(services, event.model)
     request = event.state
     action = str(request.get("action") or "retrain")
     if definition.retraining is None:
@@ -52,7 +52,7 @@ def prepare(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
                 "outcome": "not_configured",
                 "action": action,
                 "reason": reason,
-                "at": _iso(event.now),
+                "at": iso_utc(event.now),
             },
         )
         return {"configured": False, "model": event.model, "reason": reason}
@@ -60,12 +60,12 @@ def prepare(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
 
     spec = definition.retraining
     schema = definition.schema_
-    end = _time(str(request["window_end"])) if request.get("window_end") else event.now
+    end = parse_time(str(request["window_end"])) if request.get("window_end") else event.now
     window = str(request.get("training_window") or "P90D")
     start = end - parse_duration(window)
     frames: list[pd.DataFrame] = []
     batches = 0
-    for key, hour, document in _batches(services, event.model, start, end):
+    for key, hour, document in inference_batches(services, event.model, start, end):
         if document.get("variant") == spec.canary.challenger_variant:
             continue  # served by a previous challenger: not the champion's predictions
         batch_id = key.rsplit("/", 1)[-1].removesuffix(".json")
@@ -75,26 +75,26 @@ def prepare(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
             rows_key = f"profiles/{event.model}/rows/{hour:%Y/%m/%d}/{batch_id}.csv.gz"
             if not services.store.exists(rows_key):
                 continue
-        frame = _read_csv(services.store.get(rows_key).body, definition)
+        frame = read_csv(services.store.get(rows_key).body, definition)
         frames.append(frame.assign(**{BATCH_HOUR: hour.isoformat()}))
         batches += 1
     if not frames:
         raise InsufficientDataError(
-            f"no inference batches of {event.model} between {_iso(start)} and {_iso(end)}",
+            f"no inference batches of {event.model} between {iso_utc(start)} and {iso_utc(end)}",
             reason="no_training_data",
         )
-    rows = _with_labels(
-        pd.concat(frames, ignore_index=True), definition, _labels(services, definition, start)
+    rows = attach_labels(
+        pd.concat(frames, ignore_index=True), definition, labels_since(services, definition, start)
     )
     assert schema.label is not None
     labelled = rows[rows[schema.label].notna()].reset_index(drop=True)
     segments = [str(s) for s in request.get("segments") or []]
     if spec.scope == "segments" and segments:
-        labelled = _in_segments(labelled, segments).reset_index(drop=True)
+        labelled = in_segments(labelled, segments).reset_index(drop=True)
     if len(labelled) < spec.min_training_rows:
         raise InsufficientDataError(
-            f"{len(labelled)} labelled rows of {event.model} between {_iso(start)} and "
-            f"{_iso(end)}; retraining needs at least {spec.min_training_rows} "
+            f"{len(labelled)} labelled rows of {event.model} between {iso_utc(start)} and "
+            f"{iso_utc(end)}; retraining needs at least {spec.min_training_rows} "
             "(retraining.min_training_rows)",
             reason="insufficient_training_data",
         )
@@ -104,8 +104,8 @@ def prepare(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
         labelled, time=time_column, holdout_share=spec.holdout_share, min_rows=10
     )
     base = f"retraining/{event.model}/{event.execution}"
-    _write_csv(services.store, f"{base}/train/data.csv.gz", train)
-    _write_csv(services.store, f"{base}/holdout/data.csv.gz", holdout)
+    write_csv(services.store, f"{base}/train/data.csv.gz", train)
+    write_csv(services.store, f"{base}/holdout/data.csv.gz", holdout)
     emergency = action == "emergency_retrain"
     canary = spec.canary
     champion = services.registry.traffic(event.model).champion
@@ -116,7 +116,7 @@ def prepare(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
         "emergency": emergency,
         "backend": spec.backend,
         "deploy": str(request.get("deploy") or spec.deploy),
-        "window": {"start": _iso(start), "end": _iso(end)},
+        "window": {"start": iso_utc(start), "end": iso_utc(end)},
         "segments": segments if spec.scope == "segments" else [],
         "train_key": f"{base}/train/data.csv.gz",
         "holdout_key": f"{base}/holdout/data.csv.gz",
@@ -130,8 +130,8 @@ def prepare(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
         "champion": champion,
         "canary": {
             "traffic": float(request.get("canary_traffic") or canary.traffic),
-            "poll_seconds": _seconds(canary.emergency_poll if emergency else canary.poll),
-            "duration_seconds": _seconds(canary.duration),
+            "poll_seconds": duration_seconds(canary.emergency_poll if emergency else canary.poll),
+            "duration_seconds": duration_seconds(canary.duration),
             "metric": canary_metric(definition),
         },
     }
@@ -177,7 +177,7 @@ def _sagemaker_job(
             "InstanceCount": settings.instance_count,
             "VolumeSizeInGB": settings.volume_gb,
         },
-        "StoppingCondition": {"MaxRuntimeInSeconds": _seconds(settings.max_runtime)},
+        "StoppingCondition": {"MaxRuntimeInSeconds": duration_seconds(settings.max_runtime)},
         "HyperParameters": {
             key: json.dumps(value) if not isinstance(value, str) else value
             for key, value in sorted(settings.hyperparameters.items())
@@ -193,8 +193,8 @@ def _external_request(
     event: StepEvent, spec: RetrainingSpec, prepared: Mapping[str, Any]
 ) -> dict[str, Any]:
     settings = spec.external
-    timeout = _seconds(settings.timeout) if settings else 6 * 3600
-    heartbeat = _seconds(settings.heartbeat) if settings and settings.heartbeat else timeout
+    timeout = duration_seconds(settings.timeout) if settings else 6 * 3600
+    heartbeat = duration_seconds(settings.heartbeat) if settings and settings.heartbeat else timeout
     return {
         "timeout_seconds": timeout,
         "heartbeat_seconds": heartbeat,

@@ -11,14 +11,14 @@ import pandas as pd
 from driftline.aws.retraining.context import (
     RetrainingServices,
     StepEvent,
-    _definition,
-    _iso,
-    _spec,
-    _time,
     canary_metric,
+    iso_utc,
+    monitor_definition,
+    parse_time,
+    retraining_spec,
 )
-from driftline.aws.retraining.data import CHUNK_ROWS, _batches, _labels, _with_labels
-from driftline.aws.retraining.messages import _error_text
+from driftline.aws.retraining.data import CHUNK_ROWS, attach_labels, inference_batches, labels_since
+from driftline.aws.retraining.messages import error_text
 from driftline.aws.traffic import router_for
 from driftline.canary import ArmData, CanarySettings, analyse_canary, arm_from_rows
 from driftline.evaluation import capture_columns
@@ -28,16 +28,16 @@ from driftline.io import open_table
 def deploy_canary(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
     """Route the canary share to the challenger (registry record, then the serving side)."""
     prepared, registered = event.result("prepared"), event.result("registered")
-    definition = _definition(services, event.model)
+    definition = monitor_definition(services, event.model)
     version = int(registered["version"])
     weight = float(prepared["canary"]["traffic"])
     record = services.registry.version(event.model, version)
     split = services.registry.start_canary(
-        event.model, version, weight, at=_iso(event.now), execution=event.execution
+        event.model, version, weight, at=iso_utc(event.now), execution=event.execution
     )
-    serving = router_for(_spec(definition), services.clients).start_canary(record, weight)
+    serving = router_for(retraining_spec(definition), services.clients).start_canary(record, weight)
     return {
-        "started_at": _iso(event.now),
+        "started_at": iso_utc(event.now),
         "champion": split.champion,
         "challenger": version,
         "weight": weight,
@@ -48,10 +48,10 @@ def deploy_canary(services: RetrainingServices, event: StepEvent) -> dict[str, A
 def analyse(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
     """Champion against challenger on the traffic each served since the canary started."""
     canary = event.result("canary")
-    definition = _definition(services, event.model)
-    spec = _spec(definition)
+    definition = monitor_definition(services, event.model)
+    spec = retraining_spec(definition)
     schema = definition.schema_
-    started = _time(str(canary["started_at"]))
+    started = parse_time(str(canary["started_at"]))
     since = started.replace(minute=0, second=0, microsecond=0)
     variants = {
         spec.canary.champion_variant: "champion",
@@ -59,7 +59,7 @@ def analyse(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
     }
     served: dict[str, list[pd.DataFrame]] = {"champion": [], "challenger": []}
     end = event.now + timedelta(hours=1)
-    for _, _, document in _batches(services, event.model, since, end):
+    for _, _, document in inference_batches(services, event.model, since, end):
         role = variants.get(str(document.get("variant")))
         if role is None:
             continue
@@ -70,7 +70,7 @@ def analyse(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
             capture=capture_columns(definition),
         )
         served[role].extend(reader)
-    labels = _labels(services, definition, since)
+    labels = labels_since(services, definition, since)
     metric = canary_metric(definition)
     assert schema.label is not None
     arms: dict[str, ArmData] = {}
@@ -79,7 +79,7 @@ def analyse(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
             columns=[c for c in (schema.id, schema.label, schema.prediction, schema.score) if c]
         )
         frame = pd.concat(frames, ignore_index=True) if frames else empty
-        frame = _with_labels(frame, definition, labels)
+        frame = attach_labels(frame, definition, labels)
         arms[role] = arm_from_rows(
             frame,
             metric=metric,
@@ -119,25 +119,25 @@ def analyse(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
 def promote(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
     """Make the challenger the champion: the serving side first, then the registry."""
     registered = event.result("registered")
-    definition = _definition(services, event.model)
+    definition = monitor_definition(services, event.model)
     version = int(registered["version"])
     record = services.registry.version(event.model, version)
     previous = services.registry.traffic(event.model).champion
     context = (event.state.get("canary") or {}).get("serving") or {}
-    serving = router_for(_spec(definition), services.clients).promote(record, context)
+    serving = router_for(retraining_spec(definition), services.clients).promote(record, context)
     analysis = event.state.get("analysis")
     reason = (
         str(analysis["reason"])
         if isinstance(analysis, dict)
         else "deployed directly: the holdout gates passed"
     )
-    services.registry.promote(event.model, version, at=_iso(event.now), reason=reason)
+    services.registry.promote(event.model, version, at=iso_utc(event.now), reason=reason)
     return {"champion": version, "previous": previous, "reason": reason, "serving": serving}
 
 
 def rollback(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
     """Send every request back to the champion; mark the challenger rolled back."""
-    definition = _definition(services, event.model)
+    definition = monitor_definition(services, event.model)
     registered = event.state.get("registered")
     if isinstance(registered, dict):
         version: int | None = int(registered["version"])
@@ -148,14 +148,14 @@ def rollback(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
     if isinstance(analysis, dict) and analysis.get("decision") == "rollback" and error is None:
         reason = str(analysis["reason"])
     else:
-        reason = "failed: " + _error_text(error)
+        reason = "failed: " + error_text(error)
     canary = event.state.get("canary")
     serving: dict[str, Any] = {}
     if isinstance(canary, dict):
-        serving = router_for(_spec(definition), services.clients).rollback(
+        serving = router_for(retraining_spec(definition), services.clients).rollback(
             canary.get("serving") or {}
         )
-    split = services.registry.rollback(event.model, version, at=_iso(event.now), reason=reason)
+    split = services.registry.rollback(event.model, version, at=iso_utc(event.now), reason=reason)
     return {
         "rolled_back": version,
         "champion": split.champion,
