@@ -292,9 +292,9 @@ def window_profiles(workload: Workload, days: int) -> tuple[float, float]:
     """Stored profiles one window reads: (inference batch profiles, labelled profiles).
 
     The evaluate job reads each day the window covers entirely through one daily roll-up
-    when that day has more than one profile (``driftline.aws.jobs._daily_profile``); the
-    window's first day (from the evaluation's hour on) and today (up to it) are read hour by
-    hour: 24 hours of batches between them. Labelled profiles count by day, from the first
+    when that day has more than one profile (``driftline.aws.jobs.windows._daily_profile``);
+    the window's first day (from the evaluation's hour on) and today (up to it) are read hour
+    by hour: 24 hours of batches between them. Labelled profiles count by day, from the first
     day to today.
     """
     hourly = 24 * workload.files_per_hour

@@ -62,7 +62,7 @@ def run(*, rows: int = 4_000, days: int = 30, distinct: int = 30) -> dict[str, A
     a day later."""
     from end_to_end import Instruments
 
-    from driftline.aws import jobs
+    from driftline.aws.jobs import windows
     from driftline.aws.s3 import ObjectStore
     from driftline.aws.store import Table
     from driftline.evaluation import profile_spec
@@ -102,7 +102,7 @@ def run(*, rows: int = 4_000, days: int = 30, distinct: int = 30) -> dict[str, A
         instruments = Instruments()
         instruments.install(runtime)
         try:
-            with without_rollups(jobs):  # an hour earlier: another evaluation id
+            with without_rollups(windows):  # an hour earlier: another evaluation id
                 before = _timed(runtime, instruments, evaluated_at - timedelta(hours=1))
             first = _timed(runtime, instruments, evaluated_at)
             store_day(days)
@@ -121,10 +121,11 @@ def run(*, rows: int = 4_000, days: int = 30, distinct: int = 30) -> dict[str, A
 
 
 @contextlib.contextmanager
-def without_rollups(jobs: Any) -> Iterator[None]:
+def without_rollups(windows: Any) -> Iterator[None]:
     """The job as it was before roll-ups: every whole day expanded back into its keys, so
-    each window merges every stored profile it covers (the same listing, the same merge)."""
-    original = jobs._window_parts
+    each window merges every stored profile it covers (the same listing, the same merge).
+    ``windows`` is the module that looks ``_window_parts`` up (driftline.aws.jobs.windows)."""
+    original = windows._window_parts
 
     def every_key(*args: Any, **kwargs: Any) -> Iterator[str]:
         for part in original(*args, **kwargs):
@@ -133,11 +134,11 @@ def without_rollups(jobs: Any) -> Iterator[None]:
             else:
                 yield from (key for key, _ in part.sources)
 
-    jobs._window_parts = every_key
+    windows._window_parts = every_key
     try:
         yield
     finally:
-        jobs._window_parts = original
+        windows._window_parts = original
 
 
 def _timed(runtime: Any, instruments: Any, now: datetime) -> dict[str, Any]:

@@ -194,7 +194,8 @@ def evaluate_window(monitor: Any, reference: Any, stored: list[str]) -> dict[str
 
 
 def _figure_count(document: dict[str, Any]) -> int:
-    """How many metric items the evaluate job stores for this result (jobs._store_metrics)."""
+    """How many metric items the evaluate job stores for this result
+    (driftline.aws.jobs.windows._store_metrics)."""
     performance = document["performance"]
     count = len(performance.get("overall", {}))
     count += sum(len(values) for values in performance.get("segments", {}).values())

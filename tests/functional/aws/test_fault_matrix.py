@@ -20,10 +20,10 @@ whose answer is lost may have gone out, and SNS takes no idempotency key, so the
 it again: at least once, one duplicate, never lost. (The EventBridge event goes first, so a
 failed event never pages twice; a repeated event carries the same ``dedup_key``.)
 
-Bugs this found, fixed in jobs.py: an outbox claim (a conditional delete) applied with its
-answer lost dropped the notification or the retraining start for good; a batch profile
-written with its answer lost made the retry a duplicate that skipped the batch's quality
-checks, so their notification was lost.
+Bugs this found, fixed in driftline/aws/jobs (acting.py, batches.py): an outbox claim (a
+conditional delete) applied with its answer lost dropped the notification or the retraining
+start for good; a batch profile written with its answer lost made the retry a duplicate that
+skipped the batch's quality checks, so their notification was lost.
 
 By default every 10th call is hit (the kinds in turn, about 10 runs); ``DRIFTLINE_FAULTS=all``
 hits every call with every kind (about 300 runs, minutes) and prints the count::

@@ -8,10 +8,10 @@ one ``RejectedFiles`` EMF document, and nothing is written outside ``quarantine/
 with some bad rows is not rejected: its rows are profiled, the bad ones counted (in the
 profile, an EMF metric and ``quarantine/<key>.bad-rows.json``), and nobody is paged.
 
-The tests at the end pin bugs found here (each was a strict xfail until fixed in jobs.py and
-notify.py): a file refused while it is opened, a key outside the layout, a redelivered
-rejection, a nameless model, a subject from a hostile key, an array as a prediction, a
-reason too long for SNS.
+The tests at the end pin bugs found here (each was a strict xfail until fixed in
+driftline/aws/jobs and notify.py): a file refused while it is opened, a key outside the
+layout, a redelivered rejection, a nameless model, a subject from a hostile key, an array as
+a prediction, a reason too long for SNS.
 """
 
 from __future__ import annotations
@@ -547,7 +547,7 @@ def test_a_batch_without_a_monitored_column_pages_the_schema_columns_check(
     )
 
 
-# -- bugs found here, fixed in jobs.py and notify.py ---------------------------------------
+# -- bugs found here, fixed in driftline/aws/jobs and notify.py ---------------------------
 
 
 @pytest.mark.parametrize(
