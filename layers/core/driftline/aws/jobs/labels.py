@@ -312,8 +312,9 @@ def _update_detectors(
     in its place within :data:`REORDER_HORIZON`), with optimistic locking (a lost race
     re-reads the state and feeds the batch again on it).
 
-    Each batch's signal is stored (``profiles/<model>/signals/<check>/<batch>.json``) for as
-    long as the state keeps the batch, so a reordering can replay it.
+    Each batch's signal is stored once (``profiles/<model>/signals/<check>/<batch>.json``) and
+    read back while the state keeps the batch, so a reordering can replay it; the functions
+    cannot delete objects, so it stays after that (one small object per batch and check).
     """
     model = definition.model
     schema = definition.schema_
