@@ -11,10 +11,10 @@ import pandas as pd
 
 from driftline.aws.emf import emit
 from driftline.aws.jobs.acting import act
-from driftline.aws.jobs.holding import hold, ready
+from driftline.aws.jobs.holding import usable_input
 from driftline.aws.jobs.keys import content_version, rows_key_of, time_of, variant_of
 from driftline.aws.jobs.labels import detector_result, join_waiting_labels
-from driftline.aws.jobs.rejections import model_of_input, reject
+from driftline.aws.jobs.rejections import reject
 from driftline.aws.jobs.services import Services, read_input, stored_document
 from driftline.checks import effective_checks
 from driftline.config import MonitorDefinition
@@ -27,14 +27,15 @@ from driftline.profile.dataset import DatasetProfile, Reference, profile_frames
 
 def profile_batch(services: Services, key: str, *, received: datetime) -> dict[str, Any]:
     """An inference log uploaded: profile it, keep its rows for labels, run quality checks."""
-    found = model_of_input(services, key, "inference", "inference log")
+    found = usable_input(services, key, prefix="inference", what="inference log", kind="inference")
     if isinstance(found, dict):
         return found
-    model, stored = found
-    definition, reference, problem = ready(services, model)
-    if definition is None or reference is None:
-        assert problem is not None
-        return hold(services, key, stored.etag, model=model, kind="inference", exc=problem)
+    model, stored, definition, reference = (
+        found.model,
+        found.stored,
+        found.definition,
+        found.reference,
+    )
     # The profile and rows of an inference file live under its key's id: a file uploaded
     # again under the same key (corrected bytes, a new ETag) replaces what the older version
     # stored instead of adding to it. batch_id (key and ETag) names this version.

@@ -4,16 +4,46 @@ held until it can, with one page per cause."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 from driftline.aws.emf import emit
-from driftline.aws.jobs.rejections import bounded
+from driftline.aws.jobs.rejections import bounded, model_of_input
 from driftline.aws.jobs.services import Services, load_definition, load_reference, now_utc
+from driftline.aws.s3 import StoredObject
 from driftline.aws.store import ConflictError
 from driftline.config import MonitorDefinition
 from driftline.errors import ConfigError, DriftlineError, InvalidInputError
 from driftline.ids import digest
 from driftline.profile.dataset import Reference
+
+
+@dataclass(frozen=True)
+class UsableInput:
+    """An input whose model can process it: the model, the object, its definition and
+    baseline profile."""
+
+    model: str
+    stored: StoredObject
+    definition: MonitorDefinition
+    reference: Reference
+
+
+def usable_input(
+    services: Services, key: str, *, prefix: str, what: str, kind: str
+) -> UsableInput | dict[str, Any]:
+    """An input key's model, object, definition and baseline profile, or the outcome of an
+    input that cannot be used now: rejected (a key outside ``<prefix>/<model>/``) or held
+    (its model is not ready, :func:`hold`)."""
+    found = model_of_input(services, key, prefix, what)
+    if isinstance(found, dict):
+        return found
+    model, stored = found
+    definition, reference, problem = ready(services, model)
+    if definition is None or reference is None:
+        assert problem is not None
+        return hold(services, key, stored.etag, model=model, kind=kind, exc=problem)
+    return UsableInput(model, stored, definition, reference)
 
 
 def ready(

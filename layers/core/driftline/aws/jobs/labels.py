@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from driftline.aws.jobs.acting import act
-from driftline.aws.jobs.holding import hold, ready
+from driftline.aws.jobs.holding import usable_input
 from driftline.aws.jobs.keys import content_version, time_of
-from driftline.aws.jobs.rejections import model_of_input, reject
+from driftline.aws.jobs.rejections import reject
 from driftline.aws.jobs.services import (
     WRITE_ATTEMPTS,
     Services,
@@ -55,14 +55,15 @@ APPLIED_MEMORY = 500
 def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[str, Any]:
     """A label file uploaded: join it to the kept predictions, profile the labelled rows,
     update the streaming detectors, act on detections."""
-    found = model_of_input(services, key, "labels", "label file")
+    found = usable_input(services, key, prefix="labels", what="label file", kind="labels")
     if isinstance(found, dict):
         return found
-    model, stored = found
-    definition, reference, problem = ready(services, model)
-    if definition is None or reference is None:
-        assert problem is not None
-        return hold(services, key, stored.etag, model=model, kind="labels", exc=problem)
+    model, stored, definition, reference = (
+        found.model,
+        found.stored,
+        found.definition,
+        found.reference,
+    )
     schema = definition.schema_
     if schema.id is None or schema.label is None:
         missing_roles: DriftlineError = ConfigError(
