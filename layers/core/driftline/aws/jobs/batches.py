@@ -30,12 +30,7 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
     found = usable_input(services, key, prefix="inference", what="inference log", kind="inference")
     if isinstance(found, dict):
         return found
-    model, stored, definition, reference = (
-        found.model,
-        found.stored,
-        found.definition,
-        found.reference,
-    )
+    model, stored, definition, reference = found
     # The profile and rows of an inference file live under its key's id: a file uploaded
     # again under the same key (corrected bytes, a new ETag) replaces what the older version
     # stored instead of adding to it. batch_id (key and ETag) names this version.

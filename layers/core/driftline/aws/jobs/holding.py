@@ -4,8 +4,7 @@ held until it can, with one page per cause."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from driftline.aws.emf import emit
 from driftline.aws.jobs.rejections import bounded, model_of_input
@@ -18,8 +17,7 @@ from driftline.ids import digest
 from driftline.profile.dataset import Reference
 
 
-@dataclass(frozen=True)
-class UsableInput:
+class UsableInput(NamedTuple):
     """An input whose model can process it: the model, the object, its definition and
     baseline profile."""
 

@@ -58,12 +58,7 @@ def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[s
     found = usable_input(services, key, prefix="labels", what="label file", kind="labels")
     if isinstance(found, dict):
         return found
-    model, stored, definition, reference = (
-        found.model,
-        found.stored,
-        found.definition,
-        found.reference,
-    )
+    model, stored, definition, reference = found
     schema = definition.schema_
     if schema.id is None or schema.label is None:
         missing_roles: DriftlineError = ConfigError(
