@@ -1,4 +1,21 @@
-"""Feed a streaming detector in event-time order, whatever order the batches arrive in.
+"""The one path of a detector check: which rows, which values, in which order.
+
+Both the label-arrival handler (:mod:`driftline.aws.jobs.labels`) and ``driftline
+backtest`` (:mod:`driftline.replay`) go through this module, so a backtest reproduces
+production:
+
+- :func:`segment_rows` scopes rows to the check's segment (``column=value``, compared as
+  text);
+- :func:`detector_signal` takes the labelled rows of the segment and turns them into the
+  values the detector reads. A row whose signal cannot be read (no prediction for the
+  ``error`` signal; a missing, non-numeric or non-finite value; a value other than 0/1 for
+  a detector of error indicators) is left out and counted, never fed and never an error;
+- :func:`event_order` orders rows by event time (stable: rows of equal or unreadable time
+  keep their order, unreadable ones last);
+- :func:`feed` feeds a batch at its event time, whatever order the batches arrive in.
+
+Feeding in event-time order
+---------------------------
 
 Labels come back late and in any order: hour 11's label file may land before hour 10's. A
 detector fed in arrival order would see another stream each time (ADWIN fired on hour 10's
@@ -41,8 +58,139 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from driftline.detectors import detector_from_dict
+import numpy as np
+import pandas as pd
+
+from driftline.config import CheckSpec, SchemaSpec
+from driftline.detectors import DETECTORS, detector_from_dict
 from driftline.detectors.base import DriftDetector
+from driftline.errors import ConfigError
+from driftline.profile.performance import row_errors
+
+
+@dataclass(frozen=True)
+class DetectorSignal:
+    """What a detector check reads from some rows.
+
+    Attributes:
+        rows: the rows fed, in their order (one per value).
+        values: the signal, one float per fed row.
+        without_signal: labelled rows of the segment left out (signal unreadable).
+        missing: columns the check needs that the rows lack (the segment's or the
+            signal's); when any is missing nothing is fed.
+    """
+
+    rows: pd.DataFrame
+    values: list[float]
+    without_signal: int = 0
+    missing: tuple[str, ...] = ()
+
+
+def segment_rows(rows: pd.DataFrame, segment: Mapping[str, str]) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of a segment (each ``column=value``, compared as text) and the segment's
+    columns the rows lack (then no row is in the segment).
+
+    >>> frame = pd.DataFrame({"tier": ["gold", "basic", None], "x": [1, 2, 3]})
+    >>> inside, missing = segment_rows(frame, {"tier": "gold"})
+    >>> inside["x"].tolist(), missing
+    ([1], [])
+    >>> segment_rows(frame, {"region": "west"})[1]
+    ['region']
+    """
+    missing = [column for column in segment if column not in rows.columns]
+    if missing:
+        return rows.iloc[0:0], missing
+    keep = np.ones(len(rows), dtype=bool)
+    for column, value in segment.items():
+        keep &= (rows[column].astype("string") == value).fillna(False).to_numpy(dtype=bool)
+    return rows[keep], []
+
+
+def detector_signal(check: CheckSpec, schema: SchemaSpec, rows: pd.DataFrame) -> DetectorSignal:
+    """The labelled rows of the check's segment and the signal values the detector reads.
+
+    Rows without a label are not the check's (they are not counted); a labelled row whose
+    signal cannot be read is left out and counted in ``without_signal``.
+
+    Raises:
+        ConfigError: the check's signal does not apply to the schema (``error`` without a
+            prediction column or for ranking; ``score`` without a score column).
+
+    >>> from driftline.config import CheckSpec, SchemaSpec
+    >>> schema = SchemaSpec(task="binary_classification", features={"x": "numeric"}, label="y",
+    ...                     prediction="p", score="s")
+    >>> check = CheckSpec(name="d", detector="ddm", signal="error")
+    >>> rows = pd.DataFrame({"y": [1, 0, 1, None], "p": [1, 1, None, 0], "s": [0.9] * 4})
+    >>> found = detector_signal(check, schema, rows)
+    >>> found.values, found.without_signal
+    ([0.0, 1.0], 1)
+    """
+    assert check.signal is not None and check.detector is not None
+    if schema.label is None:
+        raise ConfigError("a detector check needs schema.label", reason="invalid_signal")
+    scoped, missing = segment_rows(rows, check.segment or {})
+    if check.signal == "error":
+        if schema.task == "ranking" or schema.prediction is None:
+            raise ConfigError(
+                "the error signal needs schema.prediction and a "
+                f"classification or regression task (task {schema.task}, prediction "
+                f"{schema.prediction!r})",
+                reason="invalid_signal",
+            )
+        column = schema.prediction
+    elif check.signal == "score":
+        if schema.score is None:
+            raise ConfigError("the score signal needs schema.score", reason="invalid_signal")
+        column = schema.score
+    else:
+        column = check.signal
+    missing += [c for c in (schema.label, column) if c not in rows.columns and c not in missing]
+    if missing:
+        return DetectorSignal(rows.iloc[0:0], [], 0, tuple(missing))
+    labelled = scoped[scoped[schema.label].notna().to_numpy(dtype=bool)]
+    if check.signal == "error":
+        present = labelled[column].notna().to_numpy(dtype=bool)
+        numbers = np.full(len(labelled), np.nan)
+        if schema.task == "regression":
+            truth = _numbers(labelled[schema.label][present])
+            predicted = _numbers(labelled[column][present])
+            numbers[present] = np.abs(truth - predicted)
+        elif present.any():
+            numbers[present] = row_errors(
+                labelled[schema.label][present], labelled[column][present], schema.task
+            )
+    else:
+        numbers = _numbers(labelled[column])
+    readable = np.isfinite(numbers)
+    if DETECTORS[check.detector].binary_input:
+        readable &= (numbers == 0.0) | (numbers == 1.0)
+    fed = labelled[readable]
+    return DetectorSignal(
+        fed, [float(x) for x in numbers[readable].tolist()], int(len(labelled) - len(fed))
+    )
+
+
+def event_order(rows: pd.DataFrame, column: str | None) -> pd.DataFrame:
+    """The rows in event-time order (stable); unchanged without a time column.
+
+    Times are ISO 8601 text or datetimes; rows whose time cannot be read go last, in
+    their order.
+    """
+    if column is None or column not in rows.columns:
+        return rows
+    times = pd.to_datetime(rows[column], utc=True, errors="coerce", format="mixed")
+    order = np.argsort(times.to_numpy(dtype="datetime64[ns]"), kind="stable")
+    return rows.iloc[order]
+
+
+def _numbers(values: pd.Series) -> np.ndarray[Any, Any]:
+    """Values as float64; NaN where missing or not a number."""
+    if pd.api.types.is_bool_dtype(values):
+        values = values.astype("float64")
+    elif not pd.api.types.is_numeric_dtype(values):
+        values = pd.to_numeric(values, errors="coerce")
+    return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+
 
 #: Fired rows remembered as already reported, so that a replay does not report them again.
 REPORTED_MEMORY = 200

@@ -40,6 +40,7 @@ import pandas as pd
 
 from driftline.checks import segment_key, skip
 from driftline.config import CheckSpec, MonitorDefinition, parse_duration
+from driftline.detector_feed import detector_signal, event_order, segment_rows
 from driftline.detectors import DETECTORS, DriftDetector, make_detector
 from driftline.errors import ConfigError, DriftlineError, InsufficientDataError, InvalidInputError
 from driftline.evaluation import capture_columns, performance_spec
@@ -48,7 +49,7 @@ from driftline.labels import JoinReport, LabelTable, join_labels
 from driftline.metrics import PerformanceProfile, compute_metric
 from driftline.performance import decide_metric_check
 from driftline.profile.dataset import DatasetProfile
-from driftline.profile.performance import PerformanceSpec, performance_of, row_errors
+from driftline.profile.performance import PerformanceSpec, performance_of
 
 CHUNK_ROWS = 100_000
 #: Windows of metric checks are aligned to multiples of their length since this instant.
@@ -318,7 +319,7 @@ def load_logs(
         report = _join_summary(joined, table)
     elif schema.label not in logs.columns:
         logs[schema.label] = None
-    logs = logs.sort_values(_TIME, kind="stable").reset_index(drop=True)
+    logs = event_order(logs, _TIME).reset_index(drop=True)
     return ReplayLog(logs, bad_rows, report)
 
 
@@ -493,45 +494,61 @@ def _first_fired(results: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
 
 
 def _segment_rows(frame: pd.DataFrame, check: CheckSpec) -> pd.DataFrame:
-    """The rows of the check's segment (``column=value``, compared as text)."""
-    if not check.segment:
-        return frame
-    keep = np.ones(len(frame), dtype=bool)
-    for column, value in check.segment.items():
-        if column not in frame.columns:
-            raise InvalidInputError(
-                f"check {check.name}: the data has no segment column {column!r}",
-                reason="missing_column",
-                column=column,
-            )
-        keep &= (frame[column].astype("string") == value).fillna(False).to_numpy(dtype=bool)
-    return frame[keep]
+    """The rows of the check's segment (``column=value``, compared as text).
+
+    Raises:
+        InvalidInputError: the logs have no such segment column.
+    """
+    rows, missing = segment_rows(frame, check.segment or {})
+    if missing:
+        raise InvalidInputError(
+            f"check {check.name}: the data has no segment column {missing[0]!r}",
+            reason="missing_column",
+            column=missing[0],
+        )
+    return rows
 
 
 def replay_detector_check(
-    check: CheckSpec, index: int, definition: MonitorDefinition, logs: pd.DataFrame
+    check: CheckSpec,
+    index: int,
+    definition: MonitorDefinition,
+    logs: pd.DataFrame,
+    *,
+    detector: DriftDetector | None = None,
 ) -> dict[str, Any]:
-    """Feed the check's signal on the labelled rows (in order) to a fresh detector.
+    """Feed the check's signal on the labelled rows (in order) to a detector: a fresh one
+    of the check's kind, or ``detector`` (updated in place) when given.
+
+    The rows and values are :func:`driftline.detector_feed.detector_signal`'s, as in
+    production: labelled rows whose signal cannot be read are left out and counted
+    (``rows_without_signal``).
 
     Raises:
         ConfigError: the detector's parameters are invalid, or the signal does not apply.
-        InvalidInputError: a labelled row lacks the signal or holds a value the detector
-            cannot read.
+        InvalidInputError: the logs lack the signal's or the segment's column.
     """
     assert check.detector is not None and check.signal is not None
     schema = definition.schema_
     assert schema.label is not None
+    if detector is None:
+        try:
+            detector = make_detector(check.detector, **check.params)
+        except ValueError as exc:
+            raise ConfigError(
+                f"checks[{index}].params: {exc}", reason="invalid_parameter", check=check.name
+            ) from None
+    _segment_rows(logs, check)  # a segment column the logs lack is an error here
     try:
-        detector = make_detector(check.detector, **check.params)
-    except ValueError as exc:
+        signal = detector_signal(check, schema, logs)
+    except ConfigError as exc:
         raise ConfigError(
-            f"checks[{index}].params: {exc}", reason="invalid_parameter", check=check.name
+            f"checks[{index}].signal: {exc}", reason=exc.reason, check=check.name
         ) from None
-    rows = _segment_rows(logs, check)
-    rows = rows[rows[schema.label].notna()]
-    fed = len(rows)
-    rows, values = _signal(check, index, definition, rows)
-    found = replay(detector, values)
+    if signal.missing:
+        _column(logs, signal.missing[0])
+    rows = signal.rows
+    found = replay(detector, signal.values)
     ids = rows[schema.id] if schema.id is not None and schema.id in rows.columns else None
     fired = [
         {
@@ -550,51 +567,9 @@ def replay_detector_check(
         "segment": segment_key(check),
         "action": check.action,
         "rows": found.rows,
-        "rows_without_signal": fed - found.rows,
+        "rows_without_signal": signal.without_signal,
         "fired": fired,
     }
-
-
-def _signal(
-    check: CheckSpec, index: int, definition: MonitorDefinition, rows: pd.DataFrame
-) -> tuple[pd.DataFrame, list[float]]:
-    """The rows fed to a detector check and their signal values.
-
-    Labelled rows without a value in a ``score`` or column signal are left out (and
-    counted by the caller), as the label-arrival handler leaves them out; a labelled row
-    without a prediction is an error for the ``error`` signal.
-    """
-    schema = definition.schema_
-    assert check.signal is not None and check.detector is not None and schema.label is not None
-    key = f"checks[{index}].signal"
-
-    def where(k: int) -> str:
-        return f"{rows[_FILE].iloc[k]}: row {rows[_ROW].iloc[k]}"
-
-    if check.signal == "error":
-        if schema.task == "ranking" or schema.prediction is None:
-            raise ConfigError(
-                f"{key}: the error signal needs schema.prediction and a classification or "
-                f"regression task (task {schema.task}, prediction {schema.prediction!r})",
-                reason="invalid_signal",
-            )
-        rows = rows.reset_index(drop=True)
-        prediction = _column(rows, schema.prediction)
-        missing = np.flatnonzero(prediction.isna().to_numpy())
-        if missing.size:
-            k = int(missing[0])
-            raise InvalidInputError(
-                f"{where(k)}: labelled row without a prediction in column {schema.prediction!r}",
-                reason="missing_prediction",
-                column=schema.prediction,
-            )
-        errors = pd.Series(row_errors(rows[schema.label], prediction, schema.task))
-        return rows, signal_values(errors, column="error", detector=check.detector, where=where)
-    column = schema.score if check.signal == "score" else check.signal
-    if column is None:
-        raise ConfigError(f"{key}: the score signal needs schema.score", reason="invalid_signal")
-    rows = rows[_column(rows, column).notna()].reset_index(drop=True)
-    return rows, signal_values(rows[column], column=column, detector=check.detector, where=where)
 
 
 def _column(rows: pd.DataFrame, column: str) -> pd.Series:

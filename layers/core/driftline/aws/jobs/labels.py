@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from driftline.aws.jobs.acting import act
@@ -25,17 +24,15 @@ from driftline.aws.jobs.services import (
 )
 from driftline.aws.store import ConflictError
 from driftline.checks import CheckResult, Status, segment_key
-from driftline.config import CheckSpec, MonitorDefinition, parse_duration
-from driftline.detector_feed import feed
+from driftline.config import MonitorDefinition, parse_duration
+from driftline.detector_feed import detector_signal, event_order, feed
 from driftline.detectors import make_detector
 from driftline.detectors.base import DriftDetector
-from driftline.errors import ConfigError, DriftlineError, InvalidInputError
+from driftline.errors import ConfigError, DriftlineError
 from driftline.evaluation import profile_spec
 from driftline.ids import digest
 from driftline.labels import JoinReport, LabelTable, conform_labels, id_text, join_labels
-from driftline.metrics.classification import as_float_array
 from driftline.profile.dataset import Reference, profile_frames
-from driftline.profile.performance import row_errors
 
 #: How far back a label file looks for the predictions it labels, at least: the longest
 #: evaluation window of the model is used when longer (labels of a monthly model arrive
@@ -266,33 +263,15 @@ class LabelPairs:
                 self.services.store.put_json(out_key, document)
         runs = _update_detectors(self.services, self.definition, joined, pair_id, time=hour)
         for name, run in runs.items():
-            previous = self.detector_runs.get(name, {"fired": [], "rows": 0, "reordered": 0})
+            previous = self.detector_runs.get(
+                name, {"fired": [], "rows": 0, "reordered": 0, "without_signal": 0}
+            )
             self.detector_runs[name] = {
                 "fired": previous["fired"] + [previous["rows"] + i for i in run["fired"]],
                 "rows": previous["rows"] + run["rows"],
                 "reordered": previous["reordered"] + run["reordered_fires"],
+                "without_signal": previous["without_signal"] + run["without_signal"],
             }
-
-
-def _signal(
-    check: CheckSpec, definition: MonitorDefinition, rows: pd.DataFrame
-) -> np.ndarray[Any, Any]:
-    schema = definition.schema_
-    assert schema.label is not None
-    if check.signal == "error":
-        if schema.prediction is None or schema.prediction not in rows.columns:
-            raise InvalidInputError(
-                "the error signal needs the prediction column", reason="missing_column"
-            )
-        present = rows[schema.prediction].notna()
-        return row_errors(
-            rows[schema.label][present], rows[schema.prediction][present], schema.task
-        )
-    column = schema.score if check.signal == "score" else check.signal
-    if column is None or column not in rows.columns:
-        raise InvalidInputError(f"no signal column {column!r}", reason="missing_column")
-    values: np.ndarray[Any, Any] = as_float_array(rows[column], role=str(column))
-    return values
 
 
 def _update_detectors(
@@ -315,22 +294,19 @@ def _update_detectors(
     model = definition.model
     schema = definition.schema_
     found: dict[str, dict[str, Any]] = {}
-    if schema.timestamp and schema.timestamp in rows.columns:
-        order = pd.to_datetime(rows[schema.timestamp], utc=True, errors="coerce", format="mixed")
-        rows = rows.assign(_order=order).sort_values("_order", kind="stable")
+    rows = event_order(rows, schema.timestamp)
     for check in definition.checks:
         if check.detector is None:
             continue
-        scoped = rows
-        if check.segment:
-            for column, value in check.segment.items():
-                scoped = (
-                    scoped[scoped[column].astype("string") == value]
-                    if column in scoped
-                    else scoped.iloc[0:0]
-                )
-        values = _signal(check, definition, scoped) if len(scoped) else np.zeros(0)
-        series = values[np.isfinite(values)].tolist()
+        signal = detector_signal(check, schema, rows)
+        if signal.missing:
+            services.log(
+                "detector signal not fed: columns absent",
+                model=model,
+                check=check.name,
+                columns=list(signal.missing),
+            )
+        series = signal.values
         prefix = f"profiles/{model}/signals/{check.name}/"
         services.store.put_json_once(f"{prefix}{batch_id}.json", {"values": series})
 
@@ -371,6 +347,7 @@ def _update_detectors(
                 "fired": fed.fired,
                 "rows": fed.rows,
                 "reordered_fires": len(fed.fired_elsewhere),
+                "without_signal": signal.without_signal,
                 "status": fed.status,
             }
             break
@@ -394,21 +371,28 @@ def detector_result(
         fired = detections[check.name]["fired"]
         rows = detections[check.name]["rows"]
         reordered = int(detections[check.name].get("reordered", 0))
+        left_out = int(detections[check.name].get("without_signal", 0))
+        unread = (
+            f" ({left_out} labelled rows without a readable signal left out)" if left_out else ""
+        )
         # A detector that saw no change says nothing about recovery (it re-arms after
         # firing): "skip" leaves a firing alert firing instead of resolving it at once.
         status: Status = "fail" if fired or reordered else "skip"
         if fired:
             detail = (
                 f"{check.detector} on {check.signal} detected a change at row {fired[0]} of "
-                f"{rows} newly labelled rows"
+                f"{rows} newly labelled rows{unread}"
             )
         elif reordered:
             detail = (
                 f"{check.detector} on {check.signal} detected a change in labels that arrived "
-                f"earlier, once {rows} newly labelled rows were put in event-time order"
+                f"earlier, once {rows} newly labelled rows were put in event-time order{unread}"
             )
         else:
-            detail = f"{check.detector} on {check.signal}: no change in {rows} newly labelled rows"
+            detail = (
+                f"{check.detector} on {check.signal}: no change in {rows} newly labelled "
+                f"rows{unread}"
+            )
         checks.append(
             CheckResult(
                 check.name,
