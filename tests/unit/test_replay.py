@@ -328,3 +328,31 @@ def test_event_times_reads_epoch_and_datetimes_and_names_a_bad_row() -> None:
     assert event_times(naive, "t", file="f")[0] == pd.Timestamp("2026-03-01T08:00Z")
     with pytest.raises(InvalidInputError, match=r"logs.csv: row 1 .* column 't' \(got no value\)"):
         event_times(pd.DataFrame({"t": ["2026-03-01", None]}), "t", file="logs.csv")
+
+
+@pytest.mark.parametrize(
+    ("values", "detector", "reason", "kind"),
+    [
+        (["0.5", "ssn-123-45-6789"], "adwin", "non_numeric_value", "text"),
+        ([0.0, 2.0], "ddm", "non_binary_value", "a number"),
+        ([0.1, float("inf")], "adwin", "non_numeric_value", "a number that is not finite"),
+        ([0.1, None], "adwin", "non_numeric_value", "no value"),
+    ],
+)
+def test_detect_names_the_row_and_the_kind_of_a_bad_value_never_the_value(
+    tmp_path: Path, values: list[Any], detector: str, reason: str, kind: str
+) -> None:
+    # GIVEN a column whose second row a detector cannot read
+    path = tmp_path / "signal.csv"
+    pd.DataFrame({"e": values}).to_csv(path, index=False)
+    # WHEN it is replayed
+    from driftline.replay import detect_in_file
+
+    with pytest.raises(InvalidInputError) as error:
+        detect_in_file(make_detector(detector), path, column="e")
+    # THEN the error names the file, row, column and the kind of value, not the value
+    message = str(error.value)
+    assert error.value.reason == reason
+    assert f"signal.csv: row 1: column 'e' holds {kind};" in message
+    assert "ssn" not in message and "inf" not in message.replace("finite", "")
+    assert "2.0" not in message

@@ -196,13 +196,14 @@ def signal_values(
 
     Raises:
         InvalidInputError: a value is missing, not a number or not finite, or not 0/1 for a
-            binary detector; the message names the row, the column and the value.
+            binary detector; the message names the row and the column, and the kind of
+            value, never the value.
 
     >>> signal_values(pd.Series([0, 1, 0.5]), column="e", detector="ddm",
     ...               where=lambda k: f"row {k}")
     Traceback (most recent call last):
     ...
-    driftline.errors.InvalidInputError: row 2: column 'e' holds 0.5; ddm reads error
+    driftline.errors.InvalidInputError: row 2: column 'e' holds a number; ddm reads error
     indicators, expected 0 or 1
     """
     if pd.api.types.is_bool_dtype(values):
@@ -235,10 +236,18 @@ def signal_values(
 
 
 def _shown(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    """What kind of value a cell holds, never the value itself (messages quote no data)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "no value"
-    text = repr(value.item() if isinstance(value, np.generic) else value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number" if math.isfinite(value) else "a number that is not finite"
+    if isinstance(value, str):
+        return "text"
+    return f"a value of type {type(value).__name__}"
 
 
 # --- backtest: loading ---------------------------------------------------------------------
