@@ -230,10 +230,10 @@ def test_detect_bad_inputs_exit_two_and_name_the_key(
         (["--detector", "adwin", "--input", stream, "--column", "y"], ["'y'", "columns: e, x"]),
         (["--detector", "adwin", "--input", stream], ["2 columns (e, x)", "--column"]),
         (["--detector", "adwin", "--input", nan, "--column", "x"], ["row 3", "'x'", "no value"]),
-        (["--detector", "adwin", "--input", text], ["row 2", "'x'", "'five'"]),
+        (["--detector", "adwin", "--input", text], ["row 2", "'x'", "holds text"]),
         (
             ["--detector", "ddm", "--input", stream, "--column", "x"],
-            ["row 0", "'x'", "0.5", "0 or 1"],
+            ["row 0", "'x'", "holds a number", "0 or 1"],
         ),
         (
             ["--detector", "ddm", "--input", stream, "--column", "e", "--state-in", saved],
@@ -252,6 +252,8 @@ def test_detect_bad_inputs_exit_two_and_name_the_key(
         assert out == ""
         for needle in needles:
             assert needle in err, (needle, err)
+        # AND quotes no data value
+        assert "five" not in err and "0.5" not in err
 
 
 def test_detect_refuses_a_file_whose_reader_rejected_a_row(

@@ -44,6 +44,7 @@ from driftline.detector_feed import detector_signal, event_order, segment_rows
 from driftline.detectors import DETECTORS, DriftDetector, make_detector
 from driftline.errors import ConfigError, DriftlineError, InsufficientDataError, InvalidInputError
 from driftline.evaluation import capture_columns, performance_spec
+from driftline.formatting import value_kind
 from driftline.io import CaptureColumns, TableReader, open_table
 from driftline.labels import JoinReport, LabelTable, join_labels
 from driftline.metrics import PerformanceProfile, compute_metric
@@ -217,7 +218,7 @@ def signal_values(
     if bad.size:
         k = int(bad[0])
         raise InvalidInputError(
-            f"{where(k)}: column {column!r} holds {_shown(values.iloc[k])}; expected a finite "
+            f"{where(k)}: column {column!r} holds {value_kind(values.iloc[k])}; expected a finite "
             "number",
             reason="non_numeric_value",
             column=column,
@@ -227,27 +228,12 @@ def signal_values(
         if wrong.size:
             k = int(wrong[0])
             raise InvalidInputError(
-                f"{where(k)}: column {column!r} holds {_shown(values.iloc[k])}; {detector} reads "
-                "error indicators, expected 0 or 1",
+                f"{where(k)}: column {column!r} holds {value_kind(values.iloc[k])}; "
+                f"{detector} reads error indicators, expected 0 or 1",
                 reason="non_binary_value",
                 column=column,
             )
     return [float(x) for x in array.tolist()]
-
-
-def _shown(value: object) -> str:
-    """What kind of value a cell holds, never the value itself (messages quote no data)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return "no value"
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number" if math.isfinite(value) else "a number that is not finite"
-    if isinstance(value, str):
-        return "text"
-    return f"a value of type {type(value).__name__}"
 
 
 # --- backtest: loading ---------------------------------------------------------------------
@@ -402,7 +388,7 @@ def event_times(frame: pd.DataFrame, column: str, *, file: str) -> pd.Series:
         k = int(missing[0])
         raise InvalidInputError(
             f"{file}: row {k} has no valid timestamp in column {column!r} "
-            f"(got {_shown(values.iloc[k])}); expected ISO 8601 text or epoch seconds",
+            f"(got {value_kind(values.iloc[k])}); expected ISO 8601 text or epoch seconds",
             reason="invalid_timestamp",
             file=file,
             column=column,
