@@ -278,7 +278,7 @@ def test_backtest_bad_inputs_exit_two_naming_file_row_or_key(
     bad_param = tmp_path / "bad_param.yaml"
     bad_param.write_text(DEFINITION.replace("{delta: 0.002}", "{delta: 2.0}"), encoding="utf-8")
     cases: list[tuple[list[object], list[str]]] = [
-        (["--config", s.config, "--input", broken], ["broken.csv", "row 7", "'yesterday'"]),
+        (["--config", s.config, "--input", broken], ["broken.csv", "row 7", "(got text)"]),
         (["--config", no_time, "--input", s.logs], ["schema.timestamp"]),
         (["--config", bad_param, "--input", s.logs, "--labels", s.labels], ["checks[3].params"]),
         (["--config", s.config, "--input", s.logs], ["no labelled rows", "'outcome'"]),
@@ -288,6 +288,7 @@ def test_backtest_bad_inputs_exit_two_naming_file_row_or_key(
         assert (code, result) == (2, {}), args
         for needle in needles:
             assert needle in err, (needle, err)
+        assert "yesterday" not in err  # the bad value is never quoted
 
 
 REGRESSION = """
