@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from driftline.backtest import WindowGrid, event_times
 from driftline.cli import build_detector, main, parse_params, parse_value
 from driftline.detectors import make_detector
 from driftline.errors import ConfigError, InvalidInputError
-from driftline.replay import Detections, WindowGrid, event_times, replay
+from driftline.replay import Detections, replay
 
 river_drift = pytest.importorskip("river.drift")
 

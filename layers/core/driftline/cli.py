@@ -5,8 +5,8 @@ drift was detected; ``backtest``: a check fired), 2 bad input or configuration (
 names the file and the key; no traceback).
 
 Every command's options are parsed here; the work is done by the core modules:
-``evaluate`` by :mod:`driftline.evaluation`, ``detect`` and ``backtest`` by
-:mod:`driftline.replay`, ``demo`` by :mod:`driftline.demo`.
+``evaluate`` by :mod:`driftline.evaluation`, ``detect`` by :mod:`driftline.replay`,
+``backtest`` by :mod:`driftline.backtest`, ``demo`` by :mod:`driftline.demo`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from driftline import __version__
+from driftline.backtest import backtest
 from driftline.config import MonitorDefinition, dump_json_schema, load_monitor_definition
 from driftline.detectors import DETECTORS, DriftDetector, detector_from_dict, make_detector
 from driftline.errors import ConfigError, DriftlineError, InvalidInputError
@@ -30,7 +31,7 @@ from driftline.formatting import short_number
 from driftline.io import TableReader, open_table
 from driftline.labels import JoinReport, LabelTable, join_labels
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
-from driftline.replay import CHUNK_ROWS, backtest, detect_in_file
+from driftline.replay import CHUNK_ROWS, detect_in_file
 from driftline.report import render_report
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2

@@ -1,7 +1,7 @@
 """The one path of a detector check: which rows, which values, in which order.
 
 Both the label-arrival handler (:mod:`driftline.aws.jobs.labels`) and ``driftline
-backtest`` (:mod:`driftline.replay`) go through this module, so a backtest reproduces
+backtest`` (:mod:`driftline.backtest`) go through this module, so a backtest reproduces
 production:
 
 - :func:`segment_rows` scopes rows to the check's segment (``column=value``, compared as

@@ -17,9 +17,9 @@ import pytest
 
 from driftline.aws import jobs
 from driftline.aws.jobs import Services
+from driftline.backtest import load_logs, replay_detector_check
 from driftline.config import load_monitor_definition
 from driftline.detectors import make_detector
-from driftline.replay import load_logs, replay_detector_check
 
 DEFINITION = """
 model: churn
