@@ -73,7 +73,7 @@ class ArmData:
             "labelled": self.labelled,
             "invalid": self.invalid,
             "value": float(self.outcomes.mean()) if self.labelled else None,
-            "latency_p95": _p95(self.latency),
+            "latency_p95": p95(self.latency),
         }
 
 
@@ -147,7 +147,12 @@ def arm_from_rows(
     return ArmData(np.asarray(outcomes, dtype=np.float64), len(frame), invalid, latencies)
 
 
-def _p95(values: FloatArray | None) -> float | None:
+def p95(values: FloatArray | None) -> float | None:
+    """The 95th percentile of the finite ``values`` (a latency), or None when there are none.
+
+    >>> p95(np.array([1.0, 2.0, np.nan])), p95(None)
+    (1.95, None)
+    """
     if values is None:
         return None
     finite = values[np.isfinite(values)]

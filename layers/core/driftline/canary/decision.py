@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from driftline.canary.arms import CANARY_METRICS, ArmData, FloatArray, MetricKind, _p95
+from driftline.canary.arms import CANARY_METRICS, ArmData, FloatArray, MetricKind, p95
 from driftline.canary.significance import (
     Comparison,
     SequentialResult,
@@ -269,7 +269,7 @@ def _guardrails(
                 f"invalid prediction ({share:.2%}, limit {settings.max_invalid_share:.2%})",
             )
         )
-    base, new = _p95(champion.latency), _p95(challenger.latency)
+    base, new = p95(champion.latency), p95(challenger.latency)
     enough = (
         champion.latency is not None
         and challenger.latency is not None
