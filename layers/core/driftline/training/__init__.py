@@ -1,7 +1,8 @@
 """The ``lambda`` training backend: fit a scikit-learn estimator, judge it on a time holdout.
 
-This is the only module that imports scikit-learn (the monitoring path never does, and the
-retraining steps import it only in the steps that train or predict). It is pure: frames
+This package is the only one that imports scikit-learn, in its estimators (the monitoring
+path never does, and the retraining steps import it only in the steps that train or
+predict). It is pure: frames
 and settings in, models, predictions and verdicts out.
 
 1. :func:`split_by_time` keeps the most recent share of the labelled rows as the holdout,

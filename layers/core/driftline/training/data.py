@@ -92,7 +92,13 @@ def split_by_time(
     return train.reset_index(drop=True), holdout.reset_index(drop=True)
 
 
-def _features(frame: pd.DataFrame, spec: TrainingSpec) -> pd.DataFrame:
+def feature_frame(frame: pd.DataFrame, spec: TrainingSpec) -> pd.DataFrame:
+    """The spec's feature columns as the estimator takes them: numeric ones as floats
+    (unparseable values missing), categorical ones as text.
+
+    Raises:
+        InvalidInputError: a feature column is missing (``missing_column``).
+    """
     missing = [column for column in spec.features if column not in frame.columns]
     if missing:
         raise InvalidInputError(
@@ -108,7 +114,13 @@ def _features(frame: pd.DataFrame, spec: TrainingSpec) -> pd.DataFrame:
     return pd.DataFrame(columns, index=frame.index)
 
 
-def _labels(frame: pd.DataFrame, spec: TrainingSpec) -> NDArray[Any]:
+def label_array(frame: pd.DataFrame, spec: TrainingSpec) -> NDArray[Any]:
+    """The label column as the estimator takes it: floats for regression, else classes
+    (:func:`class_array`).
+
+    Raises:
+        InvalidInputError: the label column is missing or has missing values.
+    """
     if spec.label not in frame.columns:
         raise InvalidInputError(f"training data has no label column {spec.label!r}")
     values = frame[spec.label]

@@ -32,7 +32,7 @@ from sklearn.utils._param_validation import (  # type: ignore[import-untyped]
 from driftline.errors import ConfigError, InsufficientDataError, InvalidInputError
 from driftline.metrics.classification import normalise_label
 from driftline.model_store import verify_artifact
-from driftline.training.data import TrainingSpec, _features, _labels, class_array
+from driftline.training.data import TrainingSpec, class_array, feature_frame, label_array
 
 _CLASSIFICATION = frozenset({"binary_classification", "multiclass_classification"})
 _ALL = frozenset({*_CLASSIFICATION, "regression"})
@@ -153,7 +153,7 @@ def train_model(frame: pd.DataFrame, spec: TrainingSpec) -> Any:
         ValueError: scikit-learn cannot fit the data (for example a single class).
     """
     pipeline = build_estimator(spec)
-    features, labels = _features(frame, spec), _labels(frame, spec)
+    features, labels = feature_frame(frame, spec), label_array(frame, spec)
     try:
         pipeline.fit(features, labels)
     except InvalidParameterError as exc:
@@ -172,7 +172,7 @@ class Predictions:
 
 def predict(model: Any, frame: pd.DataFrame, spec: TrainingSpec) -> Predictions:
     """The fitted ``model``'s predictions on ``frame``."""
-    features = _features(frame, spec)
+    features = feature_frame(frame, spec)
     predicted = np.asarray(model.predict(features))
     if spec.task == "regression":
         return Predictions(predicted.astype(np.float64))
