@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from driftline.aws.handler import services as shared_services
-from driftline.local.stack import ACCOUNT, PARTITION, LocalStack, _Function
+from driftline.local.stack import ACCOUNT, PARTITION, LocalStack, StackFunction
 
 
 @dataclass
@@ -119,11 +119,11 @@ class Invoking(LocalStack):
         depth = float(attributes["ApproximateNumberOfMessages"])
         self._alarms.observe("AWS/SQS", "ApproximateNumberOfMessagesVisible", dimensions, depth)
 
-    def _module(self, function: _Function) -> ModuleType:
+    def _module(self, function: StackFunction) -> ModuleType:
         with self._import_lock:  # two threads' first invocations import it once
             return self._load(function)
 
-    def _load(self, function: _Function) -> ModuleType:
+    def _load(self, function: StackFunction) -> ModuleType:
         if function.module is None:
             path = function.code_dir / (function.handler.rsplit(".", 1)[0] + ".py")
             name = f"driftline_function_{function.logical_id}"

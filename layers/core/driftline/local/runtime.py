@@ -53,7 +53,7 @@ from moto import mock_aws
 
 from driftline.local.alarms import AlarmBoard
 from driftline.local.invoking import Invocation, Invoking
-from driftline.local.stack import ACCOUNT, PARTITION, _Function, _Provisioned
+from driftline.local.stack import ACCOUNT, PARTITION, Provisioned, StackFunction
 from driftline.local.template import Resolver, load_template
 
 
@@ -85,8 +85,8 @@ class LocalRuntime(Invoking):
         #: Executions still running when :meth:`stop` gave up waiting for them.
         self.unfinished: list[str] = []
         self._import_lock = threading.Lock()
-        self._functions: dict[str, _Function] = {}
-        self._provisioned = _Provisioned()
+        self._functions: dict[str, StackFunction] = {}
+        self._provisioned = Provisioned()
         self._mock: Any = None
         self._saved_environ: dict[str, str] = {}
         self._original_invoke: Callable[..., Any] | None = None

@@ -29,7 +29,10 @@ DEFAULT_RETRIES = 2
 
 
 @dataclass
-class _Function:
+class StackFunction:
+    """A function of the template as provisioned: its code, handler and environment, its
+    module once imported, and what happens to a failed asynchronous invocation."""
+
     logical_id: str
     name: str
     code_dir: Path
@@ -43,7 +46,9 @@ class _Function:
 
 
 @dataclass
-class _Provisioned:
+class Provisioned:
+    """The name and ARN of each provisioned resource, by logical id."""
+
     names: dict[str, str] = field(default_factory=dict)
     arns: dict[str, str] = field(default_factory=dict)
 
@@ -57,8 +62,8 @@ class LocalStack:
     stack: str
     template: dict[str, Any]
     resolve: Resolver
-    _functions: dict[str, _Function]
-    _provisioned: _Provisioned
+    _functions: dict[str, StackFunction]
+    _provisioned: Provisioned
     _alarms: AlarmBoard
     _notification_queue: str
     _event_queue: str
@@ -263,7 +268,7 @@ class LocalStack:
         on_failure = invoke_config.get("DestinationConfig", {}).get("OnFailure", {})
         if on_failure and on_failure.get("Type", "SQS") != "SQS":
             raise ValueError(f"{logical}: only an SQS on-failure destination is modelled")
-        self._functions[name] = _Function(
+        self._functions[name] = StackFunction(
             logical,
             name,
             code_dir,
