@@ -11,7 +11,8 @@ from driftline.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from driftline.errors import InvalidInputError
 
 
-def _demo_command(args: argparse.Namespace) -> int:
+def demo_command(args: argparse.Namespace) -> int:
+    """``driftline demo``: run the scenarios; 1 if one did not reach its expected outcome."""
     # Imported here: the demo needs moto and boto3, which the other commands do not.
     from driftline.demo import ROOT, run_demo  # noqa: PLC0415
     from driftline.demo.scenarios import SCENARIOS  # noqa: PLC0415

@@ -25,7 +25,8 @@ from driftline.profile.dataset import DatasetProfile, Reference, build_reference
 from driftline.report import render_report
 
 
-def _validate_command(args: argparse.Namespace) -> int:
+def validate_command(args: argparse.Namespace) -> int:
+    """``driftline validate``: load the definition and say what it monitors."""
     definition = _load_definition(args.config)
     print(
         f"{args.config}: valid monitor definition for model {definition.model!r} "
@@ -34,12 +35,14 @@ def _validate_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _schema_command(args: argparse.Namespace) -> int:
+def schema_command(args: argparse.Namespace) -> int:
+    """``driftline schema``: print the monitor definition's JSON Schema."""
     sys.stdout.write(dump_json_schema())
     return EXIT_OK
 
 
-def _evaluate_command(args: argparse.Namespace) -> int:
+def evaluate_command(args: argparse.Namespace) -> int:
+    """``driftline evaluate``: print the result; 1 if a check failed or the data drifted."""
     definition = _load_definition(args.config)
     reference = load_reference(args.reference, definition, chunk_rows=args.chunk_rows)
     labels = (

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from driftline import __version__
-from driftline.cli.demo_command import _demo_command
-from driftline.cli.evaluate_commands import _evaluate_command, _schema_command, _validate_command
+from driftline.cli.demo_command import demo_command
+from driftline.cli.evaluate_commands import evaluate_command, schema_command, validate_command
 from driftline.cli.exit_codes import EXIT_BAD_INPUT
-from driftline.cli.replay_commands import _add_replay_commands
+from driftline.cli.replay_commands import add_replay_commands
 from driftline.errors import DriftlineError
 
 
@@ -72,14 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--chunk-rows", type=positive_int, default=100_000, help="rows read at a time (>= 1)"
     )
-    run.set_defaults(handler=_evaluate_command)
+    run.set_defaults(handler=evaluate_command)
 
     check = commands.add_parser("validate", help="validate a monitor definition")
     check.add_argument("--config", required=True, type=Path, help="monitor definition (YAML)")
-    check.set_defaults(handler=_validate_command)
+    check.set_defaults(handler=validate_command)
 
     schema = commands.add_parser("schema", help="print the monitor definition's JSON Schema")
-    schema.set_defaults(handler=_schema_command)
+    schema.set_defaults(handler=schema_command)
     demo = commands.add_parser(
         "demo",
         help="run the five scenarios end to end on the local runtime (moto, no AWS, no Docker)",
@@ -97,8 +97,8 @@ def _parser() -> argparse.ArgumentParser:
         "--output", type=Path, default=Path("driftline-demo"), help="folder for the reports"
     )
     demo.add_argument("--template", type=Path, help="template.yaml (default: the repository's)")
-    demo.set_defaults(handler=_demo_command)
-    _add_replay_commands(commands)
+    demo.set_defaults(handler=demo_command)
+    add_replay_commands(commands)
     return parser
 
 

@@ -18,7 +18,7 @@ from driftline.errors import ConfigError, InvalidInputError
 from driftline.replay import CHUNK_ROWS, backtest, detect_in_file
 
 
-def _add_replay_commands(commands: Any) -> None:
+def add_replay_commands(commands: Any) -> None:
     """Register ``detect`` and ``backtest`` on the ``driftline`` parser's subparsers.
 
     Args:
