@@ -81,7 +81,7 @@ class ModelRegistry:
 
     def load_model(self, version: ModelVersion) -> Any:
         """A registered (joblib) model, unpickled only after its hash is verified."""
-        from driftline.training import load_model  # noqa: PLC0415 (scikit-learn: only here)
+        from driftline.training.estimators import load_model  # noqa: PLC0415 (scikit-learn: only here)
 
         data = self.read_artifact(version.artifact_key, version.sha256)
         return load_model(data, version.sha256, key=version.artifact_key)

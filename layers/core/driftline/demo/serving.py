@@ -65,7 +65,8 @@ def serve_canary(
     Raises:
         LookupError: no canary is running for the model, or it has no retraining section.
     """
-    from driftline.training import TrainingSpec, feature_columns, predict  # noqa: PLC0415
+    from driftline.training.data import TrainingSpec, feature_columns  # noqa: PLC0415
+    from driftline.training.estimators import predict  # noqa: PLC0415
 
     model = definition.model
     split = registry.traffic(model)

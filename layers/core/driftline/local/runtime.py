@@ -35,75 +35,29 @@ A handler that raises is a Lambda error, recorded (:meth:`failures`) and treated
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import importlib.util
-import io
 import json
 import os
-import sys
 import threading
 import time
-import traceback
-import uuid
 import warnings
-import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import boto3
 import moto.awslambda.models as lambda_models
 import moto.s3.notifications as s3_notifications
 import moto.stepfunctions.models as sfn_models
 from moto import mock_aws
 
-from driftline.aws.handler import services as shared_services
-from driftline.local.alarms import Alarm, AlarmBoard
+from driftline.local.alarms import AlarmBoard
+from driftline.local.invoking import Invocation, Invoking
+from driftline.local.stack import ACCOUNT, PARTITION, Provisioned, StackFunction
 from driftline.local.template import Resolver, load_template
 
-ACCOUNT = "123456789012"
-PARTITION = "aws"
-#: Lambda's retries of a failed asynchronous invocation when the function sets none.
-DEFAULT_RETRIES = 2
 
-
-@dataclass
-class Invocation:
-    """One handler call the runtime made, with its outcome (``attempt`` > 1: a retry of a
-    failed asynchronous invocation)."""
-
-    function: str
-    event: Any
-    result: Any = None
-    error: str | None = None
-    attempt: int = 1
-
-
-@dataclass
-class _Function:
-    logical_id: str
-    name: str
-    code_dir: Path
-    handler: str
-    environment: dict[str, str]
-    module: ModuleType | None = None
-    #: ``EventInvokeConfig``: retries of a failed asynchronous invocation, and the ARN of the
-    #: queue its event then goes to (None: the event is dropped, as Lambda drops it).
-    retries: int = DEFAULT_RETRIES
-    on_failure: str | None = None
-
-
-@dataclass
-class _Provisioned:
-    names: dict[str, str] = field(default_factory=dict)
-    arns: dict[str, str] = field(default_factory=dict)
-
-
-class LocalRuntime:
+class LocalRuntime(Invoking):
     """The deployment of ``template`` in moto, usable as a context manager.
 
     Args:
@@ -131,8 +85,8 @@ class LocalRuntime:
         #: Executions still running when :meth:`stop` gave up waiting for them.
         self.unfinished: list[str] = []
         self._import_lock = threading.Lock()
-        self._functions: dict[str, _Function] = {}
-        self._provisioned = _Provisioned()
+        self._functions: dict[str, StackFunction] = {}
+        self._provisioned = Provisioned()
         self._mock: Any = None
         self._saved_environ: dict[str, str] = {}
         self._original_invoke: Callable[..., Any] | None = None
@@ -238,19 +192,6 @@ class LocalRuntime:
 
     # -- what a user of the runtime does --------------------------------------------------
 
-    def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.region)
-
-    @property
-    def bucket(self) -> str:
-        return self.name_of(self._logical_of("AWS::S3::Bucket"))
-
-    def name_of(self, logical_id: str) -> str:
-        return self._provisioned.names[logical_id]
-
-    def arn_of(self, logical_id: str) -> str:
-        return self._provisioned.arns[logical_id]
-
     def upload(self, key: str, body: bytes | str) -> None:
         """Put an object in the monitoring bucket (its notification runs the handler)."""
         data = body.encode() if isinstance(body, str) else body
@@ -350,401 +291,6 @@ class LocalRuntime:
             json.loads(body) for arn in sorted(queues) for body in self._drain(self._queue_url(arn))
         ]
 
-    # -- provisioning ---------------------------------------------------------------------
-
-    def _parameters(self, overrides: dict[str, str]) -> dict[str, Any]:
-        values = {
-            name: spec.get("Default", "")
-            for name, spec in self.template.get("Parameters", {}).items()
-        }
-        values.update(overrides)
-        return values
-
-    def _resources(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        for logical, resource in self.template["Resources"].items():
-            condition = resource.get("Condition")
-            if condition and not self.resolve.condition(condition):
-                continue
-            yield logical, resource
-
-    def _logical_of(self, kind: str) -> str:
-        matches = [logical for logical, r in self._resources() if r["Type"] == kind]
-        if len(matches) != 1:
-            raise LookupError(f"expected one {kind} in the template, found {matches}")
-        return matches[0]
-
-    def _default_name(self, logical: str) -> str:
-        return f"{self.stack}-{logical}".lower()[:63]
-
-    def _provision(self) -> None:
-        order = (
-            "AWS::S3::Bucket",
-            "AWS::DynamoDB::Table",
-            "AWS::SNS::Topic",
-            "AWS::SQS::Queue",
-            "AWS::Events::EventBus",
-            "AWS::Scheduler::ScheduleGroup",
-            "AWS::IAM::Role",
-            "AWS::Serverless::Function",
-            "AWS::Serverless::StateMachine",
-            "AWS::StepFunctions::StateMachine",
-        )
-        # Names first, so every reference resolves whatever the order of creation.
-        for logical, resource in self._resources():
-            self._name(logical, resource)
-        for kind in order:
-            for logical, resource in self._resources():
-                if resource["Type"] == kind:
-                    getattr(self, "_create_" + kind.split("::")[-1].lower())(logical, resource)
-        self._wire_bucket_notifications()
-        self._listen()
-        self._alarms = AlarmBoard(
-            [
-                Alarm.from_properties(
-                    logical, f"{self.stack}-{logical}", self.resolve(r["Properties"])
-                )
-                for logical, r in self._resources()
-                if r["Type"] == "AWS::CloudWatch::Alarm"
-            ],
-            self._publish,
-            region=self.region,
-            account=ACCOUNT,
-        )
-
-    def _name(self, logical: str, resource: dict[str, Any]) -> None:
-        kind = resource["Type"]
-        props = resource.get("Properties", {})
-        key = {
-            "AWS::S3::Bucket": "BucketName",
-            "AWS::DynamoDB::Table": "TableName",
-            "AWS::SNS::Topic": "TopicName",
-            "AWS::SQS::Queue": "QueueName",
-            "AWS::Events::EventBus": "Name",
-            "AWS::Scheduler::ScheduleGroup": "Name",
-            "AWS::IAM::Role": "RoleName",
-            "AWS::Serverless::Function": "FunctionName",
-            "AWS::Serverless::StateMachine": "Name",
-            "AWS::StepFunctions::StateMachine": "StateMachineName",
-        }.get(kind)
-        if key is None:
-            return
-        names = self._provisioned.names
-        names[logical] = (
-            str(self.resolve(props[key])) if key in props else self._default_name(logical)
-        )
-        if kind == "AWS::S3::Bucket":
-            names[logical] = names[logical].lower()
-        name = names[logical]
-        prefix = f"arn:{PARTITION}:"
-        region, account = self.region, ACCOUNT
-        self._provisioned.arns[logical] = {
-            "AWS::S3::Bucket": f"{prefix}s3:::{name}",
-            "AWS::DynamoDB::Table": f"{prefix}dynamodb:{self.region}:{ACCOUNT}:table/{name}",
-            "AWS::SNS::Topic": f"{prefix}sns:{self.region}:{ACCOUNT}:{name}",
-            "AWS::SQS::Queue": f"{prefix}sqs:{self.region}:{ACCOUNT}:{name}",
-            "AWS::Events::EventBus": f"{prefix}events:{self.region}:{ACCOUNT}:event-bus/{name}",
-            "AWS::Scheduler::ScheduleGroup": (
-                f"{prefix}scheduler:{region}:{account}:schedule-group/{name}"
-            ),
-            "AWS::IAM::Role": f"{prefix}iam::{ACCOUNT}:role/{name}",
-            "AWS::Serverless::Function": f"{prefix}lambda:{self.region}:{ACCOUNT}:function:{name}",
-            "AWS::Serverless::StateMachine": (
-                f"{prefix}states:{region}:{account}:stateMachine:{name}"
-            ),
-            "AWS::StepFunctions::StateMachine": (
-                f"{prefix}states:{region}:{account}:stateMachine:{name}"
-            ),
-        }[kind]
-
-    def _ref(self, logical: str) -> str:
-        resource = self.template["Resources"].get(logical)
-        if resource is None:
-            raise KeyError(f"Ref to unknown resource or parameter {logical!r}")
-        if resource["Type"] in (
-            "AWS::SNS::Topic",
-            "AWS::Serverless::StateMachine",
-            "AWS::StepFunctions::StateMachine",
-        ):
-            return self._provisioned.arns.get(logical, f"arn:unprovisioned:{logical}")
-        if resource["Type"] == "AWS::SQS::Queue":
-            return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{self._provisioned.names.get(logical)}"
-        return self._provisioned.names.get(logical, f"unprovisioned-{logical}")
-
-    def _attribute(self, logical: str, attribute: str) -> str:
-        if attribute == "Arn":
-            return self._provisioned.arns.get(logical, f"arn:unprovisioned:{logical}")
-        if attribute in ("Name", "QueueName", "TopicName"):
-            return self._provisioned.names.get(logical, f"unprovisioned-{logical}")
-        return f"{logical}.{attribute}"
-
-    def _create_bucket(self, logical: str, resource: dict[str, Any]) -> None:
-        self.client("s3").create_bucket(Bucket=self.name_of(logical))
-
-    def _create_table(self, logical: str, resource: dict[str, Any]) -> None:
-        props = self.resolve(resource["Properties"])
-        arguments = {
-            key: props[key]
-            for key in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes")
-            if key in props
-        }
-        self.client("dynamodb").create_table(
-            TableName=self.name_of(logical), BillingMode="PAY_PER_REQUEST", **arguments
-        )
-
-    def _create_topic(self, logical: str, resource: dict[str, Any]) -> None:
-        self.client("sns").create_topic(Name=self.name_of(logical))
-
-    def _create_queue(self, logical: str, resource: dict[str, Any]) -> None:
-        self.client("sqs").create_queue(QueueName=self.name_of(logical))
-
-    def _create_eventbus(self, logical: str, resource: dict[str, Any]) -> None:
-        self.client("events").create_event_bus(Name=self.name_of(logical))
-
-    def _create_schedulegroup(self, logical: str, resource: dict[str, Any]) -> None:
-        self.client("scheduler").create_schedule_group(Name=self.name_of(logical))
-
-    def _create_role(self, logical: str, resource: dict[str, Any]) -> None:
-        self.client("iam").create_role(
-            RoleName=self.name_of(logical), AssumeRolePolicyDocument=json.dumps({})
-        )
-
-    def _create_function(self, logical: str, resource: dict[str, Any]) -> None:
-        globals_ = self.template.get("Globals", {}).get("Function", {})
-        props = {**globals_, **resource.get("Properties", {})}
-        environment = {
-            **globals_.get("Environment", {}).get("Variables", {}),
-            **resource.get("Properties", {}).get("Environment", {}).get("Variables", {}),
-        }
-        resolved_env = {k: str(v) for k, v in self.resolve(environment).items() if v is not None}
-        code_dir = self.root / str(self.resolve(props["CodeUri"]))
-        handler = str(self.resolve(props.get("Handler", "app.handler")))
-        name = self.name_of(logical)
-        role = f"arn:{PARTITION}:iam::{ACCOUNT}:role/{self.stack}-lambda"
-        with contextlib.suppress(Exception):
-            self.client("iam").create_role(
-                RoleName=f"{self.stack}-lambda", AssumeRolePolicyDocument=json.dumps({})
-            )
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w") as zipped:
-            zipped.writestr("app.py", "def handler(event, context):\n    return None\n")
-        self.client("lambda").create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=role,
-            Handler=handler,
-            Code={"ZipFile": archive.getvalue()},
-            Environment={"Variables": resolved_env},
-        )
-        invoke_config = self.resolve(props.get("EventInvokeConfig", {}))
-        on_failure = invoke_config.get("DestinationConfig", {}).get("OnFailure", {})
-        if on_failure and on_failure.get("Type", "SQS") != "SQS":
-            raise ValueError(f"{logical}: only an SQS on-failure destination is modelled")
-        self._functions[name] = _Function(
-            logical,
-            name,
-            code_dir,
-            handler,
-            resolved_env,
-            retries=int(invoke_config.get("MaximumRetryAttempts", DEFAULT_RETRIES)),
-            on_failure=on_failure.get("Destination"),
-        )
-
-    def _create_statemachine(self, logical: str, resource: dict[str, Any]) -> None:
-        props = resource.get("Properties", {})
-        substitutions = self.resolve(props.get("DefinitionSubstitutions", {}))
-        if "Definition" in props:
-            definition = json.dumps(self.resolve(props["Definition"]))
-        elif "DefinitionString" in props:
-            definition = str(self.resolve(props["DefinitionString"]))
-        elif "DefinitionUri" in props:
-            definition = (self.root / str(self.resolve(props["DefinitionUri"]))).read_text()
-        else:
-            raise ValueError(f"{logical}: no state machine definition")
-        for name, value in substitutions.items():
-            definition = definition.replace("${" + name + "}", str(value))
-        self.client("stepfunctions").create_state_machine(
-            name=self.name_of(logical),
-            definition=definition,
-            roleArn=f"arn:{PARTITION}:iam::{ACCOUNT}:role/{self.stack}-states",
-        )
-
-    def _wire_bucket_notifications(self) -> None:
-        configurations = []
-        bucket = self._logical_of("AWS::S3::Bucket")
-        for logical, resource in self._resources():
-            if resource["Type"] != "AWS::Serverless::Function":
-                continue
-            for event in resource.get("Properties", {}).get("Events", {}).values():
-                if event.get("Type") != "S3":
-                    continue
-                props = event["Properties"]
-                if props.get("Bucket", {}).get("Ref") != bucket:
-                    continue
-                events = props["Events"] if isinstance(props["Events"], list) else [props["Events"]]
-                entry: dict[str, Any] = {
-                    "LambdaFunctionArn": self.arn_of(logical),
-                    "Events": events,
-                }
-                if "Filter" in props:
-                    # CloudFormation spells it S3Key.Rules; the S3 API Key.FilterRules.
-                    rules = self.resolve(props["Filter"]).get("S3Key", {}).get("Rules", [])
-                    entry["Filter"] = {"Key": {"FilterRules": rules}}
-                configurations.append(entry)
-        self.client("s3").put_bucket_notification_configuration(
-            Bucket=self.bucket,
-            NotificationConfiguration={"LambdaFunctionConfigurations": configurations},
-        )
-
-    def _listen(self) -> None:
-        """Subscribe queues to the topic and the bus, so tests read what was sent."""
-        sqs = self.client("sqs")
-        topic = self._logical_of("AWS::SNS::Topic")
-        self._notification_queue = sqs.create_queue(QueueName=f"{self.stack}-notifications")[
-            "QueueUrl"
-        ]
-        queue_arn = sqs.get_queue_attributes(
-            QueueUrl=self._notification_queue, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
-        self.client("sns").subscribe(
-            TopicArn=self.arn_of(topic),
-            Protocol="sqs",
-            Endpoint=queue_arn,
-            Attributes={"RawMessageDelivery": "false"},
-        )
-        bus = self.name_of(self._logical_of("AWS::Events::EventBus"))
-        self._event_queue = sqs.create_queue(QueueName=f"{self.stack}-events")["QueueUrl"]
-        events_arn = sqs.get_queue_attributes(
-            QueueUrl=self._event_queue, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
-        events = self.client("events")
-        events.put_rule(
-            Name=f"{self.stack}-listen",
-            EventBusName=bus,
-            EventPattern=json.dumps({"source": ["driftline"]}),
-        )
-        events.put_targets(
-            Rule=f"{self.stack}-listen",
-            EventBusName=bus,
-            Targets=[{"Id": "listen", "Arn": events_arn}],
-        )
-
-    def _drain(self, queue_url: str) -> list[str]:
-        sqs = self.client("sqs")
-        bodies: list[str] = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not messages:
-                return bodies
-            for message in messages:
-                bodies.append(message["Body"])
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-    # -- invoking handlers ----------------------------------------------------------------
-
-    def _invoke(self, function_name: str, event: Any, *, attempt: int = 1) -> tuple[str, bool, str]:
-        """Run a handler with its function's environment; its outcome is the function's
-        ``Errors`` datapoint for the alarms.
-
-        Step Functions tasks arrive on moto's execution threads while S3 notifications run
-        on the caller's, as concurrent invocations would on AWS. The process has one
-        ``os.environ``: every function's variables exist since :meth:`start`, and an
-        invocation only sets their values, never adds or removes a key (another thread
-        iterating the environment, as botocore does when it creates a client, would fail).
-        """
-        function = self._functions[function_name]
-        payload = event if isinstance(event, dict) else json.loads(event or "{}")
-        call = Invocation(function.logical_id, payload, attempt=attempt)
-        self.invocations.append(call)
-        module = self._module(function)
-        os.environ.update({**function.environment, "AWS_LAMBDA_FUNCTION_NAME": function.name})
-        try:
-            shared_services.cache_clear()
-            handler = getattr(module, function.handler.rsplit(".", 1)[1])
-            call.result = handler(payload, _Context(function.name))
-            outcome = json.dumps(call.result, default=str), False, ""
-        except Exception as exc:  # a Lambda error is data here: recorded and returned
-            call.error = "".join(traceback.format_exception(exc))
-            document = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-            outcome = json.dumps(document), True, call.error
-        errors = float(outcome[1])
-        self._alarms.observe("AWS/Lambda", "Errors", {"FunctionName": function.name}, errors)
-        return outcome
-
-    def _invoke_asynchronously(self, function_name: str, event: Any) -> None:
-        """An asynchronous invocation (an S3 notification): attempted, retried up to the
-        function's ``MaximumRetryAttempts`` while it fails, then sent to its ``OnFailure``
-        queue as Lambda's invocation record."""
-        function = self._functions[function_name]
-        attempts = 1 + function.retries
-        for attempt in range(1, attempts + 1):
-            response, failed, _ = self._invoke(function_name, event, attempt=attempt)
-            if not failed:
-                return
-        if function.on_failure is None:
-            return
-        payload = event if isinstance(event, dict) else json.loads(event or "{}")
-        record = {
-            "version": "1.0",
-            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-            "requestContext": {
-                "requestId": str(uuid.uuid4()),
-                "functionArn": f"{self.arn_of(function.logical_id)}:$LATEST",
-                "condition": "RetriesExhausted",
-                "approximateInvokeCount": attempts,
-            },
-            "requestPayload": payload,
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": "$LATEST",
-                "functionError": "Unhandled",
-            },
-            "responsePayload": json.loads(response),
-        }
-        queue = function.on_failure.rsplit(":", 1)[1]
-        self._observe_queue(queue)  # found empty: its alarm was back to OK
-        self.client("sqs").send_message(
-            QueueUrl=self._queue_url(function.on_failure), MessageBody=json.dumps(record)
-        )
-        self._observe_queue(queue)
-
-    def _observe_queue(self, queue: str) -> None:
-        """A datapoint of the queue's depth for the alarms that watch it."""
-        dimensions = {"QueueName": queue}
-        if not self._alarms.watching("AWS/SQS", "ApproximateNumberOfMessagesVisible", dimensions):
-            return
-        url = self.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"]
-        attributes = self.client("sqs").get_queue_attributes(
-            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]
-        depth = float(attributes["ApproximateNumberOfMessages"])
-        self._alarms.observe("AWS/SQS", "ApproximateNumberOfMessagesVisible", dimensions, depth)
-
-    def _queue_url(self, arn: str) -> str:
-        return str(self.client("sqs").get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"])
-
-    def _publish(self, topic: str, subject: str, message: str) -> None:
-        """An alarm's notification to a topic of the template."""
-        self.client("sns").publish(TopicArn=topic, Subject=subject, Message=message)
-
-    def _module(self, function: _Function) -> ModuleType:
-        with self._import_lock:  # two threads' first invocations import it once
-            return self._load(function)
-
-    def _load(self, function: _Function) -> ModuleType:
-        if function.module is None:
-            path = function.code_dir / (function.handler.rsplit(".", 1)[0] + ".py")
-            name = f"driftline_function_{function.logical_id}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            if spec is None or spec.loader is None:
-                raise ImportError(f"cannot load {path}")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
-            function.module = module
-        return function.module
-
 
 def _copy_state_machine(machine: Any, memo: dict[int, Any]) -> Any:
     """A deep copy of a moto state machine without its executions (and sharing its backend)."""
@@ -756,20 +302,3 @@ def _copy_state_machine(machine: Any, memo: dict[int, Any]) -> Any:
         elif name != "backend":
             setattr(clone, name, copy.deepcopy(value, memo))
     return clone
-
-
-@dataclass
-class _Context:
-    """The parts of a Lambda context the handlers (powertools) read."""
-
-    function_name: str
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 1024
-    aws_request_id: str = "local"
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:{PARTITION}:lambda:us-east-1:{ACCOUNT}:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000

@@ -21,7 +21,7 @@ from driftline.errors import InvalidInputError
 
 def train(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
     """The ``lambda`` backend: fit the configured estimator on the training rows."""
-    from driftline.training import dump_model, train_model  # noqa: PLC0415
+    from driftline.training.estimators import dump_model, train_model  # noqa: PLC0415
 
     prepared = event.result("prepared")
     definition = monitor_definition(services, event.model)
@@ -120,7 +120,8 @@ def external_predictions(
         InvalidInputError: none were written (``missing_predictions``), or not one
             ``prediction`` per holdout row (``bad_predictions``).
     """
-    from driftline.training import Predictions, class_array  # noqa: PLC0415
+    from driftline.training.data import class_array  # noqa: PLC0415
+    from driftline.training.estimators import Predictions  # noqa: PLC0415
 
     try:
         body = services.store.get(key).body

@@ -99,9 +99,9 @@ def retraining_spec(definition: MonitorDefinition) -> RetrainingSpec:
 
 
 def training_spec(definition: MonitorDefinition) -> Any:
-    """What to fit (a :class:`driftline.training.TrainingSpec`; scikit-learn is imported only
+    """What to fit (a :class:`driftline.training.data.TrainingSpec`; scikit-learn is imported only
     by the steps that train or predict)."""
-    from driftline.training import TrainingSpec, feature_columns  # noqa: PLC0415
+    from driftline.training.data import TrainingSpec, feature_columns  # noqa: PLC0415
 
     schema = definition.schema_
     spec = retraining_spec(definition)

@@ -21,7 +21,16 @@ from driftline.model_store import Lineage, ModelVersion
 
 def evaluate(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
     """Challenger against champion on the holdout, overall and per segment, with gates."""
-    from driftline import training  # noqa: PLC0415
+    from driftline.training.estimators import (  # noqa: PLC0415
+        load_model,
+        logged_predictions,
+        predict,
+    )
+    from driftline.training.gates import (  # noqa: PLC0415
+        GateSettings,
+        compare_on_holdout,
+        default_metric,
+    )
 
     prepared, trained = event.result("prepared"), event.result("trained")
     definition = monitor_definition(services, event.model)
@@ -31,8 +40,8 @@ def evaluate(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
     holdout = read_csv(services.store.get(prepared["holdout_key"]).body, definition)
     if trained["backend"] == "lambda":
         data = services.registry.read_artifact(trained["artifact_key"], trained["sha256"])
-        model = training.load_model(data, trained["sha256"], key=trained["artifact_key"])
-        challenger = training.predict(model, holdout, tspec)
+        model = load_model(data, trained["sha256"], key=trained["artifact_key"])
+        challenger = predict(model, holdout, tspec)
     else:
         challenger = external_predictions(services, prepared["predictions_key"], holdout, tspec)
     champion_number = prepared.get("champion")
@@ -42,16 +51,16 @@ def evaluate(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
         else services.registry.version(event.model, int(champion_number))
     )
     if champion_record is not None and champion_record.backend == "lambda":
-        champion = training.predict(services.registry.load_model(champion_record), holdout, tspec)
+        champion = predict(services.registry.load_model(champion_record), holdout, tspec)
         judged_against = champion_record.label
     else:
-        champion = training.logged_predictions(
+        champion = logged_predictions(
             holdout, task=schema.task, prediction=schema.prediction, score=schema.score
         )
         judged_against = "logged predictions of the serving model"
-    metric = spec.metric or training.default_metric(schema.task, has_score=schema.score is not None)
+    metric = spec.metric or default_metric(schema.task, has_score=schema.score is not None)
     fairness = spec.fairness
-    settings = training.GateSettings(
+    settings = GateSettings(
         metric=metric,
         margin=spec.margin,
         segment_tolerance=spec.segment_tolerance,
@@ -64,7 +73,7 @@ def evaluate(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
         sensitive=schema.sensitive,
     )
     assert schema.label is not None
-    comparison = training.compare_on_holdout(
+    comparison = compare_on_holdout(
         holdout,
         label=schema.label,
         task=schema.task,

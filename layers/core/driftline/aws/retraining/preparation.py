@@ -57,7 +57,7 @@ def prepare(services: RetrainingServices, event: StepEvent) -> dict[str, Any]:
             },
         )
         return {"configured": False, "model": event.model, "reason": reason}
-    from driftline.training import limit_rows, split_by_time  # noqa: PLC0415
+    from driftline.training.data import limit_rows, split_by_time  # noqa: PLC0415
 
     spec = definition.retraining
     schema = definition.schema_

@@ -20,7 +20,8 @@ from driftline.aws.retraining.context import (
 from driftline.aws.retraining.data import CHUNK_ROWS, attach_labels, inference_batches, labels_since
 from driftline.aws.retraining.messages import error_text
 from driftline.aws.traffic import router_for
-from driftline.canary import ArmData, CanarySettings, analyse_canary, arm_from_rows
+from driftline.canary.arms import ArmData, arm_from_rows
+from driftline.canary.decision import CanarySettings, analyse_canary
 from driftline.evaluation import capture_columns
 from driftline.io import open_table
 
