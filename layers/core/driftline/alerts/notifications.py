@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from driftline.alerts.identifiers import dedup_key
-from driftline.alerts.reading import _Evaluation
-from driftline.alerts.retrain_starts import _Outcome
-from driftline.alerts.transitions import _Alerted
+from driftline.alerts.reading import CheckedEvaluation
+from driftline.alerts.retrain_starts import ActionOutcome
+from driftline.alerts.transitions import AlertedCheck
 from driftline.checks import CheckResult
 from driftline.config.checks import CheckSpec
 from driftline.evaluation import ACTION_ORDER
@@ -63,19 +63,19 @@ class Notification:
 
 
 @dataclass(frozen=True)
-class _Context:
+class NotificationContext:
     """What every notification of one plan shares."""
 
     model: str
-    evaluation: _Evaluation
+    evaluation: CheckedEvaluation
     specs: Mapping[str, CheckSpec]
     stamp: str
-    failing: list[_Alerted]
-    recovered: list[_Alerted]
-    outcomes: list[_Outcome]
+    failing: list[AlertedCheck]
+    recovered: list[AlertedCheck]
+    outcomes: list[ActionOutcome]
     report: str
 
-    def notification(self, kind: NotificationKind, about: list[_Alerted]) -> Notification:
+    def notification(self, kind: NotificationKind, about: list[AlertedCheck]) -> Notification:
         key = dedup_key(self.model, self.evaluation.evaluation_id, kind)
         names = tuple(alerted.check.name for alerted in about)
         message = {
@@ -99,7 +99,7 @@ class _Context:
         }
         return Notification(kind, names, self._subject(kind, about), self._body(kind), message, key)
 
-    def _subject(self, kind: NotificationKind, about: list[_Alerted]) -> str:
+    def _subject(self, kind: NotificationKind, about: list[AlertedCheck]) -> str:
         label = "RESOLVED" if kind == "resolved" else self.evaluation.status.upper()
         names = [alerted.check.name for alerted in about]
         candidates: list[str] = []
@@ -192,7 +192,7 @@ class _Context:
         return "\n".join(lines) + "\n"
 
 
-def _evaluation_line(evaluation: _Evaluation) -> str:
+def _evaluation_line(evaluation: CheckedEvaluation) -> str:
     line = f"Evaluation {evaluation.evaluation_id}"
     if evaluation.window_start or evaluation.window_end:
         line += (
@@ -206,7 +206,7 @@ def _count(items: Sequence[object]) -> str:
     return f"{len(items)} check" + ("" if len(items) == 1 else "s")
 
 
-def _by_severity(items: list[_Alerted]) -> list[_Alerted]:
+def by_severity(items: list[AlertedCheck]) -> list[AlertedCheck]:
     """Checks asking for the most severe action first, in the result's order otherwise."""
     return sorted(items, key=lambda alerted: ACTION_ORDER.index(alerted.check.action))
 

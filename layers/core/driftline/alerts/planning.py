@@ -9,11 +9,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from driftline.alerts.notifications import Notification, NotificationKind, _by_severity, _Context
-from driftline.alerts.reading import _read_result
-from driftline.alerts.retrain_starts import RetrainStart, _plan_retraining
-from driftline.alerts.states import ActionState, AlertState, _iso, _parse_time
-from driftline.alerts.transitions import _decide_alerts
+from driftline.alerts.notifications import (
+    Notification,
+    NotificationContext,
+    NotificationKind,
+    by_severity,
+)
+from driftline.alerts.reading import read_result
+from driftline.alerts.retrain_starts import RetrainStart, plan_retraining
+from driftline.alerts.states import ActionState, AlertState, iso_utc, parse_time
+from driftline.alerts.transitions import decide_alerts
 from driftline.alerts.windows import windowed_name
 from driftline.checks import effective_checks
 from driftline.config.definition import MonitorDefinition
@@ -93,12 +98,12 @@ def plan_actions(
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"expected a time-zone-aware datetime for now, got {now.isoformat()}")
-    evaluation = _read_result(
+    evaluation = read_result(
         result.to_dict() if isinstance(result, EvaluationResult) else result, definition.model
     )
-    stamp = _iso(now)
-    alerts = _decide_alerts(evaluation, alert_states, stamp)
-    outcomes, starts, new_action_states = _plan_retraining(
+    stamp = iso_utc(now)
+    alerts = decide_alerts(evaluation, alert_states, stamp)
+    outcomes, starts, new_action_states = plan_retraining(
         definition, evaluation, action_states, now
     )
     suppressed: list[str] = []
@@ -115,7 +120,7 @@ def plan_actions(
     elif alerts.still_failing:
         cooldown = parse_duration(definition.actions.notify.cooldown)
         next_reminder = min(
-            _parse_time(prior.last_notified) + cooldown if prior.last_notified else now
+            parse_time(prior.last_notified) + cooldown if prior.last_notified else now
             for _alerted, prior in alerts.still_failing
         )
         if now >= next_reminder or starts:
@@ -124,14 +129,14 @@ def plan_actions(
             names = ", ".join(alerted.check.name for alerted, _prior in alerts.still_failing)
             suppressed.append(
                 f"notify: {names} still failing and already notified; "
-                f"next reminder from {_iso(next_reminder)}"
+                f"next reminder from {iso_utc(next_reminder)}"
             )
     states = dict(alerts.states)
     if problem is not None:
         for alerted, _prior in alerts.still_failing:
             states[alerted.check.name] = replace(states[alerted.check.name], last_notified=stamp)
 
-    context = _Context(
+    context = NotificationContext(
         definition.model,
         evaluation,
         {
@@ -143,16 +148,14 @@ def plan_actions(
             },
         },
         stamp,
-        _by_severity(
-            [*alerts.new_failures, *(alerted for alerted, _prior in alerts.still_failing)]
-        ),
+        by_severity([*alerts.new_failures, *(alerted for alerted, _prior in alerts.still_failing)]),
         alerts.recovered,
         outcomes,
         report or f"reports/{evaluation.model}/{evaluation.evaluation_id}.html",
     )
     notifications: list[Notification] = []
     if problem == "firing":
-        notifications.append(context.notification("firing", _by_severity(alerts.new_failures)))
+        notifications.append(context.notification("firing", by_severity(alerts.new_failures)))
     elif problem == "reminder":
         notifications.append(context.notification("reminder", context.failing))
     if alerts.recovered:

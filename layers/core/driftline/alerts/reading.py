@@ -17,7 +17,10 @@ WORST_SLICES_SHOWN = 3
 
 
 @dataclass(frozen=True)
-class _Evaluation:
+class CheckedEvaluation:
+    """An evaluation result as :func:`read_result` checked it: its checks, the window it
+    covers (either end may be unknown) and at most :data:`WORST_SLICES_SHOWN` worst slices."""
+
     model: str
     evaluation_id: str
     status: str
@@ -27,7 +30,15 @@ class _Evaluation:
     worst_slices: tuple[dict[str, Any], ...]
 
 
-def _read_result(document: Mapping[str, Any], model: str) -> _Evaluation:
+def read_result(document: Mapping[str, Any], model: str) -> CheckedEvaluation:
+    """Check an evaluation result (its dict or the result JSON) for the planner.
+
+    Raises:
+        InvalidInputError: ``invalid_result``: not a mapping, a required key missing, another
+            model's result, an empty evaluation id, checks not a list, or a check without a
+            name, a known status or a known action.
+    """
+
     def bad(message: str) -> InvalidInputError:
         return InvalidInputError(f"evaluation result: {message}", reason="invalid_result")
 
@@ -76,7 +87,7 @@ def _read_result(document: Mapping[str, Any], model: str) -> _Evaluation:
     window = window if isinstance(window, Mapping) else {}
     slices = document.get("worst_slices")
     slices = slices if isinstance(slices, Sequence) and not isinstance(slices, str) else []
-    return _Evaluation(
+    return CheckedEvaluation(
         model=model,
         evaluation_id=evaluation_id,
         status=str(status),

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from driftline.alerts.identifiers import execution_name
-from driftline.alerts.reading import _Evaluation
-from driftline.alerts.states import ActionState, _iso, _parse_time, _remember
+from driftline.alerts.reading import CheckedEvaluation
+from driftline.alerts.states import ActionState, iso_utc, parse_time, remember
 from driftline.checks import CheckResult
 from driftline.config.definition import MonitorDefinition
 from driftline.config.durations import parse_duration
@@ -41,7 +41,7 @@ class RetrainStart:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class ActionOutcome:
     """What became of one action an evaluation asked for."""
 
     action: str
@@ -61,12 +61,18 @@ class _Outcome:
         }
 
 
-def _plan_retraining(
+def plan_retraining(
     definition: MonitorDefinition,
-    evaluation: _Evaluation,
+    evaluation: CheckedEvaluation,
     action_states: Mapping[str, ActionState],
     now: datetime,
-) -> tuple[list[_Outcome], list[RetrainStart], dict[str, ActionState]]:
+) -> tuple[list[ActionOutcome], list[RetrainStart], dict[str, ActionState]]:
+    """What becomes of each retraining action the evaluation's failed checks ask for.
+
+    Returns:
+        The outcome of each action asked for, the executions to start (at most one), and
+        the action states to write back.
+    """
     actions = definition.actions
     asked: dict[str, list[CheckResult]] = {}
     for check in evaluation.checks:
@@ -79,7 +85,7 @@ def _plan_retraining(
     # A retrain waits after either kind of start; an emergency only after an emergency.
     counted = {"retrain": _RETRAIN_ACTIONS, "emergency_retrain": ("emergency_retrain",)}
 
-    outcomes: list[_Outcome] = []
+    outcomes: list[ActionOutcome] = []
     starts: list[RetrainStart] = []
     written: dict[str, ActionState] = {}
     for action in _RETRAIN_ACTIONS:
@@ -89,9 +95,9 @@ def _plan_retraining(
         prior = action_states.get(action, ActionState())
         if evaluation.evaluation_id in prior.recent_evaluations:
             handled = f"evaluation {evaluation.evaluation_id} already handled"
-            outcomes.append(_Outcome(action, names, False, None, handled, duplicate=True))
+            outcomes.append(ActionOutcome(action, names, False, None, handled, duplicate=True))
             continue
-        recent = _remember(prior.recent_evaluations, evaluation.evaluation_id)
+        recent = remember(prior.recent_evaluations, evaluation.evaluation_id)
         reason: str | None = None
         if action == "retrain" and "emergency_retrain" in asked:
             reason = "superseded by emergency_retrain, which this evaluation also asks for"
@@ -99,19 +105,19 @@ def _plan_retraining(
             last = _last_start(action_states, counted[action])
             if last is not None and now < last[0] + cooldowns[action]:
                 reason = (
-                    f"in cooldown until {_iso(last[0] + cooldowns[action])} "
+                    f"in cooldown until {iso_utc(last[0] + cooldowns[action])} "
                     f"(last execution {last[1]})"
                 )
         if reason is not None:
-            outcomes.append(_Outcome(action, names, False, None, reason))
+            outcomes.append(ActionOutcome(action, names, False, None, reason))
             written[action] = replace(prior, recent_evaluations=recent)
             continue
         name = execution_name(evaluation.model, action, evaluation.evaluation_id)
         starts.append(
             RetrainStart(action, name, _execution_input(definition, evaluation, action, asked))
         )
-        outcomes.append(_Outcome(action, names, True, name))
-        written[action] = ActionState(_iso(now), name, recent)
+        outcomes.append(ActionOutcome(action, names, True, name))
+        written[action] = ActionState(iso_utc(now), name, recent)
     return outcomes, starts, written
 
 
@@ -119,7 +125,7 @@ def _last_start(
     states: Mapping[str, ActionState], actions: Sequence[str]
 ) -> tuple[datetime, str] | None:
     found = [
-        (_parse_time(state.last_started), state.last_execution or "unknown")
+        (parse_time(state.last_started), state.last_execution or "unknown")
         for action in actions
         if (state := states.get(action)) is not None and state.last_started is not None
     ]
@@ -128,7 +134,7 @@ def _last_start(
 
 def _execution_input(
     definition: MonitorDefinition,
-    evaluation: _Evaluation,
+    evaluation: CheckedEvaluation,
     action: RetrainAction,
     asked: Mapping[str, list[CheckResult]],
 ) -> dict[str, Any]:

@@ -125,15 +125,27 @@ class ActionState:
         )
 
 
-def _iso(moment: datetime) -> str:
+def iso_utc(moment: datetime) -> str:
+    """A time-zone-aware time as the states and messages write it: UTC, to the second.
+
+    >>> from datetime import timedelta, timezone
+    >>> iso_utc(datetime(2024, 6, 1, 5, 0, 30, 999, tzinfo=timezone(timedelta(hours=2))))
+    '2024-06-01T03:00:30Z'
+    """
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _parse_time(text: str) -> datetime:
+def parse_time(text: str) -> datetime:
+    """A time written by :func:`iso_utc` (or any ISO 8601 time), read back."""
     return datetime.fromisoformat(text)
 
 
-def _remember(recent: Sequence[str], evaluation_id: str) -> tuple[str, ...]:
+def remember(recent: Sequence[str], evaluation_id: str) -> tuple[str, ...]:
+    """``recent`` with ``evaluation_id`` added, the last :data:`RECENT_EVALUATIONS` kept.
+
+    >>> remember(("e1", "e2"), "e3"), len(remember([str(i) for i in range(20)], "new"))
+    (('e1', 'e2', 'e3'), 20)
+    """
     return (*recent, evaluation_id)[-RECENT_EVALUATIONS:]
 
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from driftline.alerts.identifiers import alert_fingerprint
-from driftline.alerts.reading import _Evaluation
-from driftline.alerts.states import AlertState, _remember
+from driftline.alerts.reading import CheckedEvaluation
+from driftline.alerts.states import AlertState, remember
 from driftline.checks import CheckResult
 
 
 @dataclass(frozen=True)
-class _Alerted:
+class AlertedCheck:
     """A failing or recovered check with the alert it belongs to."""
 
     check: CheckResult
@@ -40,20 +40,22 @@ class _Alerted:
 
 
 @dataclass
-class _AlertDecisions:
+class AlertDecisions:
     """How one evaluation moves the alert states of its checks."""
 
     states: dict[str, AlertState] = field(default_factory=dict)
-    new_failures: list[_Alerted] = field(default_factory=list)
-    still_failing: list[tuple[_Alerted, AlertState]] = field(default_factory=list)
-    recovered: list[_Alerted] = field(default_factory=list)
+    new_failures: list[AlertedCheck] = field(default_factory=list)
+    still_failing: list[tuple[AlertedCheck, AlertState]] = field(default_factory=list)
+    recovered: list[AlertedCheck] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
 
 
-def _decide_alerts(
-    evaluation: _Evaluation, alert_states: Mapping[str, AlertState], stamp: str
-) -> _AlertDecisions:
-    decisions = _AlertDecisions()
+def decide_alerts(
+    evaluation: CheckedEvaluation, alert_states: Mapping[str, AlertState], stamp: str
+) -> AlertDecisions:
+    """How ``evaluation`` moves the states of its checks (``stamp``: the time of the decision,
+    as :func:`~driftline.alerts.states.iso_utc` writes it); a skipped check changes nothing."""
+    decisions = AlertDecisions()
     model, evaluation_id = evaluation.model, evaluation.evaluation_id
     for check in evaluation.checks:
         if check.status == "skip":
@@ -62,18 +64,20 @@ def _decide_alerts(
         if prior is not None and evaluation_id in prior.recent_evaluations:
             decisions.duplicates.append(check.name)
             continue
-        recent = _remember(prior.recent_evaluations if prior else (), evaluation_id)
+        recent = remember(prior.recent_evaluations if prior else (), evaluation_id)
         firing = prior is not None and prior.status == "firing"
         state: AlertState
         if check.status == "fail" and prior is not None and firing:
-            decisions.still_failing.append((_Alerted(check, prior.since, prior.fingerprint), prior))
+            decisions.still_failing.append(
+                (AlertedCheck(check, prior.since, prior.fingerprint), prior)
+            )
             state = replace(prior, recent_evaluations=recent)
         elif check.status == "fail":
             fingerprint = alert_fingerprint(model, check.name, "firing", check.segment)
-            decisions.new_failures.append(_Alerted(check, stamp, fingerprint, new=True))
+            decisions.new_failures.append(AlertedCheck(check, stamp, fingerprint, new=True))
             state = AlertState("firing", stamp, fingerprint, evaluation_id, stamp, recent)
         elif prior is not None and firing:
-            decisions.recovered.append(_Alerted(check, prior.since, prior.fingerprint))
+            decisions.recovered.append(AlertedCheck(check, prior.since, prior.fingerprint))
             fingerprint = alert_fingerprint(model, check.name, "ok", check.segment)
             state = AlertState("ok", stamp, fingerprint, evaluation_id, stamp, recent)
         elif prior is not None:

@@ -8,28 +8,28 @@ from typing import Literal
 from pydantic import Field
 
 from driftline.config.durations import Duration
-from driftline.config.strict import _Strict
+from driftline.config.strict import StrictSection
 
 ActionName = Literal["notify", "retrain", "emergency_retrain"]
 
 
-class NotifyActionSpec(_Strict):
+class NotifyActionSpec(StrictSection):
     cooldown: Duration = "PT6H"
 
 
-class RetrainActionSpec(_Strict):
+class RetrainActionSpec(StrictSection):
     cooldown: Duration = "P1D"
     training_window: Duration = "P90D"
 
 
-class EmergencyRetrainActionSpec(_Strict):
+class EmergencyRetrainActionSpec(StrictSection):
     cooldown: Duration = "PT1H"
     training_window: Duration = "P2D"
     deploy: Literal["canary", "direct"] = "canary"
     canary_traffic: float = Field(0.1, gt=0, lt=1)
 
 
-class ActionsSpec(_Strict):
+class ActionsSpec(StrictSection):
     notify: NotifyActionSpec = Field(default_factory=NotifyActionSpec)
     retrain: RetrainActionSpec = Field(default_factory=RetrainActionSpec)
     emergency_retrain: EmergencyRetrainActionSpec = Field(

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from driftline.config.actions import ActionName
 from driftline.config.messages import shown
-from driftline.config.strict import _Strict
+from driftline.config.strict import StrictSection
 from driftline.metrics.catalogue import CHECK_METRICS
 
 DetectorName = Literal["adwin", "ddm", "eddm", "page_hinkley", "cusum", "sprt"]
@@ -39,7 +39,7 @@ DETECTOR_PARAMS: dict[str, frozenset[str]] = {
 }
 
 
-class CheckSpec(_Strict):
+class CheckSpec(StrictSection):
     """One check: exactly one of ``metric``, ``quality``, ``drift`` or ``detector``."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")

@@ -9,14 +9,14 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from driftline.config.messages import _KeyedError, key_part, shown
-from driftline.config.strict import _Strict
+from driftline.config.messages import KeyedError, key_part, shown
+from driftline.config.strict import StrictSection
 from driftline.metrics.catalogue import Task
 
 FeatureKind = Literal["numeric", "categorical"]
 
 
-class SchemaSpec(_Strict):
+class SchemaSpec(StrictSection):
     """Which columns mean what in the inference logs, labels and baseline."""
 
     id: str | None = Field(None, description="Column joining predictions and late labels.")
@@ -60,7 +60,7 @@ class SchemaSpec(_Strict):
         return self
 
 
-class BaselineSpec(_Strict):
+class BaselineSpec(StrictSection):
     path: str = Field(min_length=1, description="Key of the reference data in the bucket.")
 
     @field_validator("path")
@@ -77,7 +77,7 @@ class BaselineSpec(_Strict):
         return value
 
 
-class CaptureSpec(_Strict):
+class CaptureSpec(StrictSection):
     """How to name what SageMaker Data Capture records carry without names.
 
     A CSV-encoded request (and a JSON list of values) holds its fields by position only;
@@ -120,7 +120,7 @@ class CaptureSpec(_Strict):
 _NOT_CAPTURE_INPUTS = ("id", "timestamp", "prediction", "score", "label", "conversion")
 
 
-def _check_capture(capture: CaptureSpec, schema: SchemaSpec) -> None:
+def check_capture(capture: CaptureSpec, schema: SchemaSpec) -> None:
     """The capture section names only columns the schema knows, each once (docs/aws.md)."""
     inputs = set(schema.features) | set(schema.segments)
     inputs |= {column for column in (schema.query, schema.sensitive) if column}
@@ -129,13 +129,13 @@ def _check_capture(capture: CaptureSpec, schema: SchemaSpec) -> None:
         if column in inputs:
             continue
         if column in roles:
-            raise _KeyedError(
+            raise KeyedError(
                 key,
                 f"{shown(column)} is schema.{roles[column]}, which a request's input does not "
                 "carry (the record's metadata fills id and timestamp, its output prediction "
                 "and score; label and conversion arrive later)",
             )
-        raise _KeyedError(
+        raise KeyedError(
             key,
             f"unknown column {shown(column)}; expected a feature, a segment column, "
             "schema.query or schema.sensitive, or null for a field not kept",
@@ -149,17 +149,17 @@ def _check_capture(capture: CaptureSpec, schema: SchemaSpec) -> None:
     for output_key, column in capture.outputs.items():
         key = f"capture.outputs.{key_part(output_key)}"
         if not output_key:
-            raise _KeyedError("capture.outputs", "an output key is empty")
+            raise KeyedError("capture.outputs", "an output key is empty")
         if column not in outputs:
-            raise _KeyedError(key, f"expected {expected}, got {shown(column)}")
+            raise KeyedError(key, f"expected {expected}, got {shown(column)}")
         if column in filled_by:
-            raise _KeyedError(
+            raise KeyedError(
                 key, f"{shown(column)} is filled by output key {shown(filled_by[column])} already"
             )
         filled_by[column] = output_key
     for key, column in _listed_once(capture.csv_outputs, "capture.csv_outputs"):
         if column not in outputs:
-            raise _KeyedError(key, f"expected {expected} or null, got {shown(column)}")
+            raise KeyedError(key, f"expected {expected} or null, got {shown(column)}")
 
 
 def _listed_once(names: list[str | None] | None, key: str) -> Iterator[tuple[str, str]]:
@@ -169,7 +169,7 @@ def _listed_once(names: list[str | None] | None, key: str) -> Iterator[tuple[str
         if name is None:
             continue
         if name in seen:
-            raise _KeyedError(
+            raise KeyedError(
                 f"{key}[{index}]", f"{shown(name)} is listed twice (also at [{seen[name]}])"
             )
         seen[name] = index

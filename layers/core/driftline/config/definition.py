@@ -10,17 +10,17 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from driftline.config.actions import ActionsSpec
 from driftline.config.checks import QUALITY_MEASURE_KINDS, SCHEMA_COLUMNS_CHECK, CheckSpec
-from driftline.config.data import BaselineSpec, CaptureSpec, SchemaSpec, _check_capture
+from driftline.config.data import BaselineSpec, CaptureSpec, SchemaSpec, check_capture
 from driftline.config.drift import DriftSpec
-from driftline.config.durations import Duration, _check_duration
-from driftline.config.messages import _KeyedError, key_part, shown
+from driftline.config.durations import Duration, check_duration
+from driftline.config.messages import KeyedError, key_part, shown
 from driftline.config.retraining import (
     CANARY_METRIC_TASKS,
     ESTIMATOR_TASKS,
     RetrainingSpec,
-    _check_retraining_settings,
+    check_retraining_settings,
 )
-from driftline.config.strict import _Strict
+from driftline.config.strict import StrictSection
 from driftline.metrics.catalogue import CHECK_METRICS
 from driftline.stats.methods import METHODS, TEST
 
@@ -33,7 +33,7 @@ _SCHEDULE = re.compile(
 )
 
 
-class CloudWatchSpec(_Strict):
+class CloudWatchSpec(StrictSection):
     segment_metrics: bool = Field(
         False,
         description=(
@@ -45,7 +45,7 @@ class CloudWatchSpec(_Strict):
     )
 
 
-class MonitorDefinition(_Strict):
+class MonitorDefinition(StrictSection):
     """A model's monitor definition: schema, baseline, drift settings, checks, schedule."""
 
     model: str = Field(description="Model name: lowercase letters, digits and '-', 1-64.")
@@ -85,19 +85,19 @@ class MonitorDefinition(_Strict):
 
     @model_validator(mode="after")
     def _capture_fits_the_schema(self) -> MonitorDefinition:
-        _check_capture(self.capture, self.schema_)
+        check_capture(self.capture, self.schema_)
         return self
 
     @model_validator(mode="after")
     def _references_resolve(self) -> MonitorDefinition:
         for index, window in enumerate(self.windows):
-            _check_duration(window, f"windows[{index}]")
+            check_duration(window, f"windows[{index}]")
         actions = self.actions
-        _check_duration(actions.notify.cooldown, "actions.notify.cooldown")
-        _check_duration(actions.retrain.cooldown, "actions.retrain.cooldown")
-        _check_duration(actions.retrain.training_window, "actions.retrain.training_window")
-        _check_duration(actions.emergency_retrain.cooldown, "actions.emergency_retrain.cooldown")
-        _check_duration(
+        check_duration(actions.notify.cooldown, "actions.notify.cooldown")
+        check_duration(actions.retrain.cooldown, "actions.retrain.cooldown")
+        check_duration(actions.retrain.training_window, "actions.retrain.training_window")
+        check_duration(actions.emergency_retrain.cooldown, "actions.emergency_retrain.cooldown")
+        check_duration(
             actions.emergency_retrain.training_window,
             "actions.emergency_retrain.training_window",
         )
@@ -105,7 +105,7 @@ class MonitorDefinition(_Strict):
         # data, nor driftline's own output. A bare file name (local runs) has no folder.
         folders = self.baseline.path.split("/")
         if len(folders) > 1 and (folders[:2] != ["baselines", self.model] or len(folders) < 3):
-            raise _KeyedError(
+            raise KeyedError(
                 "baseline.path",
                 f"expected baselines/{self.model}/<file> (the model's own folder) or a bare "
                 f"file name, got {shown(self.baseline.path)}",
@@ -113,57 +113,57 @@ class MonitorDefinition(_Strict):
         schema = self.schema_
         for feature in self.drift.features:
             if feature not in schema.features:
-                raise _KeyedError(
+                raise KeyedError(
                     f"drift.features.{key_part(feature)}", "not a feature of the schema"
                 )
         names: set[str] = set()
         for index, check in enumerate(self.checks):
             where = f"checks[{index}]"
             if check.name in names:
-                raise _KeyedError(f"{where}.name", f"duplicate check name {shown(check.name)}")
+                raise KeyedError(f"{where}.name", f"duplicate check name {shown(check.name)}")
             names.add(check.name)
             if check.segment:
                 for column in check.segment:
                     if column not in schema.segments:
-                        raise _KeyedError(
+                        raise KeyedError(
                             f"{where}.segment.{key_part(column)}",
                             f"not a segment column (schema.segments: {shown(schema.segments)})",
                         )
             if check.feature is not None and check.feature not in schema.features:
-                raise _KeyedError(f"{where}.feature", f"unknown feature {shown(check.feature)}")
+                raise KeyedError(f"{where}.feature", f"unknown feature {shown(check.feature)}")
             kind = QUALITY_MEASURE_KINDS.get(check.quality or "")
             if kind is not None and check.feature and schema.features[check.feature] != kind:
-                raise _KeyedError(
+                raise KeyedError(
                     f"{where}.quality",
                     f"{check.quality} applies to {kind} features; {key_part(check.feature)} "
                     f"is {schema.features[check.feature]}",
                 )
             if check.name == SCHEMA_COLUMNS_CHECK and check.quality != "absent_columns":
-                raise _KeyedError(
+                raise KeyedError(
                     f"{where}.name",
                     f"{SCHEMA_COLUMNS_CHECK} is the built-in check of absent columns; a check "
                     "of that name replaces it and must have quality: absent_columns",
                 )
             special = (None, "dataset", "prediction", "label", "score")
             if check.drift not in special and check.drift not in schema.features:
-                raise _KeyedError(
+                raise KeyedError(
                     f"{where}.drift",
                     f"expected dataset, prediction, score, label or a feature name, "
                     f"got {shown(check.drift)}",
                 )
             if check.drift in ("prediction", "score", "label") and not getattr(schema, check.drift):
-                raise _KeyedError(f"{where}.drift", f"schema.{check.drift} is not set")
+                raise KeyedError(f"{where}.drift", f"schema.{check.drift} is not set")
             if check.metric is not None:
                 tasks = CHECK_METRICS[check.metric].tasks
                 if schema.task not in tasks:
-                    raise _KeyedError(
+                    raise KeyedError(
                         f"{where}.metric",
                         f"{check.metric} is not defined for schema.task {schema.task}; it "
                         f"applies to {', '.join(sorted(tasks))}",
                     )
                 for role in ("label", *CHECK_METRICS[check.metric].needs):
                     if getattr(schema, role) is None:
-                        raise _KeyedError(
+                        raise KeyedError(
                             f"{where}.metric",
                             f"{check.metric} needs schema.{role}, which is not set",
                         )
@@ -182,11 +182,11 @@ class MonitorDefinition(_Strict):
                 fitting = [name for name, spec in METHODS.items() if kind in spec.kinds]
                 allowed = f"allowed for {kind} features: auto, {', '.join(fitting)}"
                 if own_method:
-                    raise _KeyedError(
+                    raise KeyedError(
                         f"drift.features.{key_part(feature)}.method",
                         f"{method} does not apply to {kind} feature {key_part(feature)}; {allowed}",
                     )
-                raise _KeyedError(
+                raise KeyedError(
                     "drift.method",
                     f"{method} does not apply to {kind} feature {key_part(feature)}; "
                     f"{allowed} (or give that feature its own drift.features."
@@ -207,7 +207,7 @@ class MonitorDefinition(_Strict):
                     else "auto chooses a test (p-value < threshold) on samples of 1,000 "
                     "values or fewer"
                 )
-                raise _KeyedError(
+                raise KeyedError(
                     key,
                     f"{threshold:g} is not below 1 for feature {key_part(feature)}; {why}, "
                     "so the threshold must be in (0, 1)",
@@ -219,52 +219,52 @@ class MonitorDefinition(_Strict):
         spec = self.retraining
         if spec is None:
             return self
-        _check_retraining_settings(spec)
+        check_retraining_settings(spec)
         schema = self.schema_
         task = schema.task
         if schema.label is None:
-            raise _KeyedError("retraining", "retraining needs schema.label (ground truth)")
+            raise KeyedError("retraining", "retraining needs schema.label (ground truth)")
         if spec.backend == "lambda":
             if task == "ranking":
-                raise _KeyedError(
+                raise KeyedError(
                     "retraining.backend",
                     "the lambda backend trains classification and regression models; a "
                     "ranking model needs backend sagemaker or external",
                 )
             if spec.estimator is not None and task not in ESTIMATOR_TASKS[spec.estimator]:
                 applies = ", ".join(sorted(ESTIMATOR_TASKS[spec.estimator]))
-                raise _KeyedError(
+                raise KeyedError(
                     "retraining.estimator",
                     f"{spec.estimator} does not fit schema.task {task}; it applies to {applies}",
                 )
         if spec.metric is not None:
             tasks = CHECK_METRICS[spec.metric].tasks
             if task not in tasks:
-                raise _KeyedError(
+                raise KeyedError(
                     "retraining.metric",
                     f"{spec.metric} is not defined for schema.task {task}; it applies to "
                     f"{', '.join(sorted(tasks))}",
                 )
             for role in CHECK_METRICS[spec.metric].needs:
                 if getattr(schema, role) is None:
-                    raise _KeyedError(
+                    raise KeyedError(
                         "retraining.metric", f"{spec.metric} needs schema.{role}, which is not set"
                     )
         if spec.fairness is not None:
             if task != "binary_classification":
-                raise _KeyedError("retraining.fairness", "applies to binary_classification only")
+                raise KeyedError("retraining.fairness", "applies to binary_classification only")
             if schema.sensitive is None:
-                raise _KeyedError("retraining.fairness", "needs schema.sensitive, which is not set")
+                raise KeyedError("retraining.fairness", "needs schema.sensitive, which is not set")
         canary = spec.canary
         if canary.metric is not None:
             if task not in CANARY_METRIC_TASKS[canary.metric]:
                 applies = ", ".join(sorted(CANARY_METRIC_TASKS[canary.metric]))
-                raise _KeyedError(
+                raise KeyedError(
                     "retraining.canary.metric",
                     f"{canary.metric} does not fit schema.task {task}; it applies to {applies}",
                 )
             if canary.metric == "log_loss" and schema.score is None:
-                raise _KeyedError("retraining.canary.metric", "log_loss needs schema.score")
+                raise KeyedError("retraining.canary.metric", "log_loss needs schema.score")
         if spec.scope == "segments" and not schema.segments:
-            raise _KeyedError("retraining.scope", "segments needs schema.segments")
+            raise KeyedError("retraining.scope", "segments needs schema.segments")
         return self

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from driftline.config.strict import _Strict
+from driftline.config.strict import StrictSection
 
 DriftMethodName = Literal["psi", "ks", "wasserstein", "jensenshannon", "chisquare", "hellinger"]
 DriftMethodChoice = Literal[
@@ -14,12 +14,12 @@ DriftMethodChoice = Literal[
 ]
 
 
-class FeatureDriftSpec(_Strict):
+class FeatureDriftSpec(StrictSection):
     method: DriftMethodChoice = "auto"
     threshold: float | None = Field(None, gt=0)
 
 
-class DriftSpec(_Strict):
+class DriftSpec(StrictSection):
     method: DriftMethodChoice = "auto"
     threshold: float | None = Field(
         None, gt=0, description="Threshold for every feature; default: the method's own."

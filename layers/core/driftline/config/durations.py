@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from driftline.config.messages import _KeyedError, shown
+from driftline.config.messages import KeyedError, shown
 
 _DURATION = re.compile(
     r"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -65,8 +65,16 @@ Duration = Annotated[
 ]
 
 
-def _check_duration(value: str, key: str) -> None:
+def check_duration(value: str, key: str) -> None:
+    """Refuse a duration that :func:`parse_duration` refuses, naming its key path.
+
+    >>> check_duration("P1Y", "windows[0]")
+    Traceback (most recent call last):
+    ...
+    driftline.config.messages.KeyedError: windows[0]: expected an ISO 8601 duration such as \
+P1D, P7D or PT6H, got 'P1Y'
+    """
     try:
         parse_duration(value)
     except ValueError as exc:
-        raise _KeyedError(key, str(exc)) from None
+        raise KeyedError(key, str(exc)) from None

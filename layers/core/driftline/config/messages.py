@@ -1,6 +1,6 @@
 """How the monitor definition's error messages name what they are about: a received value
 (:func:`shown`, a line at most whatever it holds), a key (:func:`key_part`), and the error of
-a rule across keys, which knows the key path it belongs to (``_KeyedError``)."""
+a rule across keys, which knows the key path it belongs to (``KeyedError``)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def shown(value: Any) -> str:
     return _SHOWN.repr(value)
 
 
-class _KeyedError(ValueError):
+class KeyedError(ValueError):
     """A cross-field error that knows the key path it belongs to."""
 
     def __init__(self, key: str, message: str) -> None:

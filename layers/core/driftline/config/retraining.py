@@ -10,8 +10,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from driftline.config.durations import Duration, parse_duration
-from driftline.config.messages import _KeyedError, shown
-from driftline.config.strict import _Strict
+from driftline.config.messages import KeyedError, shown
+from driftline.config.strict import StrictSection
 
 _CLASSIFICATION = frozenset({"binary_classification", "multiclass_classification"})
 _BINARY = frozenset({"binary_classification"})
@@ -74,7 +74,7 @@ CANARY_METRIC_TASKS: dict[str, frozenset[str]] = {
 _TRAINING_ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/driftline-training-[\w+=,.@-]+")
 
 
-class FairnessGateSpec(_Strict):
+class FairnessGateSpec(StrictSection):
     """The challenger's fairness on the holdout (across ``schema.sensitive``) must hold."""
 
     metric: Literal["disparate_impact", "equal_opportunity_difference"]
@@ -90,7 +90,7 @@ class FairnessGateSpec(_Strict):
         return self
 
 
-class CanarySpec(_Strict):
+class CanarySpec(StrictSection):
     """How the challenger is tried on live traffic and judged (driftline.canary)."""
 
     traffic: float = Field(0.1, gt=0, lt=1, description="Challenger share of the requests.")
@@ -119,7 +119,7 @@ class CanarySpec(_Strict):
         return value
 
 
-class ServingSpec(_Strict):
+class ServingSpec(StrictSection):
     """Where the traffic split is applied besides the registry record."""
 
     kind: Literal["registry", "sagemaker_endpoint", "lambda_alias"] = "registry"
@@ -128,7 +128,7 @@ class ServingSpec(_Strict):
     alias: str | None = Field(None, pattern=r"^[a-zA-Z0-9_-]{1,128}$")
 
 
-class SageMakerTrainingSpec(_Strict):
+class SageMakerTrainingSpec(StrictSection):
     """The ``sagemaker`` backend: a training job (createTrainingJob.sync)."""
 
     image: str = Field(min_length=1, description="Training image URI.")
@@ -156,7 +156,7 @@ class SageMakerTrainingSpec(_Strict):
         return value
 
 
-class ExternalTrainingSpec(_Strict):
+class ExternalTrainingSpec(StrictSection):
     """The ``external`` backend: an event asks the user's pipeline to train, which answers
     with SendTaskSuccess (or SendTaskFailure) on the task token."""
 
@@ -174,7 +174,7 @@ class ExternalTrainingSpec(_Strict):
         return value
 
 
-class RetrainingSpec(_Strict):
+class RetrainingSpec(StrictSection):
     """How the retraining state machine trains, judges and rolls out a challenger."""
 
     backend: Literal["lambda", "sagemaker", "external"] = "lambda"
@@ -209,36 +209,36 @@ class RetrainingSpec(_Strict):
         return value
 
 
-def _check_retraining_settings(spec: RetrainingSpec) -> None:
+def check_retraining_settings(spec: RetrainingSpec) -> None:
     """The retraining section's own cross-key rules (named by their full key path)."""
     for backend in ("sagemaker", "external"):
         present = getattr(spec, backend) is not None
         if spec.backend == "sagemaker" == backend and not present:
-            raise _KeyedError("retraining.sagemaker", "required when backend is sagemaker")
+            raise KeyedError("retraining.sagemaker", "required when backend is sagemaker")
         if present and spec.backend != backend:
-            raise _KeyedError(f"retraining.{backend}", f"applies to backend {backend} only")
+            raise KeyedError(f"retraining.{backend}", f"applies to backend {backend} only")
     if spec.backend != "lambda":
         for key in ("estimator", "params"):
             if getattr(spec, key):
-                raise _KeyedError(f"retraining.{key}", "applies to the lambda backend only")
+                raise KeyedError(f"retraining.{key}", "applies to the lambda backend only")
     if spec.estimator is not None:
         unknown = sorted(set(spec.params) - ESTIMATOR_PARAMS[spec.estimator])
         if unknown:
             allowed = ", ".join(sorted(ESTIMATOR_PARAMS[spec.estimator]))
-            raise _KeyedError(
+            raise KeyedError(
                 f"retraining.params.{shown(unknown[0])[1:-1]}",
                 f"not a parameter of {spec.estimator}; allowed: {allowed}",
             )
     elif spec.params:
-        raise _KeyedError("retraining.params", "name the estimator they are for (estimator)")
+        raise KeyedError("retraining.params", "name the estimator they are for (estimator)")
     canary = spec.canary
     if canary.min_rows > canary.max_rows:
-        raise _KeyedError(
+        raise KeyedError(
             "retraining.canary.min_rows",
             f"{canary.min_rows} is greater than max_rows ({canary.max_rows})",
         )
     if canary.champion_variant == canary.challenger_variant:
-        raise _KeyedError(
+        raise KeyedError(
             "retraining.canary.challenger_variant",
             f"must differ from champion_variant ({canary.champion_variant!r})",
         )
@@ -251,6 +251,6 @@ def _check_retraining_settings(spec: RetrainingSpec) -> None:
     for key in ("endpoint_name", "function_name", "alias"):
         given = getattr(serving, key) is not None
         if key in needs and not given:
-            raise _KeyedError(f"retraining.serving.{key}", f"required when kind is {serving.kind}")
+            raise KeyedError(f"retraining.serving.{key}", f"required when kind is {serving.kind}")
         if given and key not in needs:
-            raise _KeyedError(f"retraining.serving.{key}", f"does not apply to kind {serving.kind}")
+            raise KeyedError(f"retraining.serving.{key}", f"does not apply to kind {serving.kind}")

@@ -11,7 +11,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
-class _Strict(BaseModel):
+class StrictSection(BaseModel):
+    """The base of every section: unknown keys refused, frozen, finite numbers only, and no
+    boolean read as a number (the model of each section derives from it)."""
+
     # allow_inf_nan=False: a NaN threshold compares false with everything, so its check could
     # never fire; an infinite one could never be crossed.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
