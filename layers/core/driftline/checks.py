@@ -22,7 +22,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from driftline.config import BUILT_IN_CHECKS, CheckSpec, MonitorDefinition
+from driftline.config.checks import BUILT_IN_CHECKS, CheckSpec
+from driftline.config.definition import MonitorDefinition
 
 Status = Literal["pass", "fail", "skip"]
 

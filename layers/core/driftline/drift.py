@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from driftline.config import DriftSpec
+from driftline.config.drift import DriftSpec
 from driftline.errors import IncompatibleProfilesError
 from driftline.profile.categorical import CategoricalProfile
 from driftline.profile.dataset import ColumnProfile, DatasetProfile

@@ -19,7 +19,9 @@ from driftline.checks import (
     segment_key,
     skip,
 )
-from driftline.config import DATASET_QUALITY_MEASURES, CheckSpec, MonitorDefinition, key_part
+from driftline.config.checks import DATASET_QUALITY_MEASURES, CheckSpec
+from driftline.config.definition import MonitorDefinition
+from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
 from driftline.io import CaptureColumns
 from driftline.performance import PerformanceReport, decide_metric_check

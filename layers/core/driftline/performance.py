@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from driftline.checks import CheckResult, judge, segment_key, skip
-from driftline.config import CheckSpec
+from driftline.config.checks import CheckSpec
 from driftline.errors import InsufficientDataError
 from driftline.metrics import PerformanceProfile, compute_metric
 from driftline.metrics.classification import Label

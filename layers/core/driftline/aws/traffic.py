@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from driftline.config import RetrainingSpec
+from driftline.config.retraining import RetrainingSpec
 from driftline.model_store import ModelVersion
 
 MODEL_VERSION_VARIABLE = "DRIFTLINE_MODEL_VERSION"

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from driftline.aws.model_store import ModelRegistry
-from driftline.config import MonitorDefinition
+from driftline.config.definition import MonitorDefinition
 from driftline.labels import id_text
 
 #: Live requests for a canary: ``(now, seed) -> rows`` with the champion's logged

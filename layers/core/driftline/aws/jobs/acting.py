@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from driftline.alerts import ActionState, AlertState, plan_actions
+from driftline.alerts.planning import plan_actions
+from driftline.alerts.states import ActionState, AlertState
 from driftline.aws.emf import emit
 from driftline.aws.jobs.services import WRITE_ATTEMPTS, Services, now_utc
 from driftline.aws.store import ConflictError
-from driftline.config import MonitorDefinition
+from driftline.config.definition import MonitorDefinition
 
 
 def act(

@@ -17,7 +17,7 @@ from driftline.aws.jobs.labels import detector_result, join_waiting_labels
 from driftline.aws.jobs.rejections import reject
 from driftline.aws.jobs.services import Services, read_input, stored_document
 from driftline.checks import effective_checks
-from driftline.config import MonitorDefinition
+from driftline.config.definition import MonitorDefinition
 from driftline.errors import DriftlineError, InvalidInputError
 from driftline.evaluation import Window, evaluate, profile_spec
 from driftline.ids import digest

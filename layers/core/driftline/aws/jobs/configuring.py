@@ -7,7 +7,9 @@ from typing import Any
 from driftline.aws.jobs.baseline import build_baseline
 from driftline.aws.jobs.rejections import reject
 from driftline.aws.jobs.services import Services
-from driftline.config import MonitorDefinition, load_monitor_definition, shown
+from driftline.config.definition import MonitorDefinition
+from driftline.config.loading import load_monitor_definition
+from driftline.config.messages import shown
 from driftline.errors import ConfigError
 
 

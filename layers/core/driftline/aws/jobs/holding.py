@@ -11,7 +11,7 @@ from driftline.aws.jobs.rejections import bounded, model_of_input
 from driftline.aws.jobs.services import Services, load_definition, load_reference, now_utc
 from driftline.aws.s3 import StoredObject
 from driftline.aws.store import ConflictError
-from driftline.config import MonitorDefinition
+from driftline.config.definition import MonitorDefinition
 from driftline.errors import ConfigError, DriftlineError, InvalidInputError
 from driftline.ids import digest
 from driftline.profile.dataset import Reference

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from driftline.config import MODEL_NAME
+from driftline.config.definition import MODEL_NAME
 from driftline.errors import InvalidInputError
 
 

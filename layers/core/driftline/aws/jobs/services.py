@@ -14,7 +14,8 @@ from driftline.aws.retrain import RetrainStarter
 from driftline.aws.s3 import ObjectStore, StoredObject
 from driftline.aws.schedules import Schedules
 from driftline.aws.store import Table
-from driftline.config import MonitorDefinition, load_monitor_definition
+from driftline.config.definition import MonitorDefinition
+from driftline.config.loading import load_monitor_definition
 from driftline.evaluation import capture_columns
 from driftline.io import TableReader, open_table
 from driftline.profile.dataset import Reference

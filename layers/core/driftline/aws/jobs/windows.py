@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from functools import reduce
 from typing import Any
 
-from driftline.alerts import combine_windows
+from driftline.alerts.windows import combine_windows
 from driftline.aws.emf import emit_many
 from driftline.aws.jobs.acting import act
 from driftline.aws.jobs.holding import page_once, ready
 from driftline.aws.jobs.keys import time_of
 from driftline.aws.jobs.services import Services
-from driftline.config import MonitorDefinition, parse_duration
+from driftline.config.definition import MonitorDefinition
+from driftline.config.durations import parse_duration
 from driftline.evaluation import EvaluationResult, Window, evaluate
 from driftline.profile.dataset import DatasetProfile, Reference
 from driftline.report import render_report

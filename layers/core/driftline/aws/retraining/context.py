@@ -12,7 +12,9 @@ from driftline.aws.jobs.services import Services, load_definition
 from driftline.aws.model_store import ModelRegistry
 from driftline.aws.notify import Notifier
 from driftline.aws.s3 import ObjectStore
-from driftline.config import MonitorDefinition, RetrainingSpec, parse_duration
+from driftline.config.definition import MonitorDefinition
+from driftline.config.durations import parse_duration
+from driftline.config.retraining import RetrainingSpec
 from driftline.errors import ConfigError, InvalidInputError
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from driftline.aws.jobs.keys import time_of
 from driftline.aws.retraining.context import RetrainingServices
 from driftline.aws.s3 import ObjectStore
-from driftline.config import MonitorDefinition
+from driftline.config.definition import MonitorDefinition
 from driftline.evaluation import capture_columns
 from driftline.io import open_table
 from driftline.labels import LabelTable, join_labels

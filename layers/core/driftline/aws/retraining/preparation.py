@@ -28,7 +28,8 @@ from driftline.aws.retraining.data import (
     read_csv,
     write_csv,
 )
-from driftline.config import RetrainingSpec, parse_duration
+from driftline.config.durations import parse_duration
+from driftline.config.retraining import RetrainingSpec
 from driftline.errors import InsufficientDataError
 from driftline.ids import digest
 

@@ -1,0 +1,147 @@
+"""The ``checks`` section: each check watches a metric, a quality measure, a drift or a
+detector; the measures and detector parameters a check may name; the built-in checks."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from driftline.config.actions import ActionName
+from driftline.config.messages import shown
+from driftline.config.strict import StrictSection
+from driftline.metrics.catalogue import CHECK_METRICS
+
+DetectorName = Literal["adwin", "ddm", "eddm", "page_hinkley", "cusum", "sprt"]
+
+#: Data-quality measures a check may name; all are shares in [0, 1] except volume_ratio
+#: and absent_columns (a count of columns).
+QUALITY_MEASURES: dict[str, tuple[float | None, float | None]] = {
+    "missing_share": (0.0, 1.0),
+    "type_violation_share": (0.0, 1.0),
+    "out_of_range_share": (0.0, 1.0),
+    "new_category_share": (0.0, 1.0),
+    "bad_row_share": (0.0, 1.0),
+    "volume_ratio": (0.0, None),
+    "absent_columns": (0.0, None),
+}
+#: The measures of the whole batch (the others are of one column, named by ``feature``).
+DATASET_QUALITY_MEASURES = frozenset({"bad_row_share", "volume_ratio", "absent_columns"})
+
+#: Parameters each detector accepts, by their paper/River names.
+DETECTOR_PARAMS: dict[str, frozenset[str]] = {
+    "adwin": frozenset({"delta", "clock", "max_buckets", "min_window_length", "grace_period"}),
+    "ddm": frozenset({"warm_start", "warning_threshold", "drift_threshold"}),
+    "eddm": frozenset({"warm_start", "alpha", "beta"}),
+    "page_hinkley": frozenset({"min_instances", "delta", "threshold", "alpha", "mode"}),
+    "cusum": frozenset({"min_instances", "delta", "threshold", "target"}),
+    "sprt": frozenset({"p0", "p1", "alpha", "beta"}),
+}
+
+
+class CheckSpec(StrictSection):
+    """One check: exactly one of ``metric``, ``quality``, ``drift`` or ``detector``."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    metric: str | None = None
+    quality: str | None = None
+    drift: str | None = Field(
+        None, description="'dataset', 'prediction', 'label' or a feature name."
+    )
+    detector: DetectorName | None = None
+    feature: str | None = Field(None, description="Column a quality check applies to.")
+    signal: str | None = Field(None, description="Detector input: error, score or a column.")
+    params: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    segment: dict[str, str] | None = None
+    min: float | None = None
+    max: float | None = None
+    max_relative_drop: float | None = Field(None, gt=0, le=1)
+    max_relative_increase: float | None = Field(None, gt=0)
+    min_labelled_rows: int = Field(30, ge=1)
+    action: ActionName = "notify"
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str | None) -> str | None:
+        if value is not None and value not in CHECK_METRICS:
+            raise ValueError(f"unknown metric {shown(value)}; allowed: {', '.join(CHECK_METRICS)}")
+        return value
+
+    @field_validator("quality")
+    @classmethod
+    def _known_quality(cls, value: str | None) -> str | None:
+        if value is not None and value not in QUALITY_MEASURES:
+            allowed = ", ".join(QUALITY_MEASURES)
+            raise ValueError(f"unknown quality measure {shown(value)}; allowed: {allowed}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind_with_sound_thresholds(self) -> CheckSpec:
+        kinds = [k for k in ("metric", "quality", "drift", "detector") if getattr(self, k)]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a check needs exactly one of metric, quality, drift or detector; "
+                f"got {kinds or 'none'}"
+            )
+        bounds = [
+            k
+            for k in ("min", "max", "max_relative_drop", "max_relative_increase")
+            if getattr(self, k) is not None
+        ]
+        if self.metric or self.quality:
+            if not bounds:
+                raise ValueError(
+                    "a metric or quality check needs min, max, max_relative_drop or "
+                    "max_relative_increase"
+                )
+            low, high = (
+                CHECK_METRICS[self.metric].value_range
+                if self.metric
+                else QUALITY_MEASURES[self.quality or ""]
+            )
+            for key in ("min", "max"):
+                value = getattr(self, key)
+                if value is None:
+                    continue
+                if (low is not None and value < low) or (high is not None and value > high):
+                    raise ValueError(
+                        f"{key}: {value} is outside the range [{low}, {high}] of "
+                        f"{self.metric or self.quality}, so the check could never behave"
+                    )
+            if self.min is not None and self.max is not None and self.min > self.max:
+                raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        elif bounds:
+            raise ValueError(f"{bounds[0]} applies to metric and quality checks only")
+        column_measure = self.quality not in (None, *DATASET_QUALITY_MEASURES)
+        if column_measure and self.feature is None:
+            raise ValueError(f"quality check {shown(self.quality)} needs a feature")
+        if self.detector:
+            if self.signal is None:
+                raise ValueError("a detector check needs a signal (error, score or a column)")
+            unknown = sorted(set(self.params) - DETECTOR_PARAMS[self.detector])
+            if unknown:
+                allowed = ", ".join(sorted(DETECTOR_PARAMS[self.detector]))
+                raise ValueError(
+                    f"params: unknown parameter {shown(unknown[0])} for {self.detector}; "
+                    f"allowed: {allowed}"
+                )
+        elif self.params:
+            raise ValueError("params applies to detector checks only")
+        return self
+
+
+#: The name of the built-in check of absent columns (:data:`BUILT_IN_CHECKS`).
+SCHEMA_COLUMNS_CHECK = "schema-columns"
+#: Checks every evaluation carries besides the definition's own: a monitored column (a
+#: feature, the prediction or the score) absent from the data pages on-call, instead of
+#: reading as all missing and leaving the drift share quietly. A check of the same name in
+#: the definition replaces it (to change its action or bound).
+BUILT_IN_CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec(name=SCHEMA_COLUMNS_CHECK, quality="absent_columns", max=0, action="notify"),
+)
+#: Quality measures that exist for one kind of column only.
+QUALITY_MEASURE_KINDS: dict[str, str] = {
+    "type_violation_share": "numeric",
+    "out_of_range_share": "numeric",
+    "new_category_share": "categorical",
+}
