@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from driftline.checks import segment_key, skip
-from driftline.config import CheckSpec, MonitorDefinition, parse_duration
+from driftline.config.checks import CheckSpec
+from driftline.config.definition import MonitorDefinition
+from driftline.config.durations import parse_duration
 from driftline.detector_feed import detector_signal, event_order, segment_rows
 from driftline.detectors import DriftDetector, make_detector
 from driftline.errors import ConfigError, DriftlineError, InsufficientDataError, InvalidInputError

@@ -61,7 +61,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftline.config import CheckSpec, SchemaSpec
+from driftline.config.checks import CheckSpec
+from driftline.config.data import SchemaSpec
 from driftline.detectors import DETECTORS, detector_from_dict
 from driftline.detectors.base import DriftDetector
 from driftline.errors import ConfigError

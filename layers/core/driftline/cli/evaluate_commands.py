@@ -15,7 +15,9 @@ from typing import TextIO
 import pandas as pd
 
 from driftline.cli.exit_codes import EXIT_FAILED, EXIT_OK
-from driftline.config import MonitorDefinition, dump_json_schema, load_monitor_definition
+from driftline.config.definition import MonitorDefinition
+from driftline.config.json_schema import dump_json_schema
+from driftline.config.loading import load_monitor_definition
 from driftline.errors import ConfigError, DriftlineError, InvalidInputError
 from driftline.evaluation import EvaluationResult, capture_columns, evaluate, profile_spec
 from driftline.formatting import short_number

@@ -13,7 +13,7 @@ from typing import Any
 
 from driftline.backtest import backtest
 from driftline.cli.exit_codes import EXIT_FAILED, EXIT_OK
-from driftline.config import load_monitor_definition
+from driftline.config.loading import load_monitor_definition
 from driftline.detectors import DETECTORS, DriftDetector, detector_from_dict, make_detector
 from driftline.errors import ConfigError, InvalidInputError
 from driftline.replay import CHUNK_ROWS, detect_in_file

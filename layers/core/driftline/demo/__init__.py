@@ -26,7 +26,7 @@ import pandas as pd
 
 from driftline.aws.model_store import ModelRegistry
 from driftline.aws.s3 import ObjectStore
-from driftline.config import load_monitor_definition
+from driftline.config.loading import load_monitor_definition
 from driftline.demo.scenarios import SCENARIOS, Outcome, Scenario
 from driftline.demo.serving import serve_canary
 from driftline.local import LocalRuntime

@@ -24,7 +24,8 @@ from driftline.aws.jobs.services import (
 )
 from driftline.aws.store import ConflictError
 from driftline.checks import CheckResult, Status, segment_key
-from driftline.config import MonitorDefinition, parse_duration
+from driftline.config.definition import MonitorDefinition
+from driftline.config.durations import parse_duration
 from driftline.detector_feed import detector_signal, event_order, feed
 from driftline.detectors import make_detector
 from driftline.detectors.base import DriftDetector
