@@ -335,3 +335,38 @@ def test_a_check_named_schema_columns_of_another_kind_is_refused() -> None:
     checks = [{"name": "schema-columns", "metric": "accuracy", "min": 0.8}]
     error = error_of(with_changes(checks=checks))
     assert "checks[0].name: schema-columns is the built-in check of absent columns" in str(error)
+
+
+# -- detector checks read a signal the schema gives and the label join keeps -----------------
+
+
+@pytest.mark.parametrize(
+    ("schema_changes", "signal", "expected"),
+    [
+        ({"prediction": None}, "error", "checks[2].signal: the error signal needs schema.pred"),
+        ({"score": None}, "score", "checks[2].signal: the score signal needs schema.score"),
+        ({}, "customer_age", "checks[2].signal: expected error, score, or a column of the schema"),
+        ({"label": None}, "error", "checks[2].detector: detector checks need schema.label"),
+    ],
+)
+def test_a_detector_signal_the_schema_cannot_give_is_refused_naming_the_key(
+    schema_changes: dict[str, Any], signal: str, expected: str
+) -> None:
+    # GIVEN a detector check whose signal production could never read (the rows kept for
+    # the label join hold the schema's columns only)
+    data = with_changes()
+    data["schema"].update(schema_changes)
+    data["schema"] = {k: v for k, v in data["schema"].items() if v is not None}
+    data["checks"] = [
+        {"name": "q", "quality": "missing_share", "feature": "tenure", "max": 0.1},
+        {"name": "i", "drift": "dataset"},
+        {"name": "d", "detector": "adwin", "signal": signal},
+    ]
+    # WHEN validated THEN refused, naming the key
+    assert expected in str(error_of(data))
+
+
+@pytest.mark.parametrize("signal", ["error", "score", "tenure", "plan", "churned"])
+def test_detector_signals_of_the_schema_are_valid(signal: str) -> None:
+    data = with_changes(checks=[{"name": "d", "detector": "adwin", "signal": signal}])
+    assert validate_monitor_definition(data).checks[0].signal == signal

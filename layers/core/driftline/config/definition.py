@@ -153,6 +153,8 @@ class MonitorDefinition(StrictSection):
                 )
             if check.drift in ("prediction", "score", "label") and not getattr(schema, check.drift):
                 raise KeyedError(f"{where}.drift", f"schema.{check.drift} is not set")
+            if check.detector is not None:
+                _check_detector_signal(check, schema, where)
             if check.metric is not None:
                 tasks = CHECK_METRICS[check.metric].tasks
                 if schema.task not in tasks:
@@ -268,3 +270,35 @@ class MonitorDefinition(StrictSection):
         if spec.scope == "segments" and not schema.segments:
             raise KeyedError("retraining.scope", "segments needs schema.segments")
         return self
+
+
+def _check_detector_signal(check: CheckSpec, schema: SchemaSpec, where: str) -> None:
+    """A detector check reads labelled rows, so it needs the label column; its signal must
+    be one the schema can give and that the label join keeps (the schema's columns).
+
+    Raises:
+        KeyedError: naming the check's ``signal`` key.
+    """
+    if schema.label is None:
+        raise KeyedError(f"{where}.detector", "detector checks need schema.label, which is not set")
+    if check.signal == "error":
+        if schema.prediction is None or schema.task == "ranking":
+            raise KeyedError(
+                f"{where}.signal",
+                "the error signal needs schema.prediction and a classification or regression "
+                f"task (task {schema.task}, prediction {shown(schema.prediction)})",
+            )
+        return
+    if check.signal == "score":
+        if schema.score is None:
+            raise KeyedError(f"{where}.signal", "the score signal needs schema.score")
+        return
+    kept = {*schema.features, *schema.segments}
+    roles = (schema.prediction, schema.label, schema.query, schema.sensitive, schema.conversion)
+    kept |= {c for c in roles if c}
+    if check.signal not in kept:
+        raise KeyedError(
+            f"{where}.signal",
+            "expected error, score, or a column of the schema (a feature, a segment, the "
+            f"prediction or the label), got {shown(check.signal)}",
+        )
