@@ -29,8 +29,8 @@ from driftline.metrics.labels import (
     FloatArray,
     IntArray,
     Label,
-    _check_positive_class,
     as_scores,
+    check_positive_class,
     encode_labels,
     normalise_label,
 )
@@ -209,7 +209,7 @@ def f1_score(
 
 def _binary_truth(y_true: ArrayLike, positive_class: Label) -> NDArray[np.bool_]:
     classes, (codes,) = encode_labels(("y_true", y_true))
-    positive = _check_positive_class(classes, positive_class)
+    positive = check_positive_class(classes, positive_class)
     if positive not in classes:
         return np.zeros(codes.size, dtype=bool)
     return np.asarray(codes == classes.index(positive))

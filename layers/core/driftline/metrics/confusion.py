@@ -32,7 +32,7 @@ from driftline.metrics.labels import (
     FloatArray,
     IntArray,
     Label,
-    _check_positive_class,
+    check_positive_class,
     encode_labels,
     label_sort_key,
     normalise_label,
@@ -147,12 +147,12 @@ class ConfusionCounts:
     def positive_rate(self, *, positive_class: Label = 1) -> float:
         """Share of rows predicted as ``positive_class``."""
         self._require_rows("positive_rate")
-        positive = _check_positive_class(self.classes, positive_class)
+        positive = check_positive_class(self.classes, positive_class)
         predicted = sum(count for (_, guess), count in self.cells.items() if guess == positive)
         return predicted / self.n
 
     def _binary(self, positive_class: Label) -> tuple[float, float, float]:
-        positive = _check_positive_class(self.classes, positive_class)
+        positive = check_positive_class(self.classes, positive_class)
         tp = predicted = actual = 0
         for (truth, guess), count in self.cells.items():
             tp += count if truth == positive and guess == positive else 0

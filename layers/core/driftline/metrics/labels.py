@@ -215,7 +215,26 @@ def as_scores(values: ArrayLike, *, role: str = "y_score") -> FloatArray:
     return array
 
 
-def _check_positive_class(classes: Sequence[Label], positive_class: Label) -> Label:
+def check_positive_class(classes: Sequence[Label], positive_class: Label) -> Label:
+    """The normalised ``positive_class``, refused when two classes are present and it is
+    neither of them.
+
+    With one class, or more than two, any positive class is accepted: one-vs-rest on a
+    class absent from the data simply counts no positives.
+
+    Raises:
+        InvalidInputError: ``unknown_positive_class``; the message describes the classes
+            present by count and kind, never by value.
+
+    >>> check_positive_class((0, 1), 1.0), check_positive_class((0, 1, 2), 5)
+    (1, 5)
+    >>> try:
+    ...     check_positive_class(("no", "yes"), 1)
+    ... except InvalidInputError as error:
+    ...     print(error.reason, "|", error)
+    unknown_positive_class | positive_class 1 is not one of the 2 classes (2 text) present;
+    set positive_class to one of them
+    """
     positive = normalise_label(positive_class)
     if len(classes) == 2 and positive not in classes:
         raise InvalidInputError(
