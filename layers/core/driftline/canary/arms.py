@@ -14,7 +14,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from driftline.errors import InvalidInputError
-from driftline.metrics.classification import as_float_array, log_loss_terms, normalise_label
+from driftline.metrics.classification import log_loss_terms
+from driftline.metrics.labels import as_float_array, normalise_label
 from driftline.profile.performance import row_errors
 
 MetricKind = Literal["proportion", "continuous"]

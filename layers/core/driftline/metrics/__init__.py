@@ -11,8 +11,6 @@ from __future__ import annotations
 from driftline.metrics.catalogue import METRIC_NAMES, METRICS, MetricSpec, get_metric
 from driftline.metrics.classification import (
     LOG_LOSS_EPS,
-    ConfusionCounts,
-    Label,
     accuracy_score,
     brier_score_loss,
     confusion_matrix,
@@ -26,6 +24,7 @@ from driftline.metrics.classification import (
     roc_auc_score,
 )
 from driftline.metrics.computation import compute_metric
+from driftline.metrics.confusion import ConfusionCounts
 from driftline.metrics.fairness import (
     GroupCounts,
     disparate_impact,
@@ -33,6 +32,7 @@ from driftline.metrics.fairness import (
     group_positive_rates,
     group_true_positive_rates,
 )
+from driftline.metrics.labels import Label
 from driftline.metrics.profile import PROFILE_VERSION, PerformanceProfile, profile_performance
 from driftline.metrics.ranking import (
     RankingSums,

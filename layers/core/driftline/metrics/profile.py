@@ -2,7 +2,7 @@
 
 A :class:`PerformanceProfile` holds, depending on the task:
 
-* classification: the confusion counts (:class:`~driftline.metrics.classification.
+* classification: the confusion counts (:class:`~driftline.metrics.confusion.
   ConfusionCounts`), and for a binary task with a score, :class:`~driftline.metrics.
   score_histograms.ScoreHistograms`: per-class score counts on fixed bins plus exact sums
   for log loss and Brier (the bins and the AUC bound are described there);
@@ -38,16 +38,16 @@ from numpy.typing import ArrayLike, NDArray
 
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError, InvalidInputError
 from driftline.metrics.catalogue import METRICS, TASKS, Task
-from driftline.metrics.classification import (
-    ConfusionCounts,
+from driftline.metrics.computation import compute_metric
+from driftline.metrics.confusion import ConfusionCounts
+from driftline.metrics.fairness import GroupCounts
+from driftline.metrics.labels import (
     Label,
     as_float_array,
     describe_classes,
     encode_labels,
     normalise_label,
 )
-from driftline.metrics.computation import compute_metric
-from driftline.metrics.fairness import GroupCounts
 from driftline.metrics.ranking import RankingSums
 from driftline.metrics.regression import RegressionSums
 from driftline.metrics.score_histograms import ScoreHistograms

@@ -27,7 +27,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError, InvalidInputError
-from driftline.metrics.classification import FloatArray, Label, log_loss_terms, trapezoid_auc
+from driftline.metrics.classification import log_loss_terms, trapezoid_auc
+from driftline.metrics.labels import FloatArray, Label
 
 UNIFORM_BINS = 4000
 BINS_PER_DECADE = 200

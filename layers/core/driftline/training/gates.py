@@ -18,7 +18,6 @@ from driftline.errors import ConfigError, InsufficientDataError, InvalidInputErr
 from driftline.formatting import short_number
 from driftline.metrics import METRICS
 from driftline.metrics.classification import (
-    Label,
     accuracy_score,
     brier_score_loss,
     error_rate,
@@ -30,6 +29,7 @@ from driftline.metrics.classification import (
     roc_auc_score,
 )
 from driftline.metrics.fairness import disparate_impact, equal_opportunity_difference
+from driftline.metrics.labels import Label
 from driftline.metrics.regression import (
     mean_absolute_error,
     mean_absolute_percentage_error,
