@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from driftline.errors import InvalidInputError
-from driftline.metrics.labels import Label, normalise_label
+from driftline.metrics.encoding import Label, normalise_label
 
 
 def id_text(values: pd.Series) -> pd.Series:

@@ -22,7 +22,7 @@ from driftline.checks import CheckResult, judge, segment_key, skip
 from driftline.config.checks import CheckSpec
 from driftline.errors import InsufficientDataError
 from driftline.metrics import PerformanceProfile, compute_metric
-from driftline.metrics.labels import Label
+from driftline.metrics.encoding import Label
 from driftline.profile.dataset import DatasetProfile
 
 #: z for a two-sided 95 % interval.

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from driftline.errors import InvalidInputError
 from driftline.metrics.classification import log_loss_terms
-from driftline.metrics.labels import as_float_array, normalise_label
+from driftline.metrics.encoding import as_float_array, normalise_label
 from driftline.profile.performance import row_errors
 
 MetricKind = Literal["proportion", "continuous"]

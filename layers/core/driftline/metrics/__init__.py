@@ -25,6 +25,7 @@ from driftline.metrics.classification import (
 )
 from driftline.metrics.computation import compute_metric
 from driftline.metrics.confusion import ConfusionCounts
+from driftline.metrics.encoding import Label
 from driftline.metrics.fairness import (
     GroupCounts,
     disparate_impact,
@@ -32,7 +33,6 @@ from driftline.metrics.fairness import (
     group_positive_rates,
     group_true_positive_rates,
 )
-from driftline.metrics.labels import Label
 from driftline.metrics.profile import PROFILE_VERSION, PerformanceProfile, profile_performance
 from driftline.metrics.ranking import (
     RankingSums,

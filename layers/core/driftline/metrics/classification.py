@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from driftline.errors import InsufficientDataError, InvalidInputError
 from driftline.metrics.confusion import Average, ConfusionCounts
-from driftline.metrics.labels import (
+from driftline.metrics.encoding import (
     FloatArray,
     IntArray,
     Label,

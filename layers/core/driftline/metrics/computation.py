@@ -15,8 +15,8 @@ from typing import Protocol
 from driftline.errors import InsufficientDataError
 from driftline.metrics.catalogue import Task, get_metric
 from driftline.metrics.confusion import ConfusionCounts
+from driftline.metrics.encoding import Label
 from driftline.metrics.fairness import GroupCounts
-from driftline.metrics.labels import Label
 from driftline.metrics.ranking import RankingSums
 from driftline.metrics.regression import RegressionSums
 from driftline.metrics.score_histograms import ScoreHistograms

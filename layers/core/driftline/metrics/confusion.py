@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from driftline.errors import InsufficientDataError
-from driftline.metrics.labels import (
+from driftline.metrics.encoding import (
     FloatArray,
     IntArray,
     Label,

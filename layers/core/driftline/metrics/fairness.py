@@ -34,7 +34,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from driftline.errors import InsufficientDataError, InvalidInputError
-from driftline.metrics.labels import (
+from driftline.metrics.encoding import (
     IntArray,
     Label,
     describe_classes,

@@ -40,14 +40,14 @@ from driftline.errors import IncompatibleProfilesError, InsufficientDataError, I
 from driftline.metrics.catalogue import METRICS, TASKS, Task
 from driftline.metrics.computation import compute_metric
 from driftline.metrics.confusion import ConfusionCounts
-from driftline.metrics.fairness import GroupCounts
-from driftline.metrics.labels import (
+from driftline.metrics.encoding import (
     Label,
     as_float_array,
     describe_classes,
     encode_labels,
     normalise_label,
 )
+from driftline.metrics.fairness import GroupCounts
 from driftline.metrics.ranking import RankingSums
 from driftline.metrics.regression import RegressionSums
 from driftline.metrics.score_histograms import ScoreHistograms

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError, InvalidInputError
-from driftline.metrics.labels import FloatArray, IntArray, as_scores
+from driftline.metrics.encoding import FloatArray, IntArray, as_scores
 
 PER_QUERY_COLUMNS = ("precision", "recall", "average_precision", "ndcg", "reciprocal_rank")
 

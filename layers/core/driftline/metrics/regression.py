@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from driftline.errors import InsufficientDataError, InvalidInputError
-from driftline.metrics.labels import as_scores
+from driftline.metrics.encoding import as_scores
 
 #: Smallest denominator of a MAPE term (scikit-learn's choice).
 MAPE_EPSILON = float(np.finfo(np.float64).eps)

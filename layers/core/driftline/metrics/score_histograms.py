@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError, InvalidInputError
 from driftline.metrics.classification import log_loss_terms, trapezoid_auc
-from driftline.metrics.labels import FloatArray, Label
+from driftline.metrics.encoding import FloatArray, Label
 
 UNIFORM_BINS = 4000
 BINS_PER_DECADE = 200

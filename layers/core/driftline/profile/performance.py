@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from driftline.metrics import PerformanceProfile, profile_performance
 from driftline.metrics.catalogue import Task
-from driftline.metrics.labels import Label, as_float_array, encode_labels
+from driftline.metrics.encoding import Label, as_float_array, encode_labels
 from driftline.numbers import coerce_numbers
 
 #: The dimension names of the hour of day (UTC) and of the quarter of the day it falls in

@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from driftline.errors import InsufficientDataError, InvalidInputError
-from driftline.metrics.labels import Label, normalise_label
+from driftline.metrics.encoding import Label, normalise_label
 
 
 def default_estimator(task: str) -> str:

@@ -30,7 +30,7 @@ from sklearn.utils._param_validation import (  # type: ignore[import-untyped]
 )
 
 from driftline.errors import ConfigError, InsufficientDataError, InvalidInputError
-from driftline.metrics.labels import normalise_label
+from driftline.metrics.encoding import normalise_label
 from driftline.model_store import verify_artifact
 from driftline.training.data import TrainingSpec, class_array, feature_frame, label_array
 

@@ -28,8 +28,8 @@ from driftline.metrics.classification import (
     recall_score,
     roc_auc_score,
 )
+from driftline.metrics.encoding import Label
 from driftline.metrics.fairness import disparate_impact, equal_opportunity_difference
-from driftline.metrics.labels import Label
 from driftline.metrics.regression import (
     mean_absolute_error,
     mean_absolute_percentage_error,
