@@ -107,6 +107,11 @@ class Evaluations:
     items: list[tuple[str, Change | None, int, int]] = field(default_factory=list)
 
 
+def say(line: str) -> None:
+    """A progress line, shown at once (also when the output is a file)."""
+    print(line, flush=True)
+
+
 def seed_of(*parts: object) -> int:
     """A stable seed from the parts (the same on every machine and Python)."""
     digest = hashlib.sha256("/".join(str(part) for part in parts).encode()).digest()
@@ -351,10 +356,11 @@ def run(
     reference_factor: int = 10,
     seed: int = 0,
     packages: Path = alert_data.PACKAGES,
-    progress: Callable[[str], None] = print,
+    progress: Callable[[str], None] | None = None,
     populations: dict[str, alert_data.Population] | None = None,
 ) -> dict[str, Any]:
     """The whole benchmark; returns the result document (see :func:`render`)."""
+    progress = progress or say
     started = time.perf_counter()
     pythons: dict[str, Path] = {}
     notes: dict[str, str] = {}
