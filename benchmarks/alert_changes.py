@@ -49,7 +49,7 @@ class Change:
     def label(self) -> str:
         unit = {
             "mean_shift": f"{self.size:g} σ",
-            "variance": f"variance ×{self.size:g}",
+            "variance": f"×{self.size:g}",
             "category_share": f"{self.size:g} points",
             "new_category": f"{self.size:g} % of rows",
             "missing_share": f"+{self.size:g} points",

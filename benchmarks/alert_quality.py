@@ -618,9 +618,9 @@ QUICK: dict[str, Any] = {
 FULL: dict[str, Any] = {
     "sizes": SIZES,
     "datasets": DATASETS,
-    "evaluations": 250,
-    "streams": 10,
-    "stream_length": 5,
+    "evaluations": 100,
+    "streams": 5,
+    "stream_length": 4,
     "changes": tuple(alert_changes.all_changes()),
     "reference_rows": 50_000,
     "reference_factor": 10,
