@@ -1,0 +1,157 @@
+"""The alert-quality benchmark (benchmarks/alert_quality.py) on a tiny configuration.
+
+The peers (Evidently, NannyML) are not run here: they need their own virtual environments.
+The data is a small population made in the test (the real data sets come from PyPI
+packages), with the same shape the loaders give.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import alert_changes  # noqa: E402
+import alert_quality  # noqa: E402
+from alert_changes import Change  # noqa: E402
+from alert_data import SEGMENT, Population  # noqa: E402
+
+
+def population(rows: int = 4_000) -> Population:
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(10.0, 2.0, rows),
+            "y": rng.exponential(1.0, rows),
+            "colour": rng.choice(["red", "green", "blue"], rows, p=[0.5, 0.3, 0.2]),
+            SEGMENT: rng.choice(["a", "b", "c", "d", "e"], rows),
+        }
+    )
+    made = Population(
+        "tiny",
+        frame,
+        ("x", "y"),
+        ("colour",),
+        numeric_target="x",
+        categorical_target="colour",
+        source="made in the test",
+        segment_note="5 values",
+    )
+    made.stats.update(
+        {
+            "std": {"x": float(frame["x"].std(ddof=0)), "y": float(frame["y"].std(ddof=0))},
+            "shares": {"colour": frame["colour"].value_counts(normalize=True).to_dict()},
+        }
+    )
+    return made
+
+
+@pytest.mark.parametrize(("successes", "trials"), [(0, 10), (1, 200), (7, 250), (40, 40), (3, 7)])
+def test_wilson_interval_matches_statsmodels(successes: int, trials: int) -> None:
+    expected = proportion_confint(successes, trials, alpha=0.05, method="wilson")
+    assert alert_quality.wilson_interval(successes, trials) == pytest.approx(expected, abs=1e-12)
+
+
+def test_the_driftline_contender_runs_and_its_counts_add_up() -> None:
+    # GIVEN a tiny population, a large mean shift and a new category, two streams each
+    made = population()
+    changes = [Change("mean_shift", 2.0), Change("new_category", 20)]
+
+    # WHEN driftline alone decides 6 null evaluations and the streams at 500 rows a batch
+    result = alert_quality.run(
+        sizes=[500],
+        datasets=["tiny"],
+        contenders=["driftline"],
+        evaluations=6,
+        changes=changes,
+        streams=2,
+        stream_length=3,
+        reference_rows=2_000,
+        reference_factor=1,
+        progress=lambda line: None,
+        populations={"tiny": made},
+    )
+
+    # THEN the counts are the planned ones and the rates and intervals follow from them
+    summary = result["by_size"]["500"]
+    assert set(summary) == {"driftline", "driftline dataset drift"}
+    null = summary["driftline"]["null"]
+    assert null["evaluations"] == 6
+    assert 0 <= null["pages"] <= 6
+    assert null["rate"] == pytest.approx(null["pages"] / 6)
+    low, high = proportion_confint(null["pages"], 6, alpha=0.05, method="wilson")
+    assert (null["low"], null["high"]) == pytest.approx((low, high))
+    shifted = summary["driftline"]["changes"]["mean_shift 2 σ"]
+    assert shifted["evaluations"] == 6 and shifted["streams"] == 2
+    # a shift of two standard deviations at 500 rows pages at once, in every stream
+    assert shifted["pages"] == 6 and shifted["delays"] == [1, 1]
+    assert shifted["mean_delay"] == 1.0
+    text = alert_quality.render(result)
+    assert "| mean_shift 2 σ | 100.0 % (6/6); delay 1.0, 2/2 streams |" in text
+
+
+def test_delays_count_from_the_first_batch_after_the_onset_and_censor_silent_streams() -> None:
+    # GIVEN one planned stream per case and decisions made up for them
+    planned = alert_quality.Evaluations("tiny", 100, 1_000)
+    change = Change("mean_shift", 0.1)
+    planned.items = [
+        ("null-0", None, 1, 1),
+        ("null-1", None, 2, 1),
+        ("shift#0", change, 3, 3),
+        ("shift#1", change, 4, 3),
+    ]
+    no, yes = {"page": False, "dataset": False}, {"page": True, "dataset": False}
+    decisions = {
+        "driftline": {
+            "null-0": [yes],
+            "null-1": [no],
+            "shift#0": [no, yes, yes],
+            "shift#1": [no, no, no],
+        }
+    }
+
+    # WHEN tallied and summarised
+    summary = alert_quality.summarise(alert_quality.tally(planned, decisions))
+
+    # THEN one false page in two, 2 of 6 detections, delay 2 for the first stream only
+    assert summary["driftline"]["null"]["pages"] == 1
+    assert summary["driftline"]["null"]["evaluations"] == 2
+    cell = summary["driftline"]["changes"][change.label]
+    assert (cell["pages"], cell["evaluations"]) == (2, 6)
+    assert cell["delays"] == [2, None]
+    assert cell["streams_paged"] == 1 and cell["mean_delay"] == 2.0
+    assert summary["driftline dataset drift"]["changes"][change.label]["pages"] == 0
+
+
+def test_planted_changes_do_what_they_say() -> None:
+    made = population()
+    batch = made.frame.iloc[:1_000].reset_index(drop=True)
+    rng = np.random.default_rng(1)
+    std = made.stats["std"]["x"]
+
+    shifted = alert_changes.apply(Change("mean_shift", 0.5), batch, made, rng)
+    assert (shifted["x"] - batch["x"]).to_numpy() == pytest.approx(0.5 * std)
+
+    moved = alert_changes.apply(Change("category_share", 10), batch, made, rng)
+    assert (moved["colour"] == "red").sum() == (batch["colour"] == "red").sum() - 100
+    assert (moved["colour"] == "green").sum() == (batch["colour"] == "green").sum() + 100
+
+    new = alert_changes.apply(Change("new_category", 5), batch, made, rng)
+    assert (new["colour"] == alert_changes.NEW_CATEGORY).sum() == 50
+
+    missing = alert_changes.apply(Change("missing_share", 20), batch, made, rng)
+    assert missing["x"].isna().sum() == 200
+
+    wider = alert_changes.apply(Change("variance", 1.5), batch, made, rng)
+    assert wider["x"].var() == pytest.approx(1.5 * batch["x"].var())
+
+    in_segment = alert_changes.apply(Change("mean_shift", 1.0, scope="a"), batch, made, rng)
+    changed = in_segment["x"] != batch["x"]
+    assert (changed == (batch[SEGMENT] == "a")).all()
