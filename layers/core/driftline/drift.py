@@ -2,8 +2,13 @@
 for the model's outputs (prediction, score, label) and per segment.
 
 Each feature gets the method the monitor definition names, or the ``auto`` choice of
-:func:`driftline.stats.choose_method`; the dataset drifts when the share of drifted features
-reaches ``dataset_drift_share``. A feature without data on one side is skipped with the
+:func:`driftline.stats.choose_method`. Every column tested in one evaluation, overall and in
+every segment, is one test of a family: the family is decided together
+(:mod:`driftline.stats.decision`), so a column drifts when its p-value adjusted for the
+family is below ``drift.alpha`` and its effect reaches the method's minimum effect. A column
+with fewer than ``drift.min_rows`` values on either side is skipped with the reason (too
+little evidence). The dataset drifts when the share of drifted features reaches
+``dataset_drift_share``. A feature without data on one side is skipped with the
 reason, and is left out of the share (never counted as drifted or as stable): the share is
 over the features evaluated, and the result lists the others (``features_skipped``). A
 feature absent from the current data entirely is skipped as such, and fails the built-in
@@ -19,12 +24,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from driftline.config.drift import DriftSpec
+from driftline.config.drift import DriftSpec, FeatureDriftSpec
 from driftline.errors import IncompatibleProfilesError
 from driftline.profile.categorical import CategoricalProfile
 from driftline.profile.dataset import ColumnProfile, DatasetProfile
 from driftline.profile.numeric import NumericProfile
 from driftline.stats import DriftResult, FeatureDistributions, choose_method, compute_drift
+from driftline.stats.decision import DriftMeasure, decide_family, measure_drift
+from driftline.stats.methods import TEST, get_method
 
 
 @dataclass(frozen=True)
@@ -129,7 +136,8 @@ def column_drift(
     method: str = "auto",
     threshold: float | None = None,
 ) -> FeatureDrift:
-    """Drift of one column; skipped (with the reason) when a side has no values."""
+    """Drift of one column by one method alone (its own statistic against ``threshold``, no
+    family, no minimum effect); skipped (with the reason) when a side has no values."""
     n_reference = _present(reference)
     n_current = _present(current)
     if n_reference == 0:
@@ -141,6 +149,15 @@ def column_drift(
     return FeatureDrift(compute_drift(distributions, chosen, threshold))
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A column measured, waiting for its family's decision."""
+
+    measure: DriftMeasure
+    alpha: float
+    min_effect: float | None
+
+
 def compare_profiles(
     reference: DatasetProfile,
     current: DatasetProfile,
@@ -150,31 +167,65 @@ def compare_profiles(
     outputs: tuple[str, ...] = (),
     per_segment: bool = True,
 ) -> DriftReport:
-    """Drift of every feature (and output column), overall and per shared segment."""
-    feature_drift: dict[str, FeatureDrift] = {}
+    """Drift of every feature (and output column), overall and per shared segment, decided
+    as one family of tests."""
+    measured = _measured(
+        reference,
+        current,
+        features=features,
+        drift=drift,
+        outputs=outputs,
+        per_segment=per_segment,
+    )
+    pending = [entry for entry in _entries(measured) if isinstance(entry, _Pending)]
+    decisions = decide_family(
+        [entry.measure for entry in pending],
+        alpha=[entry.alpha for entry in pending],
+        min_effect=[entry.min_effect for entry in pending],
+        correction=drift.correction,
+    )
+    decided = {id(entry): result for entry, result in zip(pending, decisions, strict=True)}
+    return _report(measured, decided, drift.dataset_drift_share)
+
+
+_Measured = dict[str, Any]
+
+
+def _measured(
+    reference: DatasetProfile,
+    current: DatasetProfile,
+    *,
+    features: Mapping[str, str],
+    drift: DriftSpec,
+    outputs: tuple[str, ...],
+    per_segment: bool,
+) -> _Measured:
+    """Every column's measure (or skip), overall and per shared segment, undecided."""
+    columns: dict[str, FeatureDrift | _Pending] = {}
     for name in features:
         override = drift.features.get(name)
         method = override.method if override and override.method != "auto" else drift.method
-        threshold = override.threshold if override and override.threshold else drift.threshold
-        feature_drift[name] = _absent_or(
+        columns[name] = _absent_or(
             name,
             current,
-            column_drift(
-                reference.columns[name], current.columns[name], method=method, threshold=threshold
+            _measure_column(
+                reference.columns[name], current.columns[name], method, drift, override
             ),
         )
-    output_drift = {
+    output_columns: dict[str, FeatureDrift | _Pending] = {
         name: _absent_or(
-            name, current, column_drift(reference.columns[name], current.columns[name])
+            name,
+            current,
+            _measure_column(reference.columns[name], current.columns[name], "auto", drift, None),
         )
         for name in outputs
         if name in reference.columns and name in current.columns
     }
-    segments: dict[str, DriftReport] = {}
+    segments: dict[str, _Measured] = {}
     if per_segment:
         for key, segment in current.segments.items():
             if key in reference.segments:
-                segments[key] = compare_profiles(
+                segments[key] = _measured(
                     reference.segments[key],
                     segment,
                     features=features,
@@ -182,7 +233,59 @@ def compare_profiles(
                     outputs=outputs,
                     per_segment=False,
                 )
-    return DriftReport(feature_drift, drift.dataset_drift_share, output_drift, segments)
+    return {"features": columns, "outputs": output_columns, "segments": segments}
+
+
+def _measure_column(
+    reference: ColumnProfile,
+    current: ColumnProfile,
+    method: str,
+    drift: DriftSpec,
+    override: FeatureDriftSpec | None,
+) -> FeatureDrift | _Pending:
+    n_reference = _present(reference)
+    n_current = _present(current)
+    if n_reference == 0:
+        return FeatureDrift(None, "no values in the reference")
+    if n_current == 0:
+        return FeatureDrift(None, NO_CURRENT_VALUES)
+    if min(n_reference, n_current) < drift.min_rows:
+        side = "current data" if n_current < drift.min_rows else "reference"
+        return FeatureDrift(
+            None,
+            f"too few values to decide: {min(n_reference, n_current)} in the {side}, "
+            f"drift.min_rows is {drift.min_rows}",
+        )
+    chosen = choose_method(reference.kind, n_reference, n_current) if method == "auto" else method
+    spec = get_method(chosen)
+    threshold = override.threshold if override and override.threshold else drift.threshold
+    alpha = threshold if threshold is not None and spec.direction == TEST else drift.alpha
+    min_effect = override.min_effect if override is not None else None
+    if min_effect is None and threshold is not None and spec.direction != TEST:
+        min_effect = threshold
+    if min_effect is None:
+        min_effect = drift.min_effect.get(chosen)  # type: ignore[call-overload]
+    measure = measure_drift(column_distributions(reference, current), chosen)
+    return _Pending(measure, alpha, min_effect)
+
+
+def _entries(measured: _Measured) -> list[FeatureDrift | _Pending]:
+    found = [*measured["features"].values(), *measured["outputs"].values()]
+    for segment in measured["segments"].values():
+        found += _entries(segment)
+    return found
+
+
+def _report(measured: _Measured, decided: Mapping[int, DriftResult], share: float) -> DriftReport:
+    def final(entry: FeatureDrift | _Pending) -> FeatureDrift:
+        return FeatureDrift(decided[id(entry)]) if isinstance(entry, _Pending) else entry
+
+    return DriftReport(
+        {name: final(entry) for name, entry in measured["features"].items()},
+        share,
+        {name: final(entry) for name, entry in measured["outputs"].items()},
+        {key: _report(segment, decided, share) for key, segment in measured["segments"].items()},
+    )
 
 
 #: Why a column without values in the current data is skipped.
@@ -191,10 +294,16 @@ NO_CURRENT_VALUES = "no values in the current data"
 ABSENT = "absent from the current data"
 
 
-def _absent_or(name: str, current: DatasetProfile, drift: FeatureDrift) -> FeatureDrift:
+def _absent_or(
+    name: str, current: DatasetProfile, drift: FeatureDrift | _Pending
+) -> FeatureDrift | _Pending:
     """``drift``, or a skip saying the column is absent when it had no values because the
     data did not carry it at all (rather than carrying it empty)."""
-    if drift.skipped == NO_CURRENT_VALUES and name in current.absent_columns:
+    if (
+        isinstance(drift, FeatureDrift)
+        and drift.skipped == NO_CURRENT_VALUES
+        and (name in current.absent_columns)
+    ):
         return FeatureDrift(None, ABSENT)
     return drift
 

@@ -23,11 +23,13 @@ from driftline.config.checks import DATASET_QUALITY_MEASURES, CheckSpec
 from driftline.config.definition import MonitorDefinition
 from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
+from driftline.formatting import short_number
 from driftline.io import CaptureColumns
 from driftline.performance import PerformanceReport, decide_metric_check
 from driftline.profile.dataset import DatasetProfile, Kind, ProfileSpec, Reference
 from driftline.profile.performance import PerformanceSpec, Slice
 from driftline.quality import column_quality, dataset_quality
+from driftline.stats.base import DriftResult
 
 #: Actions in the order of their severity (the result lists the most severe first).
 ACTION_ORDER = ("emergency_retrain", "retrain", "notify")
@@ -330,8 +332,19 @@ def _decide_drift(
     if feature.result is None:
         return skip(check, f"drift of {column}{where} skipped: {feature.skipped}")
     result = feature.result
-    value = result.p_value if result.direction.startswith("p_value") else result.statistic
     verdict = "fail" if result.drifted else "pass"
+    if result.effect is not None:
+        return CheckResult(
+            check.name,
+            verdict,
+            result.effect,
+            result.threshold,
+            None,
+            key,
+            check.action,
+            f"{column}{where}: {drift_evidence(result)}",
+        )
+    value = result.p_value if result.direction.startswith("p_value") else result.statistic
     compared = "p-value" if result.direction.startswith("p_value") else result.method
     detail = (
         f"{column}{where}: {compared} {value:.4g} "
@@ -340,6 +353,42 @@ def _decide_drift(
     )
     return CheckResult(
         check.name, verdict, value, result.threshold, None, key, check.action, detail
+    )
+
+
+def drift_evidence(result: DriftResult) -> str:
+    """A drift decision's evidence in one line: the verdict, the effect against its minimum,
+    the adjusted p-value against alpha (the correction and the family's size, the raw
+    p-value), and the values compared on each side.
+
+    >>> from driftline.stats.base import DriftResult
+    >>> text = drift_evidence(DriftResult(
+    ...     "ks", 0.083, 2.4e-08, 0.02, "p_adjusted < alpha and effect >= threshold", True,
+    ...     effect=0.083, effect_measure="ks", p_adjusted=3.1e-06, alpha=0.01,
+    ...     correction="holm", n_reference=25000, n_current=1000, evidence="ks", family=126))
+    >>> for part in text.split("; "): print(part)
+    drifted: effect (ks) 0.083 >= 0.02 and adjusted p 3.1e-06 < 0.01 (holm over 126 tests
+    raw p 2.4e-08
+    ks test)
+    n = 1,000 current, 25,000 reference
+    """
+    credible = (
+        result.p_adjusted is not None
+        and result.alpha is not None
+        and (result.p_adjusted < result.alpha)
+    )
+    large = result.effect is not None and result.effect >= result.threshold
+    verdict = "drifted" if result.drifted else "no drift"
+    effect_sign = ">=" if large else "<"
+    p_sign = "<" if credible else ">="
+    test = "ks test" if result.evidence == "ks" else "binned homogeneity test"
+    return (
+        f"{verdict}: effect ({result.effect_measure}) {short_number(result.effect)} "
+        f"{effect_sign} {short_number(result.threshold)} and adjusted p "
+        f"{short_number(result.p_adjusted)} {p_sign} {short_number(result.alpha)} "
+        f"({result.correction} over {result.family} tests; raw p "
+        f"{short_number(result.p_value)}; {test}); n = {result.n_current:,} current, "
+        f"{result.n_reference:,} reference"
     )
 
 

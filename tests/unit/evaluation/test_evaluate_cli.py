@@ -131,8 +131,12 @@ def _sketch_figures(node: object, path: str = "") -> dict[str, float]:
         if node.get("method") in ("ks", "wasserstein"):
             found[path] = node["statistic"]
             node["statistic"] = node["p_value"] = None
+            for key in ("effect", "p_adjusted"):
+                if key in node:
+                    found[f"{path}.{key}"] = node[key]
+                    node[key] = None
         detail = str(node.get("detail", ""))
-        if "wasserstein" in detail or "p-value" in detail:
+        if "wasserstein" in detail or "p-value" in detail or "ks test" in detail:
             found[path] = node["value"]
             node["value"] = node["detail"] = None
         for key, value in node.items():

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from driftline.config.actions import ActionsSpec
 from driftline.config.checks import QUALITY_MEASURE_KINDS, SCHEMA_COLUMNS_CHECK, CheckSpec
 from driftline.config.data import BaselineSpec, CaptureSpec, SchemaSpec, check_capture
-from driftline.config.drift import DriftSpec
+from driftline.config.drift import BOUNDED_EFFECTS, DriftSpec
 from driftline.config.durations import Duration, check_duration
 from driftline.config.messages import KeyedError, key_part, shown
 from driftline.config.retraining import (
@@ -204,15 +204,22 @@ class MonitorDefinition(StrictSection):
                     else "drift.threshold"
                 )
                 why = (
-                    f"{method} is a test: drift when its p-value < threshold"
+                    f"{method} is a test: drift when its adjusted p-value < threshold"
                     if method != "auto"
-                    else "auto chooses a test (p-value < threshold) on samples of 1,000 "
-                    "values or fewer"
+                    else "auto chooses a test (ks for numeric, chisquare for categorical "
+                    "features): drift when its adjusted p-value < threshold"
                 )
                 raise KeyedError(
                     key,
                     f"{threshold:g} is not below 1 for feature {key_part(feature)}; {why}, "
                     "so the threshold must be in (0, 1)",
+                )
+            chosen = method if method != "auto" else ("ks" if kind == "numeric" else "chisquare")
+            minimum = override.min_effect if override is not None else None
+            if minimum is not None and chosen in BOUNDED_EFFECTS and minimum > 1:
+                raise KeyedError(
+                    f"drift.features.{key_part(feature)}.min_effect",
+                    f"{minimum:g} can never be reached; the effect of {chosen} is at most 1",
                 )
         return self
 

@@ -1,10 +1,11 @@
-"""The ``drift`` section: the drift method and threshold for every feature, or for one."""
+"""The ``drift`` section: how drift is decided (alpha, correction, minimum effects, the
+evidence floor) and the drift method for every feature, or for one."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from driftline.config.strict import StrictSection
 
@@ -12,17 +13,63 @@ DriftMethodName = Literal["psi", "ks", "wasserstein", "jensenshannon", "chisquar
 DriftMethodChoice = Literal[
     "auto", "psi", "ks", "wasserstein", "jensenshannon", "chisquare", "hellinger"
 ]
+#: Effects that cannot exceed 1 (distances of distributions); a minimum above 1 could never
+#: be reached.
+BOUNDED_EFFECTS: frozenset[str] = frozenset({"ks", "jensenshannon", "chisquare", "hellinger"})
 
 
 class FeatureDriftSpec(StrictSection):
     method: DriftMethodChoice = "auto"
-    threshold: float | None = Field(None, gt=0)
+    threshold: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "For a test (ks, chisquare): the level its adjusted p-value must fall below "
+            "(instead of drift.alpha). For a distance: its minimum effect."
+        ),
+    )
+    min_effect: float | None = Field(
+        None, gt=0, description="The smallest effect that drifts, for this feature."
+    )
 
 
 class DriftSpec(StrictSection):
     method: DriftMethodChoice = "auto"
     threshold: float | None = Field(
-        None, gt=0, description="Threshold for every feature; default: the method's own."
+        None,
+        gt=0,
+        description=(
+            "For every feature: a test's level (instead of alpha), or a distance's minimum "
+            "effect. Default: alpha and the method's minimum effect."
+        ),
+    )
+    alpha: float = Field(
+        0.01,
+        gt=0,
+        le=0.5,
+        description=(
+            "The probability that an evaluation of an unchanged model reports any drift "
+            "(family-wise, over every column and segment tested)."
+        ),
+    )
+    correction: Literal["holm", "bh", "none"] = Field(
+        "holm",
+        description=(
+            "How the p-values of one evaluation's tests are adjusted: holm (family-wise, "
+            "any dependence), bh (false discovery rate) or none."
+        ),
+    )
+    min_effect: dict[DriftMethodName, float] = Field(
+        default_factory=dict,
+        description=(
+            "The smallest effect that drifts, per method (default: ks 0.02, wasserstein "
+            "0.05, chisquare 0.03, jensenshannon 0.03, hellinger 0.025, psi 0.1)."
+        ),
+    )
+    min_rows: int = Field(
+        100,
+        ge=1,
+        description="Fewer values of a column than this (on either side): its drift is skip.",
     )
     dataset_drift_share: float = Field(0.5, gt=0, le=1)
     bins: int = Field(10, ge=2, le=1000, description="Histogram bins (baseline quantiles).")
@@ -30,3 +77,26 @@ class DriftSpec(StrictSection):
         1000, ge=2, le=100_000, description="Categories tracked exactly per column."
     )
     features: dict[str, FeatureDriftSpec] = Field(default_factory=dict)
+
+    @field_validator("min_effect", mode="before")
+    @classmethod
+    def _numbers_only(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for method, number in value.items():
+                if isinstance(number, bool) or not isinstance(number, (int, float)):
+                    raise ValueError(
+                        f"min_effect.{method}: expected a number > 0, got {type(number).__name__}"
+                    )
+        return value
+
+    @model_validator(mode="after")
+    def _reachable_minimum_effects(self) -> DriftSpec:
+        for method, value in self.min_effect.items():
+            if not value > 0:
+                raise ValueError(f"min_effect.{method}: expected a number > 0, got {value}")
+            if method in BOUNDED_EFFECTS and value > 1:
+                raise ValueError(
+                    f"min_effect.{method}: {value} can never be reached; the effect of "
+                    f"{method} is at most 1"
+                )
+        return self

@@ -1,9 +1,11 @@
 """The drift part of the report: features, outputs and segments, with distributions.
 
-Each compared column gets one row: the method, the statistic and p-value, the rule that
-decides drift (``statistic ≥ 0.2`` or ``p-value < 0.05``), the verdict and, when both
+Each compared column gets one row: the method, the effect and the p-value adjusted for the
+evaluation's family of tests, the values compared on each side, the rule that decided
+(``adjusted p < 0.01 (holm, 126 tests) and ks ≥ 0.02``), the verdict and, when both
 profiles are given, a small chart of the reference and current distributions. Drifted
-columns come first.
+columns come first. (Results written before 2026-12 hold a statistic, a p-value and a
+single rule such as ``statistic ≥ 0.2``; they are shown in the same columns.)
 
 >>> result = {"drift": {"dataset_drifted": False, "share_drifted": 0.0,
 ...     "dataset_drift_share": 0.5, "features": {"age": {"method": "psi",
@@ -121,11 +123,18 @@ def drift_table(
             verdict = tag("span", "DRIFTED", class_="flag bad")
         else:
             verdict = Html("no")
+        decided = "effect" in figures
+        rows_compared = (
+            f"{figures['n_current']:,} / {figures['n_reference']:,}"
+            if decided and figures.get("n_current") is not None
+            else "—"
+        )
         cells = [
             cell(name, "name"),
             cell(text(figures.get("method")) or "—"),
-            cell(figure(figures.get("statistic")), "num"),
-            cell(figure(figures.get("p_value")), "num"),
+            cell(figure(figures.get("effect" if decided else "statistic")), "num"),
+            cell(figure(figures.get("p_adjusted" if decided else "p_value")), "num"),
+            cell(rows_compared, "num"),
             cell(rule(figures)),
             cell(verdict),
         ]
@@ -134,15 +143,24 @@ def drift_table(
             cells.append(cell(distribution_cell(name, reference, current)))
         css = "failed notify" if figures.get("drifted") is True else None
         rows.append(tag("tr", *cells, class_=css))
-    headers = ["Column", "Method", "Statistic", "p-value", "Rule", "Drifted"]
+    headers = ["Column", "Method", "Effect", "Adjusted p", "n current / reference", "Rule"]
+    headers.append("Drifted")
     if with_charts:
         headers.append("Reference vs current")
-    return table(headers, rows, numeric=(2, 3))
+    return table(headers, rows, numeric=(2, 3, 4))
 
 
 def rule(figures: Mapping[str, Any]) -> str:
-    """How a drift figure is compared, in words: ``drift when p-value < 0.05``."""
+    """How a drift figure is compared, in words: ``drift when p-value < 0.05``, or for a
+    decision of an evaluation ``drift when adjusted p < 0.01 (holm, 126 tests) and ks ≥
+    0.02``."""
     threshold = figure(figures.get("threshold"))
+    if "effect" in figures:
+        return (
+            f"drift when adjusted p < {figure(figures.get('alpha'))} "
+            f"({text(figures.get('correction'))}, {figures.get('family')} tests) and "
+            f"{text(figures.get('effect_measure'))} ≥ {threshold}"
+        )
     direction = text(figures.get("direction"))
     if not direction:
         return f"threshold {threshold}" if figures.get("threshold") is not None else "—"

@@ -34,7 +34,6 @@ from driftline.stats.ecdf import (
 from driftline.stats.methods import (
     METHOD_NAMES,
     METHODS,
-    SMALL_SAMPLE,
     MethodSpec,
     choose_method,
     compute_drift,
@@ -45,7 +44,6 @@ __all__ = [
     "EXACT_KS_MAX_N",
     "METHODS",
     "METHOD_NAMES",
-    "SMALL_SAMPLE",
     "ColumnKind",
     "Direction",
     "DriftResult",

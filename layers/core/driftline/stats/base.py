@@ -13,8 +13,15 @@ from numpy.typing import NDArray
 ColumnKind = Literal["numeric", "categorical"]
 
 #: How a statistic is compared with its threshold. Distances drift when they reach the
-#: threshold; tests drift when the p-value falls below it.
-Direction = Literal["statistic >= threshold", "p_value < threshold"]
+#: threshold; tests drift when the p-value falls below it. A drift decision of an evaluation
+#: (:mod:`driftline.stats.decision`) needs both: a credible difference (the p-value adjusted
+#: for the evaluation's family of tests below alpha) that is large enough (the effect at
+#: least the minimum effect, which is then the threshold).
+Direction = Literal[
+    "statistic >= threshold",
+    "p_value < threshold",
+    "p_adjusted < alpha and effect >= threshold",
+]
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,10 @@ class DriftResult:
     """The outcome of one drift statistic on one feature.
 
     ``direction`` says how ``statistic``/``p_value`` are compared with ``threshold``;
-    ``drifted`` is that comparison's result.
+    ``drifted`` is that comparison's result. A decision of an evaluation also states its
+    evidence (:mod:`driftline.stats.decision`): the rows on each side, the effect and how it
+    is measured, the p-value adjusted for the family of tests, alpha and the correction;
+    ``threshold`` is then the minimum effect.
     """
 
     method: str
@@ -71,10 +81,19 @@ class DriftResult:
     threshold: float
     direction: Direction
     drifted: bool
+    effect: float | None = None
+    effect_measure: str | None = None
+    p_adjusted: float | None = None
+    alpha: float | None = None
+    correction: str | None = None
+    n_reference: int | None = None
+    n_current: int | None = None
+    evidence: str | None = None
+    family: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form used in the evaluation result (``drift.features.<name>``)."""
-        return {
+        body: dict[str, Any] = {
             "method": self.method,
             "statistic": _finite_or_none(self.statistic),
             "p_value": _finite_or_none(self.p_value),
@@ -82,6 +101,20 @@ class DriftResult:
             "direction": self.direction,
             "drifted": self.drifted,
         }
+        if self.effect is not None:
+            body.update(
+                effect=_finite_or_none(self.effect),
+                effect_measure=self.effect_measure,
+                min_effect=self.threshold,
+                p_adjusted=_finite_or_none(self.p_adjusted),
+                alpha=self.alpha,
+                correction=self.correction,
+                evidence=self.evidence,
+                n_reference=self.n_reference,
+                n_current=self.n_current,
+                family=self.family,
+            )
+        return body
 
 
 def _finite_or_none(value: float | None) -> float | None:

@@ -38,24 +38,12 @@ hellinger      numeric, categorical  counts       0.1        statistic >= thresh
   the raw distance is ``statistic * reference_std``, or
   :func:`driftline.stats.wasserstein_distance` on the samples.
 
-The ``auto`` rule (:func:`choose_method`), on ``min(n_reference, n_current)``:
-
-============  ==========================  ======================================
-kind          <= 1000 (small samples)     > 1000 (large samples)
-============  ==========================  ======================================
-numeric       ``ks`` (p < 0.05)           ``wasserstein``, normalised (>= 0.1)
-categorical   ``chisquare`` (p < 0.05)    ``jensenshannon`` (>= 0.1)
-============  ==========================  ======================================
-
-Why: on small samples a distance is noisy (two samples of 50 from one distribution are
-far apart by chance) and a test is the honest tool, since it knows how much noise to
-expect. On large samples the opposite holds: a test's power grows with n, so with a
-million rows a shift of a hundredth of a standard deviation is "significant" and alerts
-would fire on every batch; a distance with a threshold measures whether the change is
-large enough to matter. 1000 is where the two meet (simulated on normal data): a 0.05-level
-KS test catches a shift of 0.1 standard deviations about half of the time, and noise alone
-keeps the normalised Wasserstein distance of two such samples below its 0.1 threshold about
-95 % of the time; with fewer values, noise alone would reach the threshold.
+The ``auto`` rule (:func:`choose_method`): ``ks`` for numeric features, ``chisquare`` for
+categorical ones, at every sample size. In an evaluation each is decided by its evidence
+and its effect together (:mod:`driftline.stats.decision`): the test says whether a
+difference is credible at this batch's size, the effect whether it is large enough to
+matter. (Until 2026-12 ``auto`` switched to a distance with a fixed threshold above 1,000
+values a side, and a test alone below: noisy on small batches, blind on large ones.)
 """
 
 from __future__ import annotations
@@ -85,13 +73,12 @@ from driftline.stats.distance import (
 )
 from driftline.stats.ecdf import ks_p_value, ks_statistic, wasserstein_distance
 
-#: ``auto`` prefers a statistical test while the smaller sample has at most this many values.
-SMALL_SAMPLE = 1000
-
 DISTANCE: Direction = "statistic >= threshold"
 TEST: Direction = "p_value < threshold"
 
 MethodInput = Literal["counts", "samples"]
+#: The test behind a method's p-value in a drift decision.
+Evidence = Literal["ks", "binned"]
 #: A method's computation: the statistic and, for a test, its p-value (None for a distance).
 Measure = Callable[[FeatureDistributions], tuple[float, float | None]]
 
@@ -111,6 +98,11 @@ class MethodSpec:
         direction: how the statistic (distance) or p-value (test) meets the threshold.
         uses: whether it reads the aligned counts or the weighted samples.
         measure: computes ``(statistic, p_value)``; p_value is None for a distance.
+        evidence: the test whose p-value says whether a difference is credible at these
+            sample sizes: ``ks`` (on the samples) or ``binned`` (the calibrated test of
+            homogeneity on the counts, :mod:`driftline.stats.homogeneity`).
+        effect: the measure of how large the difference is (its name).
+        default_min_effect: the smallest effect that drifts (``drift.min_effect``).
     """
 
     name: str
@@ -119,6 +111,9 @@ class MethodSpec:
     direction: Direction
     uses: MethodInput
     measure: Measure
+    evidence: Evidence = "binned"
+    effect: str = ""
+    default_min_effect: float = 0.0
 
     def run(
         self, distributions: FeatureDistributions, threshold: float | None = None
@@ -169,52 +164,115 @@ def _register(
     default_threshold: float,
     direction: Direction,
     uses: MethodInput,
+    evidence: Evidence,
+    effect: str,
+    min_effect: float,
 ) -> Callable[[Measure], Measure]:
     def add(measure: Measure) -> Measure:
         _REGISTRY[name] = MethodSpec(
-            name, frozenset(kinds), default_threshold, direction, uses, measure
+            name,
+            frozenset(kinds),
+            default_threshold,
+            direction,
+            uses,
+            measure,
+            evidence,
+            effect,
+            min_effect,
         )
         return measure
 
     return add
 
 
-@_register("psi", kinds=_KINDS, default_threshold=0.2, direction=DISTANCE, uses="counts")
+@_register(
+    "psi",
+    kinds=_KINDS,
+    default_threshold=0.2,
+    direction=DISTANCE,
+    uses="counts",
+    evidence="binned",
+    effect="psi",
+    min_effect=0.1,
+)
 def _psi(distributions: FeatureDistributions) -> tuple[float, float | None]:
-    return population_stability_index(*_counts(distributions)), None
+    return population_stability_index(*counts_of(distributions)), None
 
 
-@_register("ks", kinds=("numeric",), default_threshold=0.05, direction=TEST, uses="samples")
+@_register(
+    "ks",
+    kinds=("numeric",),
+    default_threshold=0.05,
+    direction=TEST,
+    uses="samples",
+    evidence="ks",
+    effect="ks",
+    min_effect=0.02,
+)
 def _ks(distributions: FeatureDistributions) -> tuple[float, float | None]:
-    reference, current = _samples(distributions, "ks")
+    reference, current = samples_of(distributions, "ks")
     statistic = ks_statistic(reference, current)
     return statistic, ks_p_value(statistic, reference.n, current.n)
 
 
 @_register(
-    "wasserstein", kinds=("numeric",), default_threshold=0.1, direction=DISTANCE, uses="samples"
+    "wasserstein",
+    kinds=("numeric",),
+    default_threshold=0.1,
+    direction=DISTANCE,
+    uses="samples",
+    evidence="ks",
+    effect="wasserstein",
+    min_effect=0.05,
 )
 def _wasserstein(distributions: FeatureDistributions) -> tuple[float, float | None]:
-    distance = wasserstein_distance(*_samples(distributions, "wasserstein"))
+    distance = wasserstein_distance(*samples_of(distributions, "wasserstein"))
     scale = distributions.reference_std
     if scale is None or not math.isfinite(scale) or scale <= 0:
         return distance, None  # no scale to normalise by: the raw distance
     return distance / scale, None
 
 
-@_register("jensenshannon", kinds=_KINDS, default_threshold=0.1, direction=DISTANCE, uses="counts")
+@_register(
+    "jensenshannon",
+    kinds=_KINDS,
+    default_threshold=0.1,
+    direction=DISTANCE,
+    uses="counts",
+    evidence="binned",
+    effect="jensenshannon",
+    min_effect=0.03,
+)
 def _jensenshannon(distributions: FeatureDistributions) -> tuple[float, float | None]:
-    return jensen_shannon_distance(*_counts(distributions)), None
+    return jensen_shannon_distance(*counts_of(distributions)), None
 
 
-@_register("chisquare", kinds=_KINDS, default_threshold=0.05, direction=TEST, uses="counts")
+@_register(
+    "chisquare",
+    kinds=_KINDS,
+    default_threshold=0.05,
+    direction=TEST,
+    uses="counts",
+    evidence="binned",
+    effect="jensenshannon",
+    min_effect=0.03,
+)
 def _chisquare(distributions: FeatureDistributions) -> tuple[float, float | None]:
-    return chi_square_homogeneity_test(*_counts(distributions))
+    return chi_square_homogeneity_test(*counts_of(distributions))
 
 
-@_register("hellinger", kinds=_KINDS, default_threshold=0.1, direction=DISTANCE, uses="counts")
+@_register(
+    "hellinger",
+    kinds=_KINDS,
+    default_threshold=0.1,
+    direction=DISTANCE,
+    uses="counts",
+    evidence="binned",
+    effect="hellinger",
+    min_effect=0.025,
+)
 def _hellinger(distributions: FeatureDistributions) -> tuple[float, float | None]:
-    return hellinger_distance(*_counts(distributions)), None
+    return hellinger_distance(*counts_of(distributions)), None
 
 
 #: Every registered method by name (read-only).
@@ -275,7 +333,8 @@ def compute_drift(
 
 
 def choose_method(kind: ColumnKind, n_reference: int, n_current: int) -> str:
-    """The ``auto`` method for a feature (the table and its reasons are in the module doc).
+    """The ``auto`` method for a feature: ``ks`` (numeric) or ``chisquare`` (categorical),
+    whatever the sample sizes (see the module doc).
 
     Args:
         kind: the feature's kind.
@@ -288,22 +347,19 @@ def choose_method(kind: ColumnKind, n_reference: int, n_current: int) -> str:
     Raises:
         ValueError: an unknown kind or a negative sample size.
 
-    >>> choose_method("numeric", 5000, 800), choose_method("numeric", 5000, 5000)
-    ('ks', 'wasserstein')
-    >>> choose_method("categorical", 900, 10**6), choose_method("categorical", 5000, 5000)
-    ('chisquare', 'jensenshannon')
+    >>> choose_method("numeric", 5000, 800), choose_method("numeric", 10**6, 10**6)
+    ('ks', 'ks')
+    >>> choose_method("categorical", 900, 10**6)
+    'chisquare'
     """
     if kind not in _KINDS:
         raise ValueError(f"expected kind 'numeric' or 'categorical', got {kind!r}")
     if n_reference < 0 or n_current < 0:
         raise ValueError(f"expected non-negative sample sizes, got {n_reference} and {n_current}")
-    small = min(n_reference, n_current) <= SMALL_SAMPLE
-    if kind == "numeric":
-        return "ks" if small else "wasserstein"
-    return "chisquare" if small else "jensenshannon"
+    return "ks" if kind == "numeric" else "chisquare"
 
 
-def _counts(distributions: FeatureDistributions) -> tuple[FloatArray, FloatArray]:
+def counts_of(distributions: FeatureDistributions) -> tuple[FloatArray, FloatArray]:
     """The aligned counts, after checking both sides have some."""
     for side, counts in (
         ("reference", distributions.reference_counts),
@@ -316,7 +372,7 @@ def _counts(distributions: FeatureDistributions) -> tuple[FloatArray, FloatArray
     return distributions.reference_counts, distributions.current_counts
 
 
-def _samples(
+def samples_of(
     distributions: FeatureDistributions, method: str
 ) -> tuple[WeightedSample, WeightedSample]:
     """Both weighted samples, after checking they exist and are not empty."""

@@ -1,0 +1,185 @@
+"""Drift decisions an on-call engineer can trust: credible, large enough, and corrected for
+the number of tests one evaluation runs.
+
+A column drifts when both hold:
+
+- **credible**: its evidence p-value, adjusted for the evaluation's family of tests
+  (:mod:`driftline.stats.correction`), is below ``alpha``. The evidence is a test that is
+  valid at the batch's size: Kolmogorov–Smirnov on the samples (``ks``, ``wasserstein``),
+  or the calibrated test of homogeneity on the counts (every other method;
+  :mod:`driftline.stats.homogeneity`). So a stationary model's evaluation pages with
+  probability at most ``alpha`` however many columns and segments it tests;
+- **large enough**: its effect — the method's own measure of how far the distributions are
+  apart — is at least the minimum effect. So a batch of a million rows does not page on a
+  difference too small to matter, which every test finds significant at that size.
+
+Effects (and their default minimum, ``drift.min_effect``):
+
+=============  =============================================  ===========
+method         effect                                          min_effect
+=============  =============================================  ===========
+ks             KS distance: the largest gap between the CDFs  0.02
+wasserstein    mass moved, in reference standard deviations    0.05
+chisquare      Jensen–Shannon distance of the binned shares    0.03
+jensenshannon  Jensen–Shannon distance (base 2)                0.03
+hellinger      Hellinger distance                              0.025
+psi            population stability index                      0.1
+=============  =============================================  ===========
+
+>>> import numpy as np
+>>> from driftline.stats.base import FeatureDistributions
+>>> same = FeatureDistributions("categorical", np.array([600.0, 400.0]), np.array([61.0, 39.0]))
+>>> moved = FeatureDistributions("categorical", np.array([600.0, 400.0]), np.array([40.0, 60.0]))
+>>> decided = decide_family([measure_drift(same, "chisquare"), measure_drift(moved, "chisquare")])
+>>> [d.drifted for d in decided]
+[False, True]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from driftline.stats.base import Direction, DriftResult, FeatureDistributions
+from driftline.stats.correction import Correction, adjust
+from driftline.stats.distance import (
+    hellinger_distance,
+    jensen_shannon_distance,
+    population_stability_index,
+)
+from driftline.stats.ecdf import ks_p_value, ks_statistic, wasserstein_distance
+from driftline.stats.homogeneity import binned_homogeneity_test
+from driftline.stats.methods import counts_of, get_method, samples_of
+
+#: The default family-wise false-alarm probability of one evaluation (``drift.alpha``).
+DEFAULT_ALPHA = 0.01
+DECIDED: Direction = "p_adjusted < alpha and effect >= threshold"
+
+
+@dataclass(frozen=True)
+class DriftMeasure:
+    """One column's figures before the family's decision.
+
+    Attributes:
+        method: the drift method.
+        statistic: the method's own statistic (as :func:`~driftline.stats.compute_drift`).
+        p_value: the evidence test's raw p-value.
+        evidence: ``ks`` or ``binned`` (which test gave the p-value).
+        effect: how far apart the distributions are, by ``effect_measure``.
+        effect_measure: the effect's name.
+        n_reference, n_current: the values compared on each side.
+    """
+
+    method: str
+    statistic: float
+    p_value: float
+    evidence: str
+    effect: float
+    effect_measure: str
+    n_reference: int
+    n_current: int
+
+
+def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeasure:
+    """The statistic, evidence p-value and effect of one column by ``method``.
+
+    Raises:
+        ValueError: an unknown method, or one that does not apply to the column's kind.
+        InsufficientDataError: a side has no values.
+    """
+    spec = get_method(method)
+    if distributions.kind not in spec.kinds:
+        raise ValueError(
+            f"drift method {method!r} does not apply to {distributions.kind} features; "
+            f"it applies to: {', '.join(sorted(spec.kinds))}"
+        )
+    statistic, _ = spec.measure(distributions)
+    if spec.evidence == "ks":
+        reference, current = samples_of(distributions, method)
+        n_reference, n_current = reference.n, current.n
+        gap = ks_statistic(reference, current)
+        p_value = ks_p_value(gap, n_reference, n_current)
+    else:
+        reference_counts, current_counts = counts_of(distributions)
+        n_reference, n_current = int(reference_counts.sum()), int(current_counts.sum())
+        _, p_value, _ = binned_homogeneity_test(reference_counts, current_counts)
+    return DriftMeasure(
+        method,
+        statistic,
+        p_value,
+        spec.evidence,
+        _effect(spec.effect, distributions),
+        spec.effect,
+        n_reference,
+        n_current,
+    )
+
+
+def decide_family(
+    measures: Sequence[DriftMeasure],
+    *,
+    alpha: float | Sequence[float] = DEFAULT_ALPHA,
+    min_effect: float | Sequence[float | None] | None = None,
+    correction: Correction = "holm",
+) -> list[DriftResult]:
+    """Decide every column of one evaluation together.
+
+    Args:
+        measures: the family's measures (every column tested, overall and per segment).
+        alpha: the family-wise false-alarm probability, or one per measure.
+        min_effect: the minimum effect, or one per measure (None: the method's default).
+        correction: how p-values are adjusted for the family.
+
+    Returns:
+        One decision per measure, in order, stating its evidence.
+    """
+    count = len(measures)
+    alphas = [float(alpha)] * count if isinstance(alpha, (int, float)) else list(alpha)
+    if min_effect is None or isinstance(min_effect, (int, float)):
+        minimums: list[float | None] = [min_effect] * count
+    else:
+        minimums = list(min_effect)
+    adjusted = adjust([m.p_value for m in measures], correction)
+    decided = []
+    for measure, p_adjusted, level, own in zip(measures, adjusted, alphas, minimums, strict=True):
+        threshold = get_method(measure.method).default_min_effect if own is None else own
+        drifted = p_adjusted < level and measure.effect >= threshold
+        decided.append(
+            DriftResult(
+                measure.method,
+                measure.statistic,
+                measure.p_value,
+                float(threshold),
+                DECIDED,
+                drifted,
+                effect=measure.effect,
+                effect_measure=measure.effect_measure,
+                p_adjusted=p_adjusted,
+                alpha=level,
+                correction=correction,
+                n_reference=measure.n_reference,
+                n_current=measure.n_current,
+                evidence=measure.evidence,
+                family=count,
+            )
+        )
+    return decided
+
+
+def _effect(name: str, distributions: FeatureDistributions) -> float:
+    if name in ("ks", "wasserstein"):
+        reference, current = samples_of(distributions, name)
+        if name == "ks":
+            return ks_statistic(reference, current)
+        distance = wasserstein_distance(reference, current)
+        scale = distributions.reference_std
+        if scale is None or not math.isfinite(scale) or scale <= 0:
+            return distance
+        return distance / scale
+    counts = counts_of(distributions)
+    if name == "psi":
+        return population_stability_index(*counts)
+    if name == "hellinger":
+        return hellinger_distance(*counts)
+    return jensen_shannon_distance(*counts)
