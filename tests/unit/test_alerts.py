@@ -739,7 +739,7 @@ def test_states_round_trip_through_json() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"status": "pending"}, "expected status ok or firing, got 'pending'"),
+        ({"status": "silenced"}, "expected status ok, pending or firing, got 'silenced'"),
         ({"since": "yesterday"}, "since: expected an ISO 8601 time with a time zone"),
         ({"since": "2024-06-01T03:00:00"}, "since: expected an ISO 8601 time with a time zone"),
         ({"version": 2}, "expected version 1, got 2"),

@@ -17,6 +17,9 @@ The rules (docs/alerts.md):
   evaluation is always announced, so it makes a reminder due as well;
 - a firing check that passes again goes into one ``resolved`` notification;
 - a skipped check changes nothing;
+- a check with a persistence rule (``persist: {windows: K, of: M}``) fires only when it
+  failed in K of its last M decided evaluations of the same window length; until then it is
+  ``pending``, and nothing is sent or started for it;
 - ``retrain`` and ``emergency_retrain`` start at most one execution per cooldown window
   each; ``emergency_retrain`` ignores the ``retrain`` cooldown, and when one evaluation asks
   for both only ``emergency_retrain`` starts; a ``retrain`` waits out its cooldown after
@@ -33,7 +36,9 @@ One room per part of the decision, each a module of this package:
 - :mod:`~driftline.alerts.notifications`: the notifications' message, subject and body;
 - :mod:`~driftline.alerts.states`: the alert and action states, saved and read back;
 - :mod:`~driftline.alerts.identifiers`: fingerprints, execution names, dedup keys;
-- :mod:`~driftline.alerts.windows`: several windows' results combined into one.
+- :mod:`~driftline.alerts.windows`: several windows' results combined into one;
+- :mod:`~driftline.alerts.persistence`: the persistence rule's history and tally;
+- :mod:`~driftline.alerts.false_alarms`: the false pages a month a stationary model gets.
 
 >>> from datetime import datetime, timedelta, timezone
 >>> from driftline.config import load_monitor_definition
@@ -67,6 +72,11 @@ The same evaluation delivered again, an hour later, with the states the first ru
 
 from __future__ import annotations
 
+from driftline.alerts.false_alarms import (
+    false_pages_per_month,
+    retrain_starts_per_month,
+    rule_met_probability,
+)
 from driftline.alerts.identifiers import (
     DEDUP_KEY_LIMIT,
     EXECUTION_NAME_LIMIT,
@@ -89,6 +99,7 @@ from driftline.alerts.states import (
     ActionState,
     AlertState,
     AlertStatus,
+    Outcome,
 )
 from driftline.alerts.windows import combine_windows, windowed_name
 
@@ -106,12 +117,16 @@ __all__ = [
     "AlertStatus",
     "Notification",
     "NotificationKind",
+    "Outcome",
     "RetrainAction",
     "RetrainStart",
     "alert_fingerprint",
     "combine_windows",
     "dedup_key",
     "execution_name",
+    "false_pages_per_month",
     "plan_actions",
+    "retrain_starts_per_month",
+    "rule_met_probability",
     "windowed_name",
 ]

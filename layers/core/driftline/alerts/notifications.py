@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from driftline.alerts.identifiers import dedup_key
 from driftline.alerts.reading import CheckedEvaluation
 from driftline.alerts.retrain_starts import ActionOutcome
-from driftline.alerts.transitions import AlertedCheck
+from driftline.alerts.transitions import AlertedCheck, PendingCheck
 from driftline.checks import CheckResult
 from driftline.config.checks import CheckSpec
 from driftline.evaluation import ACTION_ORDER
@@ -74,6 +74,7 @@ class NotificationContext:
     recovered: list[AlertedCheck]
     outcomes: list[ActionOutcome]
     report: str
+    pending: list[PendingCheck] = field(default_factory=list)
 
     def notification(self, kind: NotificationKind, about: list[AlertedCheck]) -> Notification:
         key = dedup_key(self.model, self.evaluation.evaluation_id, kind)
@@ -92,6 +93,7 @@ class NotificationContext:
             "checks": {
                 "failed": [alerted.to_dict() for alerted in self.failing],
                 "resolved": [alerted.to_dict() for alerted in self.recovered],
+                "pending": [item.to_dict() for item in self.pending],
             },
             "worst_slices": [dict(item) for item in self.evaluation.worst_slices],
             "actions": [outcome.to_dict() for outcome in self.outcomes],
@@ -161,6 +163,16 @@ class NotificationContext:
                     lines.append(f"    action {check.action}; failing since {alerted.since}")
                 else:
                     lines.append(f"    had been failing since {alerted.since}")
+            lines.append("")
+        if self.pending:
+            lines.append("Failing, not paging yet (persistence rule not met):")
+            for waiting in self.pending:
+                tally = waiting.tally
+                lines.append(
+                    f"  * {waiting.check.name}: failed {tally.failures} of the last {tally.of} "
+                    f"{waiting.window} evaluations, {tally.needed} needed: "
+                    f"{_one_line(waiting.check.detail)}"
+                )
             lines.append("")
         if evaluation.worst_slices and failing:
             first = evaluation.worst_slices[0]

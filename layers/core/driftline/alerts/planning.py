@@ -102,9 +102,28 @@ def plan_actions(
         result.to_dict() if isinstance(result, EvaluationResult) else result, definition.model
     )
     stamp = iso_utc(now)
-    alerts = decide_alerts(evaluation, alert_states, stamp)
+    specs = {
+        **{check.name: check for check in effective_checks(definition)},
+        **{
+            windowed_name(check.name, window): check
+            for check in effective_checks(definition)
+            for window in definition.windows[1:]
+        },
+    }
+    rules = {name: spec.persist for name, spec in specs.items() if spec.persist is not None}
+    alerts = decide_alerts(evaluation, alert_states, stamp, rules)
+    # A check with a rule asks for its action only when this evaluation finds its alert
+    # firing: a pending one waits for the rule, and a redelivered one was decided before.
+    firing = {alerted.check.name for alerted in alerts.new_failures} | {
+        alerted.check.name for alerted, _prior in alerts.still_failing
+    }
+    asking = tuple(
+        check
+        for check in evaluation.checks
+        if check.status != "fail" or check.name not in rules or check.name in firing
+    )
     outcomes, starts, new_action_states = plan_retraining(
-        definition, evaluation, action_states, now
+        definition, replace(evaluation, checks=asking), action_states, now
     )
     suppressed: list[str] = []
     duplicates = [*alerts.duplicates, *(o.action for o in outcomes if o.duplicate)]
@@ -113,6 +132,7 @@ def plan_actions(
             f"evaluation {evaluation.evaluation_id} already handled: {', '.join(duplicates)}"
         )
     suppressed.extend(f"{o.action}: {o.reason}" for o in outcomes if o.reason and not o.duplicate)
+    suppressed.extend(item.reason() for item in alerts.pending)
 
     problem: NotificationKind | None = None
     if alerts.new_failures:
@@ -139,19 +159,13 @@ def plan_actions(
     context = NotificationContext(
         definition.model,
         evaluation,
-        {
-            **{check.name: check for check in effective_checks(definition)},
-            **{
-                windowed_name(check.name, window): check
-                for check in effective_checks(definition)
-                for window in definition.windows[1:]
-            },
-        },
+        specs,
         stamp,
         by_severity([*alerts.new_failures, *(alerted for alerted, _prior in alerts.still_failing)]),
         alerts.recovered,
         outcomes,
         report or f"reports/{evaluation.model}/{evaluation.evaluation_id}.html",
+        alerts.pending,
     )
     notifications: list[Notification] = []
     if problem == "firing":

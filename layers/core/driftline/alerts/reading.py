@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from driftline.checks import CheckResult, overall_status
@@ -19,7 +19,9 @@ WORST_SLICES_SHOWN = 3
 @dataclass(frozen=True)
 class CheckedEvaluation:
     """An evaluation result as :func:`read_result` checked it: its checks, the window it
-    covers (either end may be unknown) and at most :data:`WORST_SLICES_SHOWN` worst slices."""
+    covers (either end may be unknown), the windows of the checks that carry their own (a
+    combined run's, :func:`~driftline.alerts.windows.combine_windows`) and at most
+    :data:`WORST_SLICES_SHOWN` worst slices."""
 
     model: str
     evaluation_id: str
@@ -28,6 +30,11 @@ class CheckedEvaluation:
     window_end: str | None
     checks: tuple[CheckResult, ...]
     worst_slices: tuple[dict[str, Any], ...]
+    check_windows: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+    def window_of(self, check: str) -> tuple[str | None, str | None]:
+        """The ``(start, end)`` of the window a check was decided on."""
+        return self.check_windows.get(check, (self.window_start, self.window_end))
 
 
 def read_result(document: Mapping[str, Any], model: str) -> CheckedEvaluation:
@@ -56,6 +63,7 @@ def read_result(document: Mapping[str, Any], model: str) -> CheckedEvaluation:
     if not isinstance(raw_checks, Sequence) or isinstance(raw_checks, str):
         raise bad(f"checks: expected a list, got {type(raw_checks).__name__}")
     checks: list[CheckResult] = []
+    check_windows: dict[str, tuple[str | None, str | None]] = {}
     for index, item in enumerate(raw_checks):
         where = f"checks[{index}]"
         if not isinstance(item, Mapping):
@@ -68,6 +76,12 @@ def read_result(document: Mapping[str, Any], model: str) -> CheckedEvaluation:
         if action not in ACTION_ORDER:
             raise bad(f"{where}.action: expected one of {', '.join(ACTION_ORDER)}, got {action!r}")
         segment = item.get("segment")
+        own_window = item.get("window")
+        if isinstance(own_window, Mapping):
+            check_windows[name] = (
+                _optional_text(own_window.get("start")),
+                _optional_text(own_window.get("end")),
+            )
         checks.append(
             CheckResult(
                 name,
@@ -97,6 +111,7 @@ def read_result(document: Mapping[str, Any], model: str) -> CheckedEvaluation:
         worst_slices=tuple(
             _slice(item) for item in slices[:WORST_SLICES_SHOWN] if isinstance(item, Mapping)
         ),
+        check_windows=check_windows,
     )
 
 

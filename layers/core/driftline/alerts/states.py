@@ -1,6 +1,7 @@
-"""What acting remembers between evaluations: one :class:`AlertState` per check and one
-:class:`ActionState` per retraining action, saved as JSON-able dicts and read back checked,
-and the time format they are written in."""
+"""What acting remembers between evaluations: one :class:`AlertState` per check (with, for a
+check with a persistence rule, its recent outcomes) and one :class:`ActionState` per
+retraining action, saved as JSON-able dicts and read back checked, and the time format they
+are written in."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-AlertStatus = Literal["ok", "firing"]
+AlertStatus = Literal["ok", "pending", "firing"]
 
 #: How many handled evaluation ids each state remembers (a redelivery of any of them is a
 #: no-op). Duplicate deliveries of S3 and EventBridge events arrive within minutes, long
@@ -20,12 +21,40 @@ STATE_VERSION = 1
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """One decided evaluation of a check with a persistence rule, as its alert state keeps it.
+
+    Attributes:
+        window: the length of the evaluated window (``P1D``, ``PT1H``; ``unknown`` when the
+            result does not say), so that hourly batches and daily windows count apart.
+        end: the end of the evaluated window (ISO 8601, UTC), or None when unknown; the
+            history is ordered by it, not by arrival.
+        evaluation_id: the evaluation, so that a redelivery does not count twice.
+        failed: whether the check failed (a pass otherwise; skips are not kept).
+    """
+
+    window: str
+    end: str | None
+    evaluation_id: str
+    failed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "window": self.window,
+            "end": self.end,
+            "evaluation_id": self.evaluation_id,
+            "failed": self.failed,
+        }
+
+
+@dataclass(frozen=True)
 class AlertState:
     """What driftline remembers about one check of one model.
 
     Attributes:
         status: ``firing`` from the evaluation where the check failed until the one where it
-            passes again, ``ok`` otherwise.
+            passes again; ``pending`` while a check with a persistence rule fails without
+            meeting it (nothing is sent); ``ok`` otherwise.
         since: when the status started (ISO 8601, UTC).
         fingerprint: :func:`alert_fingerprint` of the model, check, status and segment.
         evaluation_id: the evaluation that set the status.
@@ -33,6 +62,9 @@ class AlertState:
             resolved), or None.
         recent_evaluations: the last :data:`RECENT_EVALUATIONS` evaluations that decided the
             check, oldest first.
+        history: for a check with a persistence rule, its recent decided outcomes per
+            window length, each length ordered by window end (:mod:`~driftline.alerts.persistence`);
+            empty otherwise.
     """
 
     status: AlertStatus
@@ -41,10 +73,11 @@ class AlertState:
     evaluation_id: str
     last_notified: str | None = None
     recent_evaluations: tuple[str, ...] = ()
+    history: tuple[Outcome, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict (also a valid DynamoDB item body)."""
-        return {
+        """A JSON-able dict (also a valid DynamoDB item body); ``history`` only when kept."""
+        document: dict[str, Any] = {
             "version": STATE_VERSION,
             "status": self.status,
             "since": self.since,
@@ -53,6 +86,9 @@ class AlertState:
             "last_notified": self.last_notified,
             "recent_evaluations": list(self.recent_evaluations),
         }
+        if self.history:
+            document["history"] = [outcome.to_dict() for outcome in self.history]
+        return document
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AlertState:
@@ -64,12 +100,16 @@ class AlertState:
         """
         _expect_version("alert state", data)
         status = _text("alert state", data, "status")
-        if status not in get_args(AlertStatus):
-            raise ValueError(f"alert state: expected status ok or firing, got {status!r}")
+        statuses: tuple[AlertStatus, ...] = get_args(AlertStatus)
+        if status not in statuses:
+            raise ValueError(
+                f"alert state: expected status {', '.join(statuses[:-1])} or {statuses[-1]}, "
+                f"got {status!r}"
+            )
         since = _time_text("alert state", data, "since")
         notified = data.get("last_notified")
         return cls(
-            status="firing" if status == "firing" else "ok",
+            status=next(known for known in statuses if known == status),
             since=since,
             fingerprint=_text("alert state", data, "fingerprint"),
             evaluation_id=_text("alert state", data, "evaluation_id"),
@@ -77,6 +117,7 @@ class AlertState:
             if notified is None
             else _time_text("alert state", data, "last_notified"),
             recent_evaluations=_texts("alert state", data, "recent_evaluations"),
+            history=_outcomes(data.get("history") or []),
         )
 
 
@@ -174,6 +215,30 @@ def _time_text(what: str, data: Mapping[str, Any], key: str) -> str:
             f"{what}: {key}: expected an ISO 8601 time with a time zone, got {value!r}"
         )
     return value
+
+
+def _outcomes(value: Any) -> tuple[Outcome, ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ValueError(f"alert state: history: expected a list, got {type(value).__name__}")
+    outcomes = []
+    for index, item in enumerate(value):
+        where = f"history[{index}]"
+        if not isinstance(item, Mapping):
+            raise ValueError(f"alert state: {where}: expected a mapping, got {item!r}")
+        if not isinstance(item.get("failed"), bool):
+            raise ValueError(
+                f"alert state: {where}.failed: expected a boolean, got {item.get('failed')!r}"
+            )
+        end = item.get("end")
+        outcomes.append(
+            Outcome(
+                window=_text(f"alert state: {where}", item, "window"),
+                end=None if end is None else _time_text(f"alert state: {where}", item, "end"),
+                evaluation_id=_text(f"alert state: {where}", item, "evaluation_id"),
+                failed=item["failed"],
+            )
+        )
+    return tuple(outcomes)
 
 
 def _texts(what: str, data: Mapping[str, Any], key: str) -> tuple[str, ...]:

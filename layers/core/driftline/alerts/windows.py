@@ -25,9 +25,11 @@ def combine_windows(
     """One result to act on for one evaluation run of several windows.
 
     The first window's checks keep their names; a later window's go by
-    :func:`windowed_name` and say their window in their detail. The status is the worst,
-    the actions are every window's, and the evaluation id is the run's, so the run sends one
-    grouped notification (and starts each retraining once) however many windows fail.
+    :func:`windowed_name` and say their window in their detail. Each check carries its
+    window's ``window`` (start and end), which a persistence rule counts by. The status is
+    the worst, the actions are every window's, and the evaluation id is the run's, so the run
+    sends one grouped notification (and starts each retraining once) however many windows
+    fail.
 
     Args:
         evaluation_id: the run's id (the first window's evaluation id).
@@ -55,6 +57,8 @@ def combine_windows(
     for window, document in documents:
         for check in document.get("checks", []):
             item = dict(check)
+            if isinstance(document.get("window"), Mapping):
+                item["window"] = dict(document["window"])
             if window != first:
                 item["name"] = windowed_name(str(check["name"]), window)
                 item["detail"] = f"{window} window: {check.get('detail') or ''}".rstrip()

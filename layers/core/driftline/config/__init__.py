@@ -59,11 +59,13 @@ from driftline.config.checks import (
     BUILT_IN_CHECKS,
     DATASET_QUALITY_MEASURES,
     DETECTOR_PARAMS,
+    PERSIST_MAX_EVALUATIONS,
     QUALITY_MEASURE_KINDS,
     QUALITY_MEASURES,
     SCHEMA_COLUMNS_CHECK,
     CheckSpec,
     DetectorName,
+    PersistSpec,
 )
 from driftline.config.data import BaselineSpec, CaptureSpec, FeatureKind, SchemaSpec
 from driftline.config.definition import MODEL_NAME, CloudWatchSpec, MonitorDefinition
@@ -96,6 +98,7 @@ __all__ = [
     "ESTIMATOR_TASKS",
     "MAX_DURATION",
     "MODEL_NAME",
+    "PERSIST_MAX_EVALUATIONS",
     "QUALITY_MEASURES",
     "QUALITY_MEASURE_KINDS",
     "RETRAINING_METRICS",
@@ -121,6 +124,7 @@ __all__ = [
     "FeatureKind",
     "MonitorDefinition",
     "NotifyActionSpec",
+    "PersistSpec",
     "RetrainActionSpec",
     "RetrainingSpec",
     "SageMakerTrainingSpec",

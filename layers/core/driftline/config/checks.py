@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from driftline.config.actions import ActionName
 from driftline.config.messages import shown
@@ -39,6 +39,38 @@ DETECTOR_PARAMS: dict[str, frozenset[str]] = {
 }
 
 
+#: The most evaluations a persistence rule may look back over (``persist.of``): a day of
+#: hourly evaluations. The alert state keeps this many outcomes per check and window length.
+PERSIST_MAX_EVALUATIONS = 24
+
+
+class PersistSpec(StrictSection):
+    """A persistence rule: a check's alert fires only when the check failed in at least
+    ``windows`` of its last ``of`` decided evaluations of the same window length (docs/alerts.md).
+    """
+
+    # `of` first: the validator of `windows` compares with it.
+    of: int = Field(
+        ge=1,
+        le=PERSIST_MAX_EVALUATIONS,
+        description="How many of the latest decided evaluations the rule looks at.",
+    )
+    windows: int = Field(
+        ge=1, le=PERSIST_MAX_EVALUATIONS, description="How many of them must have failed."
+    )
+
+    @field_validator("windows")
+    @classmethod
+    def _at_most_of(cls, value: int, info: ValidationInfo) -> int:
+        of = info.data.get("of")
+        if of is not None and value > of:
+            raise ValueError(
+                f"{value} failures cannot happen in {of} evaluations (persist.of), so the "
+                f"alert could never fire; expected 1 to {of}"
+            )
+        return value
+
+
 class CheckSpec(StrictSection):
     """One check: exactly one of ``metric``, ``quality``, ``drift`` or ``detector``."""
 
@@ -59,6 +91,25 @@ class CheckSpec(StrictSection):
     max_relative_increase: float | None = Field(None, gt=0)
     min_labelled_rows: int = Field(30, ge=1)
     action: ActionName = "notify"
+    persist: PersistSpec | None = Field(
+        None,
+        description="Fire only when the check failed in `windows` of its last `of` "
+        "evaluations (metric, quality and drift checks).",
+    )
+
+    @field_validator("persist")
+    @classmethod
+    def _not_on_a_detector(
+        cls, value: PersistSpec | None, info: ValidationInfo
+    ) -> PersistSpec | None:
+        # A detector already weighs evidence over its stream (its delta or threshold is its
+        # persistence), and it is decided per label file, not per evaluation of a window.
+        if value is not None and info.data.get("detector") is not None:
+            raise ValueError(
+                "applies to metric, quality and drift checks only: a detector check fires "
+                "on its stream of labels, whose threshold already sets how much evidence it needs"
+            )
+        return value
 
     @field_validator("metric")
     @classmethod
