@@ -16,6 +16,7 @@ The command's options (``--param``, ``--state-in``, ...) are read in :mod:`drift
 this module takes their values.
 
 >>> import random
+>>> from driftline.detectors import make_detector
 >>> rng = random.Random(7)
 >>> stream = [rng.gauss(0.0, 1.0) for _ in range(1000)]
 >>> stream += [rng.gauss(1.0, 1.0) for _ in range(1000)]
