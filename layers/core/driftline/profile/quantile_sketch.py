@@ -169,14 +169,7 @@ class QuantileSketch:
         n = self.n + other.n
         distinct = max(self.values.size, other.values.size)
         if self.exact and other.exact and (n <= EXACT_MAX_N or distinct <= EXACT_MAX_DISTINCT):
-            values = np.concatenate([self.values, other.values])
-            counts = np.concatenate([self.counts, other.counts])
-            order = np.argsort(values, kind="stable")
-            values, counts = values[order], counts[order]
-            if not values.size:
-                return QuantileSketch.empty(k)
-            starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-            return QuantileSketch._of_counts(values[starts], np.add.reduceat(counts, starts), k)
+            return QuantileSketch._of_counts(*_union(self, other), k)
         mine, theirs = self._as_levels(), other._as_levels()
         height = max(len(mine), len(theirs))
         levels = []
@@ -271,6 +264,22 @@ class QuantileSketch:
 
 
 # -- compaction ----------------------------------------------------------------------------
+
+
+def _union(left: QuantileSketch, right: QuantileSketch) -> tuple[FloatArray, NDArray[np.int64]]:
+    """Union of two exact samples: the larger one's arrays with the smaller one's counts
+    added where a value is shared and its new values inserted in place (linear time)."""
+    large, small = (left, right) if left.values.size >= right.values.size else (right, left)
+    at = np.searchsorted(large.values, small.values)
+    shared = at < large.values.size
+    shared[shared] = large.values[at[shared]] == small.values[shared]
+    counts = large.counts.copy()
+    counts[at[shared]] += small.counts[shared]  # at[shared] has no repeats: values distinct
+    new = ~shared
+    return (
+        np.insert(large.values, at[new], small.values[new]),
+        np.insert(counts, at[new], small.counts[new]),
+    )
 
 
 def _levels_of_counts(values: FloatArray, counts: NDArray[np.int64]) -> list[FloatArray]:
