@@ -9,9 +9,9 @@ prints one JSON line (seconds, rows, peak RSS in MiB, and what the contender fou
   one ``np.histogram`` per numeric column on the baseline's edges and one ``value_counts``
   per categorical column. No profile, no statistic.
 * ``driftline``: read the stored reference profile (JSON, as a deployment reads it from
-  S3), ``open_table`` -> ``profile_frames`` (counts, moments, histograms, KLL sketches,
-  category counts, missing and type counts) -> ``compare_profiles`` (drift of all 20
-  features with the ``auto`` methods: normalised Wasserstein and Jensen-Shannon here).
+  S3), ``open_table`` -> ``profile_frames`` (counts, moments, histograms, exact samples
+  or sketches, category counts, missing and type counts) -> ``compare_profiles`` (drift of
+  all 20 features with the ``auto`` methods: normalised Wasserstein and Jensen-Shannon here).
 * ``scipy``: the naive baseline on raw data: read reference and current whole, then
   ``scipy.stats.ks_2samp`` per numeric column and ``chi2_contingency`` on the category
   counts per categorical column.

@@ -11,8 +11,9 @@ its own:
 * ``floor``: the bare one-pass minimum - read the same parquet file in the same chunks, one
   ``np.histogram`` per numeric column (on the baseline's edges) and one ``value_counts`` per
   categorical column. No profile, no statistics.
-* ``driftline``: ``open_table`` -> ``profile_frames`` (counts, moments, histograms, KLL
-  sketches, category counts) -> ``compare_profiles`` (drift of every feature).
+* ``driftline``: ``open_table`` -> ``profile_frames`` (counts, moments, histograms, exact
+  samples or quantile sketches, category counts) -> ``compare_profiles`` (drift of every
+  feature).
 
 The baseline profile is built once beforehand (it is stored, not recomputed, in production).
 The table prints the best time of the rounds, rows/s and peak RSS, and the ratios

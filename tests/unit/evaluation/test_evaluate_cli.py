@@ -124,44 +124,18 @@ def test_evaluate_shifted_data_fails_checks_and_exits_one(
     assert result["status"] == "critical"
 
 
-def _sketch_figures(node: object, path: str = "") -> dict[str, float]:
-    """Statistics computed from KLL sketches (KS, Wasserstein) by their JSON path."""
-    found: dict[str, float] = {}
-    if isinstance(node, dict):
-        if node.get("method") in ("ks", "wasserstein"):
-            found[path] = node["statistic"]
-            node["statistic"] = node["p_value"] = None
-            for key in ("effect", "p_adjusted"):
-                if key in node:
-                    found[f"{path}.{key}"] = node[key]
-                    node[key] = None
-        detail = str(node.get("detail", ""))
-        if "wasserstein" in detail or "p-value" in detail or "ks test" in detail:
-            found[path] = node["value"]
-            node["value"] = node["detail"] = None
-        for key, value in node.items():
-            found.update(_sketch_figures(value, f"{path}.{key}"))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found.update(_sketch_figures(value, f"{path}[{index}]"))
-    return found
-
-
-def test_evaluate_is_reproducible_within_the_sketch_bound(
+def test_evaluate_is_reproducible_to_the_last_digit(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # GIVEN columns larger than the sketch's k (so KLL compacts, with random choices)
+    # GIVEN the same reference and current files, evaluated twice
     config, reference, current = write_pair(tmp_path, shift=0.3)
     args = ("evaluate", "--config", config, "--reference", reference, "--current", current)
     first = json.loads(run(capsys, *args)[1])
     second = json.loads(run(capsys, *args)[1])
-    first_sketch, second_sketch = _sketch_figures(first), _sketch_figures(second)
-    # THEN everything but the sketch-based statistics is identical, and those agree within
-    # the documented bound (docs/profiles.md)
+    # THEN the results are identical, KS and Wasserstein included (exact samples, and a
+    # deterministic sketch past 100,000 values: docs/profiles.md)
     assert first == second
-    assert first_sketch.keys() == second_sketch.keys()
-    for key, value in first_sketch.items():
-        assert value == pytest.approx(second_sketch[key], abs=0.02), key
+    assert '"method": "ks"' in json.dumps(first) or '"method": "wasserstein"' in json.dumps(first)
 
 
 def test_evaluate_text_format_on_shipped_example(capsys: pytest.CaptureFixture[str]) -> None:

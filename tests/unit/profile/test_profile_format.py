@@ -1,5 +1,6 @@
-"""The stored profile format: version 2 round-trips, and version 1 (error slices as a mapping
-of key to figures, as stored in users' buckets before) still loads to the same profile."""
+"""The stored profile format: version 3 round-trips; version 1 (error slices as a mapping
+of key to figures) and version 2 (numeric columns as KLL sketches), as stored in users'
+buckets before, still load to the same figures."""
 
 from __future__ import annotations
 
@@ -12,11 +13,30 @@ import pytest
 
 from driftline.errors import InvalidInputError
 from driftline.profile.dataset import PROFILE_VERSION, DatasetProfile, Reference
+from driftline.profile.kll_format import kll_rank_error, kll_to_sketch
+from driftline.profile.numeric import NumericProfile
 from driftline.profile.performance import SliceCells
 
 #: Written by the code of commit dcaba3f (profile version 1): a labelled batch of 120 rows,
 #: one numeric and one categorical feature, a segment column and hour-of-day slices.
 VERSION_1 = Path(__file__).parent / "data" / "labelled_profile_v1.json"
+#: Written by the code of commit 127f4f4 (profile version 2): a reference of 6,000 rows,
+#: "small" (300 integers 0-6, the rest missing: a KLL sketch that never compacted) and
+#: "large" (6,000 lognormal values: a KLL sketch, k = 1000, that compacted), in 2 chunks.
+VERSION_2 = Path(__file__).parent / "data" / "reference_v2_kll.json"
+
+
+def without_numeric_values(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with each numeric column's sample (version 2: ``sketch``) left out,
+    overall and per segment."""
+    columns = {
+        name: {k: v for k, v in column.items() if k not in ("sketch", "values")}
+        for name, column in document["columns"].items()
+    }
+    segments = {
+        key: without_numeric_values(body) for key, body in document.get("segments", {}).items()
+    }
+    return {**document, "columns": columns, "segments": segments}
 
 
 def stored_v1() -> dict[str, Any]:
@@ -37,14 +57,49 @@ def test_a_version_1_profile_loads_to_the_same_profile() -> None:
     }
     assert list(profile.slices.cells.items()) == list(expected.items())
     assert list(profile.slices.total) == old["slices"]["total"]
-    # AND the rest of the document is unchanged but for the version and the slices' form
-    assert new["version"] == PROFILE_VERSION == 2
-    assert {k: v for k, v in new.items() if k not in ("version", "slices")} == {
-        k: v for k, v in old.items() if k not in ("version", "slices")
+    # AND the rest of the document is unchanged but for the version, the slices' form and
+    # the numeric columns' samples (compared in the version 2 test)
+    assert new["version"] == PROFILE_VERSION == 3
+    kept = ("version", "slices")
+    assert {k: v for k, v in without_numeric_values(new).items() if k not in kept} == {
+        k: v for k, v in without_numeric_values(old).items() if k not in kept
     }
+    for name, column in old["columns"].items():
+        if column["kind"] == "numeric":
+            stored = kll_to_sketch(base64.b64decode(column["sketch"])).sample()
+            sample = profile.columns[name].sample()
+            assert sample.values.tolist() == stored.values.tolist()
+            assert sample.weights.tolist() == stored.weights.tolist()
 
 
-def test_a_version_2_profile_round_trips_exactly() -> None:
+def test_a_version_2_reference_loads_with_its_kll_sketches_read() -> None:
+    # GIVEN a reference stored by version 2 (numeric columns as KLL sketches)
+    document = json.loads(VERSION_2.read_text(encoding="utf-8"))
+    assert document["profile"]["version"] == 2
+    # WHEN it is loaded
+    reference = Reference.from_dict(document)
+    small, large = (reference.profile.columns[name] for name in ("small", "large"))
+    assert isinstance(small, NumericProfile) and isinstance(large, NumericProfile)
+    # THEN the sketch that never compacted is an exact sample of its 300 values
+    assert small.exact and small.rank_error() == 0.0
+    assert small.sample().values.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert small.sample().weights.sum() == small.n == 300
+    # AND the compacted one is inexact, stands for its 6,000 values and carries KLL's bound
+    assert not large.exact
+    assert large.sample().weights.sum() == large.n == 6000
+    assert large.rank_error() == pytest.approx(kll_rank_error(1000))
+    # AND every other figure is as stored
+    old = document["profile"]
+    new = reference.profile.to_dict()
+    assert without_numeric_values(new) == {**without_numeric_values(old), "version": 3}
+    # AND it round-trips in version 3 and merges with a profile of version 3
+    again = DatasetProfile.from_dict(json.loads(json.dumps(new)))
+    assert again.to_dict() == new
+    merged = again.merge(reference.profile)
+    assert merged.columns["large"].n == 12_000
+
+
+def test_a_version_3_profile_round_trips_exactly() -> None:
     # GIVEN a profile written in the current form
     document = DatasetProfile.from_dict(stored_v1()).to_dict()
     # WHEN it goes through JSON and is loaded
@@ -62,8 +117,8 @@ def test_profiles_of_both_versions_merge_to_the_same_window() -> None:
     new = DatasetProfile.from_dict(old.to_dict())
     # WHEN each is merged with the other and with itself
     mixed, same = old.merge(new), old.merge(old)
-    # THEN the windows' slices are equal, in key order (sketches merge with random
-    # compaction, so only the exact parts are compared)
+    # THEN the windows are equal, slices in key order
+    assert mixed.to_dict() == same.to_dict()
     assert mixed.slices == same.slices
     assert mixed.to_dict()["slices"] == same.to_dict()["slices"]
     assert mixed.performance == same.performance
@@ -77,7 +132,7 @@ def test_a_reference_stored_by_version_1_still_loads() -> None:
     assert reference.profile.rows == document["profile"]["rows"]
 
 
-@pytest.mark.parametrize("version", [0, 3])
+@pytest.mark.parametrize("version", [0, 4])
 def test_a_profile_of_an_unknown_version_is_refused(version: int) -> None:
     with pytest.raises(InvalidInputError, match=f"profile version {version} is not supported"):
         DatasetProfile.from_dict({**stored_v1(), "version": version})

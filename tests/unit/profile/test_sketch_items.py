@@ -1,6 +1,7 @@
-"""``sketch_items`` reads a KLL sketch's retained items and weights from its bytes: the same
-pairs, in the same order, as the library's iterator wherever that iterator is right (its
-weights sum to ``n``), and weights summing to ``n`` everywhere."""
+"""``kll_items`` reads a KLL sketch's retained items and weights from its bytes (how profiles
+of version 2 stored a numeric column): the same pairs, in the same order, as the library's
+iterator wherever that iterator is right (its weights sum to ``n``), and weights summing to
+``n`` everywhere. ``kll_to_sketch`` turns them into the current sketch with KLL's bound."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import pytest
 from datasketches import kll_doubles_sketch
 
 from driftline.errors import IncompatibleProfilesError
-from driftline.profile.numeric import sketch_items
+from driftline.profile.kll_format import kll_items, kll_rank_error, kll_to_sketch
+
+
+def sketch_items(sketch: kll_doubles_sketch) -> tuple[np.ndarray, np.ndarray]:
+    items, weights, n, k = kll_items(sketch.serialize())
+    assert (n, k) == (sketch.n, sketch.k)
+    return items, weights
 
 
 def random_sketch(rng: np.random.Generator) -> kll_doubles_sketch:
@@ -73,11 +80,46 @@ def test_empty_single_and_exact_sketches(values: list[float]) -> None:
 
 
 def test_an_unknown_layout_is_refused() -> None:
-    class Fake:
-        n = 3
-
-        def serialize(self) -> bytes:
-            return bytes([5, 9, 15, 0]) + bytes(40)
-
     with pytest.raises(IncompatibleProfilesError, match="unknown KLL layout"):
-        sketch_items(Fake())  # type: ignore[arg-type]
+        kll_items(bytes([5, 9, 15, 0]) + bytes(40))
+
+
+def test_kll_error_bound_is_the_library_figure() -> None:
+    for k in (8, 200, 1000, 2000):
+        assert kll_rank_error(k) == pytest.approx(
+            kll_doubles_sketch(k).normalized_rank_error(True), rel=1e-12
+        )
+
+
+def test_an_old_sketch_that_never_compacted_becomes_an_exact_sample() -> None:
+    # GIVEN a KLL sketch holding every value (fewer than k), ties included
+    values = [3.0, 1.0, 2.0, 2.0, -0.0]
+    sketch = kll_doubles_sketch(1000)
+    sketch.update(np.asarray(values))
+    # WHEN read from its bytes
+    converted = kll_to_sketch(sketch.serialize())
+    # THEN it is exact: the distinct values with their counts, rank error 0
+    assert converted.exact and converted.rank_error() == 0.0
+    sample = converted.sample()
+    assert sample.values.tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert sample.weights.tolist() == [1.0, 1.0, 2.0, 1.0]
+
+
+def test_an_old_compacted_sketch_keeps_its_items_weights_and_bound() -> None:
+    # GIVEN a KLL sketch that compacted (k = 1000, 50,000 values)
+    rng = np.random.default_rng(4)
+    sketch = kll_doubles_sketch(1000)
+    sketch.update(rng.normal(size=50_000))
+    # WHEN read from its bytes
+    converted = kll_to_sketch(sketch.serialize())
+    # THEN it is inexact, stands for the same n, ranks as the library does, and carries
+    # the library's all-ranks bound
+    assert not converted.exact
+    assert converted.n == 50_000
+    assert converted.rank_error() == pytest.approx(sketch.normalized_rank_error(True))
+    sample = converted.sample()
+    assert sample.weights.sum() == 50_000
+    for point in (-2.0, -0.5, 0.0, 0.7, 2.5):
+        assert sample.weights[sample.values <= point].sum() / 50_000 == pytest.approx(
+            sketch.get_rank(point, inclusive=True), abs=1e-12
+        )

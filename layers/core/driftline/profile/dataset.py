@@ -51,10 +51,10 @@ ColumnProfile = NumericProfile | CategoricalProfile
 Kind = Literal["numeric", "categorical"]
 
 PROFILE_FORMAT = "driftline.profile"
-#: 2: error slices as a key list and one base64 array of figures (1: a mapping of key to
-#: figures, still read: stored profiles of version 1 load to the same profile).
-PROFILE_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+#: 3: numeric columns' values exact up to 100,000, a deterministic sketch above (2: KLL
+#: sketches; 1: error slices as a mapping of key to figures): both still read.
+PROFILE_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 #: Segment values tracked per segment column; rarer values are pooled under this name.
 MAX_SEGMENT_VALUES = 100
@@ -379,8 +379,8 @@ def build_reference(
     ``open_frames`` is called twice and must yield the same chunks each time (a reader over
     the same file). The first pass tracks every category exactly, so the vocabulary is the
     baseline's true most frequent categories, and takes a deterministic sample of every
-    numeric column for its quantile edges, so the same baseline always gives the same bins
-    (the sketch's compaction is random). ``source`` names the file in errors.
+    numeric column for its quantile edges (exact up to 100,000 values, like the profile's
+    own sample). ``source`` names the file in errors.
 
     A column of ``spec.required`` (a feature or segment column of the monitor definition)
     that no chunk has is an error: the definition cannot know the files' columns, but the

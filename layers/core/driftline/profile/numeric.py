@@ -30,15 +30,21 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from datasketches import kll_doubles_sketch
 from numpy.typing import NDArray
 
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError
 from driftline.numbers import coerce_numbers
+from driftline.profile.kll_format import kll_to_sketch
+from driftline.profile.quantile_sketch import DEFAULT_SKETCH_K, QuantileSketch
 from driftline.stats.base import WeightedSample
 
-#: Default KLL accuracy parameter: about 0.3 % normalised rank error, ~25 KB serialised.
-DEFAULT_SKETCH_K = 1000
+__all__ = [
+    "DEFAULT_SKETCH_K",
+    "EdgeSample",
+    "NumericProfile",
+    "numeric_edges",
+    "numeric_edges_from_values",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,7 +62,8 @@ class NumericProfile:
         edges: histogram edges from the baseline, strictly increasing, or ``None``.
         histogram: ``len(edges) + 1`` counts: values below ``edges[0]``, then one bin per
             ``[edges[i], edges[i+1])``, then values at or above ``edges[-1]``.
-        sketch: KLL sketch of the finite values.
+        sketch: the finite values, exact while at most 100,000 (or 4,096 distinct), a
+            deterministic quantile sketch above (:class:`QuantileSketch`).
     """
 
     count: int
@@ -70,7 +77,7 @@ class NumericProfile:
     maximum: float
     edges: tuple[float, ...] | None
     histogram: tuple[int, ...] | None
-    sketch: kll_doubles_sketch = field(repr=False)
+    sketch: QuantileSketch = field(repr=False)
 
     kind: ClassVar[Literal["numeric"]] = "numeric"
 
@@ -82,7 +89,7 @@ class NumericProfile:
         histogram = (0,) * (len(edges) + 1) if edges is not None else None
         nan = float("nan")
         return cls(
-            0, 0, 0, 0, 0, 0.0, 0.0, nan, nan, edges, histogram, kll_doubles_sketch(sketch_k)
+            0, 0, 0, 0, 0, 0.0, 0.0, nan, nan, edges, histogram, QuantileSketch.empty(sketch_k)
         )
 
     @classmethod
@@ -102,17 +109,15 @@ class NumericProfile:
         finite = array[finite_mask] if not finite_mask.all() else array
         n = int(finite.size)
         infinite = count - n - missing - violations
-        sketch = kll_doubles_sketch(sketch_k)
-        # One sort serves the histogram, the extremes and the sketch: the library's
-        # compactions sort far less when the values arrive sorted (5x faster updates), and
-        # KLL's error bound holds whatever the order of the stream.
+        # One sort serves the histogram, the extremes and the sketch (distinct values with
+        # their counts, or the sketch's bottom level).
         ordered = np.sort(finite)
+        sketch = QuantileSketch.from_sorted(ordered, k=sketch_k)
         if n:
             mean = float(finite.mean())
             deviations = finite - mean
             m2 = float(np.dot(deviations, deviations))
             minimum, maximum = float(ordered[0]), float(ordered[-1])
-            sketch.update(ordered)
         else:
             mean, m2, minimum, maximum = 0.0, 0.0, float("nan"), float("nan")
         histogram = _histogram(ordered, edges) if edges is not None else None
@@ -154,9 +159,7 @@ class NumericProfile:
         histogram = None
         if self.histogram is not None and other.histogram is not None:
             histogram = tuple(map(operator.add, self.histogram, other.histogram))
-        sketch = kll_doubles_sketch(max(self.sketch.k, other.sketch.k))
-        sketch.merge(self.sketch)
-        sketch.merge(other.sketch)
+        sketch = self.sketch.merge(other.sketch)
         return NumericProfile(
             self.count + other.count,
             self.missing + other.missing,
@@ -186,25 +189,35 @@ class NumericProfile:
             return 0
         return self.histogram[0] + self.histogram[-1]
 
+    @property
+    def exact(self) -> bool:
+        """Whether :meth:`sample` is the finite values themselves (then KS and Wasserstein
+        equal scipy's on the raw data): while the column has at most 100,000 finite values,
+        or at most 4,096 distinct ones, and was not read from an old KLL sketch that had
+        compacted."""
+        return self.sketch.exact
+
+    def rank_error(self) -> float:
+        """Bound on the error of every normalised rank of :meth:`sample`: 0 when
+        :attr:`exact`; else 99 %-confident (certain for a sketch built from sorted values
+        without merging), see :mod:`driftline.profile.quantile_sketch`. A KS statistic from
+        two profiles is within the sum of their ``rank_error()`` of the exact one."""
+        return self.sketch.rank_error()
+
     def sample(self) -> WeightedSample:
-        """The sketch as a sorted weighted sample (exact while ``n <= k``); the weights sum
-        to ``n``."""
-        items, weights = sketch_items(self.sketch)
-        if not items.size:
-            return WeightedSample(items, weights, 0)
-        order = np.argsort(items, kind="stable")
-        return WeightedSample(items[order], weights[order], self.n)
+        """The finite values as a sorted weighted sample (distinct values with their counts
+        while :attr:`exact`); the weights sum to ``n``."""
+        return self.sketch.sample()
 
     def quantiles(self, ranks: list[float]) -> list[float]:
-        """Approximate quantiles at normalised ranks in [0, 1] (from the sketch)."""
-        if self.n == 0:
-            return [float("nan")] * len(ranks)
-        return [float(q) for q in self.sketch.get_quantiles(ranks, inclusive=True)]
+        """Quantiles at normalised ranks in [0, 1]: the smallest value whose inclusive rank
+        reaches each (exact while :attr:`exact`)."""
+        return self.sketch.quantiles(ranks)
 
     # -- serialisation -----------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Compact JSON-able form (the sketch base64-encoded)."""
+        """Compact JSON-able form (profile version 3: the sample under ``"values"``)."""
         return {
             "kind": "numeric",
             "count": self.count,
@@ -218,12 +231,16 @@ class NumericProfile:
             "max": None if math.isnan(self.maximum) else self.maximum,
             "edges": list(self.edges) if self.edges is not None else None,
             "histogram": list(self.histogram) if self.histogram is not None else None,
-            "sketch": base64.b64encode(self.sketch.serialize()).decode("ascii"),
+            "values": self.sketch.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NumericProfile:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`; also reads version 2's KLL sketch (``"sketch"``).
+
+        Raises:
+            IncompatibleProfilesError: the stored sample or sketch is corrupt.
+        """
         nan = float("nan")
         edges = data.get("edges")
         histogram = data.get("histogram")
@@ -239,62 +256,15 @@ class NumericProfile:
             nan if data["max"] is None else float(data["max"]),
             tuple(map(float, edges)) if edges is not None else None,
             tuple(map(int, histogram)) if histogram is not None else None,
-            kll_doubles_sketch.deserialize(base64.b64decode(data["sketch"])),
+            QuantileSketch.from_dict(data["values"])
+            if "values" in data
+            else kll_to_sketch(base64.b64decode(data["sketch"])),
         )
-
-
-#: The KLL layout :func:`sketch_items` reads: DataSketches' compact serialisation of
-#: ``kll_doubles_sketch``, family 15, serial versions 1 (several items) and 2 (one item).
-_KLL_FAMILY = 15
-_KLL_EMPTY, _KLL_SINGLE_ITEM = 1, 4
-_KLL_HEADER_BYTES = 20
-
-
-def sketch_items(sketch: kll_doubles_sketch) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The retained items of a KLL sketch and their weights (``2**level``), in storage order.
-
-    Read from the sketch's serialised bytes with one ``np.frombuffer``: iterating the sketch
-    in Python costs ~100× more, and the library's iterator reports weight 1 for every item
-    of a sketch that began small (exact) and then absorbed a large one (datasketches 5.2),
-    so a window whose first batch was small got a sample whose weights summed to the
-    retained count instead of ``n``. The weights are checked to sum to ``n``.
-
-    Raises:
-        IncompatibleProfilesError: the bytes are not a layout this reader knows.
-    """
-    data = sketch.serialize()
-    if len(data) < 8 or data[2] != _KLL_FAMILY:
-        raise IncompatibleProfilesError("not a KLL sketch of doubles (unexpected family byte)")
-    flags = data[3]
-    if flags & _KLL_EMPTY:
-        empty = np.empty(0, dtype=np.float64)
-        return empty, empty
-    if flags & _KLL_SINGLE_ITEM:
-        items = np.frombuffer(data, dtype="<f8", count=1, offset=8).astype(np.float64)
-        return items, np.ones(1, dtype=np.float64)
-    levels = data[18] if len(data) > 18 else 0
-    start = _KLL_HEADER_BYTES + 4 * levels + 16  # level offsets, then min and max
-    if data[1] != 1 or levels == 0 or (len(data) - start) % 8:
-        raise IncompatibleProfilesError(
-            f"unknown KLL layout (serial version {data[1]}, {levels} levels)"
-        )
-    offsets = np.frombuffer(data, dtype="<u4", count=levels, offset=_KLL_HEADER_BYTES)
-    items = np.frombuffer(data, dtype="<f8", offset=start).astype(np.float64)
-    ends = np.append(offsets[1:].astype(np.int64), int(offsets[0]) + items.size)
-    sizes = ends - offsets.astype(np.int64)
-    if (sizes < 0).any():
-        raise IncompatibleProfilesError("corrupt KLL sketch: level offsets decrease")
-    weights = np.repeat(np.ldexp(1.0, np.arange(levels)), sizes)
-    if int(weights.sum()) != sketch.n:
-        raise IncompatibleProfilesError(
-            f"corrupt KLL sketch: weights sum to {int(weights.sum())}, n is {sketch.n}"
-        )
-    return items, weights
 
 
 def numeric_edges_from_values(values: Any, *, bins: int = 10) -> tuple[float, ...]:
     """Histogram edges for exact data (tests, small baselines): see :func:`numeric_edges`."""
-    profile = NumericProfile.from_values(values, sketch_k=max(DEFAULT_SKETCH_K, 8))
+    profile = NumericProfile.from_values(values)
     return numeric_edges(profile, bins=bins)
 
 
@@ -304,8 +274,8 @@ def numeric_edges(
     """Histogram edges from a baseline profile.
 
     ``sample`` (a deterministic sample of the column's finite values, see
-    :class:`EdgeSample`) replaces the sketch when given, so the same baseline always gives
-    the same edges; the KLL sketch's compaction is random.
+    :class:`EdgeSample`) replaces the profile's own values when given (it was taken before
+    the profile's sketch existed; both are deterministic).
 
     A column with at most ``bins`` distinct values gets one bin per value, so a change in
     the share of 0s and 1s shows. Otherwise the edges are the baseline's quantiles at

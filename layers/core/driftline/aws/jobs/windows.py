@@ -150,6 +150,11 @@ def _window_parts(
     """What a window of ``profiles/<model>/<kind>/`` merges, oldest first: the profiles of
     the days the window covers entirely as one :class:`_Day` each, the others key by key.
 
+    The order is canonical (days in turn, within a day by key: the keys sort by the hour of
+    the batch, then its name), whatever order the store lists in or the files arrived in:
+    a numeric column past 100,000 values merges into a deterministic sketch that depends
+    on the grouping, so the same stored profiles must always merge the same way.
+
     Inference batches and labelled profiles both count by the hour of the predictions
     (``start <= hour < end``): a window's performance is that of the predictions made in it,
     whatever day their labels arrived (labelled profiles are stored under the hour of the
@@ -160,7 +165,8 @@ def _window_parts(
     while day < end:
         following = day + timedelta(days=1)
         sources = []
-        for key, etag in services.store.listing(f"profiles/{model}/{kind}/{day:%Y/%m/%d}/"):
+        listed = services.store.listing(f"profiles/{model}/{kind}/{day:%Y/%m/%d}/")
+        for key, etag in sorted(listed):
             moment = time_of(key)
             if moment is None:
                 continue
