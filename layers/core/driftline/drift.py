@@ -114,6 +114,7 @@ def column_distributions(reference: ColumnProfile, current: ColumnProfile) -> Fe
             reference_sample=reference.sample(),
             current_sample=current.sample(),
             reference_std=reference.std,
+            rank_error=reference.rank_error() + current.rank_error(),
         )
     if isinstance(reference, CategoricalProfile) and isinstance(current, CategoricalProfile):
         if reference.vocabulary != current.vocabulary:

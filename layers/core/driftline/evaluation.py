@@ -389,6 +389,12 @@ def drift_evidence(result: DriftResult) -> str:
         f"({result.correction} over {result.family} tests; raw p "
         f"{short_number(result.p_value)}; {test}); n = {result.n_current:,} current, "
         f"{result.n_reference:,} reference"
+        + (
+            f"; borderline: the sketches' rank error (±{short_number(result.rank_error)}) "
+            "could decide otherwise"
+            if result.borderline
+            else ""
+        )
     )
 
 

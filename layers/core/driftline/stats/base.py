@@ -62,6 +62,9 @@ class FeatureDistributions:
     current_sample: WeightedSample | None = None
     reference_std: float | None = None
     bin_labels: tuple[str, ...] = field(default=())
+    #: Bound on the error of the samples' normalised ranks (both sides added; 0 when both
+    #: samples are the exact values): a KS statistic is within it of the exact one.
+    rank_error: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class DriftResult:
     n_current: int | None = None
     evidence: str | None = None
     family: int | None = None
+    borderline: bool = False
+    rank_error: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form used in the evaluation result (``drift.features.<name>``)."""
@@ -113,6 +118,8 @@ class DriftResult:
                 n_reference=self.n_reference,
                 n_current=self.n_current,
                 family=self.family,
+                borderline=self.borderline,
+                rank_error=self.rank_error,
             )
         return body
 

@@ -13,6 +13,12 @@ A column drifts when both hold:
   apart — is at least the minimum effect. So a batch of a million rows does not page on a
   difference too small to matter, which every test finds significant at that size.
 
+**Borderline.** Past 100,000 values a numeric profile keeps a deterministic quantile sketch
+(:mod:`driftline.profile.quantile_sketch`), whose KS statistic is within the profiles' rank-
+error bound of the exact one. Such a decision is made on the sketch's own statistic (the
+same on every run), and reported ``borderline`` when the statistic moved by the bound either
+way would decide otherwise.
+
 Effects (and their default minimum, ``drift.min_effect``):
 
 =============  =============================================  ===========
@@ -69,6 +75,10 @@ class DriftMeasure:
         effect: how far apart the distributions are, by ``effect_measure``.
         effect_measure: the effect's name.
         n_reference, n_current: the values compared on each side.
+        rank_error: the samples' rank-error bound (0 when exact; :attr:`FeatureDistributions.
+            rank_error`).
+        p_value_range: for a KS decision on sketches, the p-values at the KS statistic
+            minus and plus ``rank_error`` (None when exact).
     """
 
     method: str
@@ -79,6 +89,8 @@ class DriftMeasure:
     effect_measure: str
     n_reference: int
     n_current: int
+    rank_error: float = 0.0
+    p_value_range: tuple[float, float] | None = None
 
 
 def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeasure:
@@ -94,6 +106,7 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
             f"drift method {method!r} does not apply to {distributions.kind} features; "
             f"it applies to: {', '.join(sorted(spec.kinds))}"
         )
+    p_value_range: tuple[float, float] | None = None
     if spec.evidence == "ks":
         reference, current = samples_of(distributions, method)
         n_reference, n_current = reference.n, current.n
@@ -101,6 +114,12 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
         p_value = ks_p_value(gap, n_reference, n_current)
         # (the p-value is the costly part of ks's own measure: not computed twice)
         statistic = gap if method == "ks" else spec.measure(distributions)[0]
+        bound = distributions.rank_error
+        if bound > 0:
+            p_value_range = (
+                ks_p_value(max(0.0, gap - bound), n_reference, n_current),
+                ks_p_value(min(1.0, gap + bound), n_reference, n_current),
+            )
     else:
         statistic, _ = spec.measure(distributions)
         reference_counts, current_counts = counts_of(distributions)
@@ -115,6 +134,8 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
         spec.effect,
         n_reference,
         n_current,
+        distributions.rank_error if spec.evidence == "ks" else 0.0,
+        p_value_range,
     )
 
 
@@ -147,6 +168,7 @@ def decide_family(
     for measure, p_adjusted, level, own in zip(measures, adjusted, alphas, minimums, strict=True):
         threshold = get_method(measure.method).default_min_effect if own is None else own
         drifted = p_adjusted < level and measure.effect >= threshold
+        borderline = _borderline(measure, p_adjusted, level, threshold, drifted)
         decided.append(
             DriftResult(
                 measure.method,
@@ -164,9 +186,28 @@ def decide_family(
                 n_current=measure.n_current,
                 evidence=measure.evidence,
                 family=count,
+                borderline=borderline,
+                rank_error=measure.rank_error,
             )
         )
     return decided
+
+
+def _borderline(
+    measure: DriftMeasure, p_adjusted: float, alpha: float, threshold: float, drifted: bool
+) -> bool:
+    """Whether a decision on sketches could go the other way on the exact values: the KS
+    statistic can be off by the rank-error bound either way, which moves the p-value (by the
+    same factor as the family's adjustment) and, for ``ks``, the effect."""
+    if measure.p_value_range is None:
+        return False
+    factor = p_adjusted / measure.p_value if measure.p_value > 0 else 1.0
+    low_gap, high_gap = measure.p_value_range
+    outcomes = set()
+    for p_raw, shift in ((low_gap, -measure.rank_error), (high_gap, measure.rank_error)):
+        effect = measure.effect + shift if measure.effect_measure == "ks" else measure.effect
+        outcomes.add(min(1.0, p_raw * factor) < alpha and effect >= threshold)
+    return len(outcomes) > 1 or drifted not in outcomes
 
 
 def _effect(name: str, distributions: FeatureDistributions) -> float:
