@@ -19,7 +19,12 @@ from driftline.checks import (
     segment_key,
     skip,
 )
-from driftline.config.checks import DATASET_QUALITY_MEASURES, CheckSpec
+from driftline.config.checks import (
+    DATASET_QUALITY_MEASURES,
+    QUALITY_MIN_ROWS,
+    SHARE_QUALITY_MEASURES,
+    CheckSpec,
+)
 from driftline.config.definition import MonitorDefinition
 from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
@@ -292,6 +297,16 @@ def _decide_drift(
     if check.drift == "dataset":
         if drift.evaluated == 0:
             return skip(check, "no feature could be evaluated for drift")
+        counted = [
+            f.result.n_current
+            for f in drift.features.values()
+            if f.result is not None and f.result.n_current is not None
+        ]
+        if check.min_rows is not None and counted and max(counted) < check.min_rows:
+            return skip(
+                check,
+                f"too few rows to decide{where}: {max(counted):,}, min_rows is {check.min_rows:,}",
+            )
         drifted = [name for name, result in drift.features.items() if result.drifted]
         verdict: Status = "fail" if drift.dataset_drifted else "pass"
         listed = ", ".join(drifted[:5]) + ("…" if len(drifted) > 5 else "")
@@ -333,6 +348,13 @@ def _decide_drift(
         return skip(check, f"drift of {column}{where} skipped: {feature.skipped}")
     result = feature.result
     verdict = "fail" if result.drifted else "pass"
+    floor = check.min_rows
+    if floor is not None and result.n_current is not None and result.n_current < floor:
+        return skip(
+            check,
+            f"too few values of {column}{where} to decide: {result.n_current:,}, "
+            f"min_rows is {floor:,}",
+        )
     if result.effect is not None:
         return CheckResult(
             check.name,
@@ -409,6 +431,18 @@ def _decide_quality(
     current: DatasetProfile,
 ) -> CheckResult:
     measure = check.quality or ""
+    if measure in SHARE_QUALITY_MEASURES:
+        floor = check.min_rows or QUALITY_MIN_ROWS
+        if measure in DATASET_QUALITY_MEASURES:
+            rows = current.rows + current.bad_rows
+        else:
+            rows = current.columns[check.feature or ""].count
+        if 0 < rows < floor:
+            return skip(
+                check,
+                f"too few rows to decide {measure}: {rows:,}, min_rows is {floor:,}",
+                value=None,
+            )
     if measure in DATASET_QUALITY_MEASURES:
         expected = expected_columns(definition)
         measured = dataset_quality(reference, current, expected=expected)

@@ -370,3 +370,45 @@ def test_a_detector_signal_the_schema_cannot_give_is_refused_naming_the_key(
 def test_detector_signals_of_the_schema_are_valid(signal: str) -> None:
     data = with_changes(checks=[{"name": "d", "detector": "adwin", "signal": signal}])
     assert validate_monitor_definition(data).checks[0].signal == signal
+
+
+# -- how drift is decided: alpha, correction, minimum effects ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("drift", "key"),
+    [
+        ({"alpha": 0}, "drift.alpha"),
+        ({"alpha": 0.6}, "drift.alpha"),
+        ({"alpha": True}, "drift.alpha"),
+        ({"alpha": "low"}, "drift.alpha"),
+        ({"correction": "bonferroni"}, "drift.correction"),
+        ({"min_effect": {"ks": -0.02}}, "drift.min_effect"),
+        ({"min_effect": {"ks": 0}}, "drift.min_effect"),
+        ({"min_effect": {"ks": True}}, "drift.min_effect"),
+        ({"min_effect": {"ks": "0.02"}}, "drift.min_effect"),
+        ({"min_effect": {"ks": 1.5}}, "drift.min_effect"),
+        ({"min_effect": {"energy": 0.1}}, "drift.min_effect"),
+        ({"min_rows": 0}, "drift.min_rows"),
+        ({"features": {"tenure": {"min_effect": -1}}}, "drift.features.tenure.min_effect"),
+        ({"features": {"plan": {"min_effect": 2}}}, "drift.features.plan.min_effect"),
+    ],
+)
+def test_bad_drift_decision_settings_are_refused_naming_the_key(
+    drift: dict[str, Any], key: str
+) -> None:
+    assert key in str(error_of(with_changes(drift=drift)))
+
+
+def test_sound_drift_decision_settings_are_valid() -> None:
+    data = with_changes(
+        drift={
+            "alpha": 0.5,
+            "correction": "bh",
+            "min_effect": {"ks": 0.05, "psi": 2.5, "wasserstein": 1.5},
+            "min_rows": 1,
+            "features": {"tenure": {"min_effect": 0.1}},
+        }
+    )
+    drift = validate_monitor_definition(data).drift
+    assert (drift.alpha, drift.correction, drift.min_effect["psi"]) == (0.5, "bh", 2.5)

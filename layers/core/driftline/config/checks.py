@@ -27,6 +27,11 @@ QUALITY_MEASURES: dict[str, tuple[float | None, float | None]] = {
 }
 #: The measures of the whole batch (the others are of one column, named by ``feature``).
 DATASET_QUALITY_MEASURES = frozenset({"bad_row_share", "volume_ratio", "absent_columns"})
+#: Quality measures that are shares of rows, decided only on enough rows (``min_rows``).
+SHARE_QUALITY_MEASURES = frozenset(set(QUALITY_MEASURES) - {"volume_ratio", "absent_columns"})
+#: The evidence floor of a share measure when the check sets no ``min_rows``: one missing
+#: value in 8 rows is 12.5 %, and says nothing about the next day.
+QUALITY_MIN_ROWS = 100
 
 #: Parameters each detector accepts, by their paper/River names.
 DETECTOR_PARAMS: dict[str, frozenset[str]] = {
@@ -90,6 +95,15 @@ class CheckSpec(StrictSection):
     max_relative_drop: float | None = Field(None, gt=0, le=1)
     max_relative_increase: float | None = Field(None, gt=0)
     min_labelled_rows: int = Field(30, ge=1)
+    min_rows: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "Fewer rows than this: the check is skip (too little evidence). Drift checks "
+            "(default: drift.min_rows values of the column) and quality checks of a share "
+            f"(default: {QUALITY_MIN_ROWS} rows); performance checks use min_labelled_rows."
+        ),
+    )
     action: ActionName = "notify"
     persist: PersistSpec | None = Field(
         None,
@@ -109,6 +123,21 @@ class CheckSpec(StrictSection):
                 "applies to metric, quality and drift checks only: a detector check fires "
                 "on its stream of labels, whose threshold already sets how much evidence it needs"
             )
+        return value
+
+    @field_validator("min_rows")
+    @classmethod
+    def _a_floor_where_it_applies(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None:
+            return value
+        if info.data.get("detector") is not None or info.data.get("metric") is not None:
+            raise ValueError(
+                "applies to drift and quality checks; a performance check's floor is "
+                "min_labelled_rows, a detector's its own parameters"
+            )
+        quality = info.data.get("quality")
+        if quality is not None and quality not in SHARE_QUALITY_MEASURES:
+            raise ValueError(f"{quality} is not a share of rows: it needs no evidence floor")
         return value
 
     @field_validator("metric")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from driftline.config.strict import StrictSection
 
@@ -85,18 +85,18 @@ class DriftSpec(StrictSection):
             for method, number in value.items():
                 if isinstance(number, bool) or not isinstance(number, (int, float)):
                     raise ValueError(
-                        f"min_effect.{method}: expected a number > 0, got {type(number).__name__}"
+                        f"{method}: expected a number > 0, got {type(number).__name__}"
                     )
         return value
 
-    @model_validator(mode="after")
-    def _reachable_minimum_effects(self) -> DriftSpec:
-        for method, value in self.min_effect.items():
-            if not value > 0:
-                raise ValueError(f"min_effect.{method}: expected a number > 0, got {value}")
-            if method in BOUNDED_EFFECTS and value > 1:
+    @field_validator("min_effect")
+    @classmethod
+    def _reachable_minimum_effects(cls, value: dict[str, float]) -> dict[str, float]:
+        for method, number in value.items():
+            if not number > 0:
+                raise ValueError(f"{method}: expected a number > 0, got {number}")
+            if method in BOUNDED_EFFECTS and number > 1:
                 raise ValueError(
-                    f"min_effect.{method}: {value} can never be reached; the effect of "
-                    f"{method} is at most 1"
+                    f"{method}: {number} can never be reached; the effect of {method} is at most 1"
                 )
-        return self
+        return value
