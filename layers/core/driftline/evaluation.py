@@ -309,7 +309,9 @@ def _decide_drift(
             )
         drifted = [name for name, result in drift.features.items() if result.drifted]
         verdict: Status = "fail" if drift.dataset_drifted else "pass"
-        listed = ", ".join(drifted[:5]) + ("…" if len(drifted) > 5 else "")
+        listed = ", ".join(
+            _short_evidence(name, drift.features[name].result) for name in drifted[:5]
+        ) + ("…" if len(drifted) > 5 else "")
         skipped = drift.skipped
         not_evaluated = (
             f"; not evaluated: {', '.join(key_part(name) for name in skipped[:5])}"
@@ -375,6 +377,25 @@ def _decide_drift(
     )
     return CheckResult(
         check.name, verdict, value, result.threshold, None, key, check.action, detail
+    )
+
+
+def _short_evidence(name: str, result: DriftResult | None) -> str:
+    """A drifted feature in a dataset check's detail: its effect, adjusted p-value and n.
+
+    >>> from driftline.stats.base import DriftResult
+    >>> _short_evidence("age", DriftResult(
+    ...     "ks", 0.08, 1e-9, 0.02, "p_adjusted < alpha and effect >= threshold", True,
+    ...     effect=0.08, effect_measure="ks", p_adjusted=2e-8, alpha=0.01, n_current=1000))
+    'age (ks 0.08 >= 0.02, adjusted p 2e-08 < 0.01, n 1,000)'
+    """
+    if result is None or result.effect is None:
+        return key_part(name)
+    n = f", n {result.n_current:,}" if result.n_current is not None else ""
+    return (
+        f"{key_part(name)} ({result.effect_measure} {short_number(result.effect)} >= "
+        f"{short_number(result.threshold)}, adjusted p {short_number(result.p_adjusted)} < "
+        f"{short_number(result.alpha)}{n})"
     )
 
 
