@@ -58,12 +58,20 @@ def ks_statistic(reference: WeightedSample, current: WeightedSample) -> float:
     return float(np.max(np.abs(reference_cdf - current_cdf)))
 
 
+#: Effective sample size past which :func:`ks_p_value` takes Kolmogorov's limit.
+KSTWO_MAX_N = 50_000
+
+
 def ks_p_value(statistic: float, n_reference: int, n_current: int) -> float:
     """Two-sided p-value of a two-sample KS statistic: ``P(D >= statistic)`` under H0.
 
     The rule of ``scipy.stats.ks_2samp(method="auto")``: while ``max(n, m) <= 10,000``
     (:data:`EXACT_KS_MAX_N`) the exact distribution, else Smirnov's limit through the
-    one-sample distribution ``kstwo.sf(d, round(n m / (n + m)))``.
+    one-sample distribution ``kstwo.sf(d, round(n m / (n + m)))``. Past an effective size
+    of :data:`KSTWO_MAX_N` (both sides above 100,000 values, where profiles are sketches
+    and a decision near its threshold is reported borderline) Kolmogorov's limiting
+    distribution ``kstwobign.sf(d sqrt(n_eff))`` instead: within 0.7 % of ``kstwo`` for
+    p-values above 1e-20 and 5 % far below, at a thousandth of its time.
 
     The exact value counts lattice paths (Hodges 1958): a path from (0, 0) to (n, m) steps
     right for each reference observation and up for each current one in sorted order, and
@@ -111,10 +119,16 @@ def ks_p_value(statistic: float, n_reference: int, n_current: int) -> float:
         )
     if max(n, m) <= EXACT_KS_MAX_N:
         return _exact_ks_p_value(statistic, n, m)
-    from scipy.stats import kstwo  # noqa: PLC0415 (a second of cold start at module level)
-
     larger, smaller = float(max(n, m)), float(min(n, m))
     effective_n = np.round(larger * smaller / (larger + smaller))
+    if effective_n > KSTWO_MAX_N:
+        # Kolmogorov's limit: kstwo's finite-n tail takes ~0.1-0.6 s a call out here.
+        # scipy.special is imported here, not scipy.stats: 0.3 s of cold start, not 0.8 s.
+        from scipy.special import kolmogorov  # noqa: PLC0415
+
+        return float(np.clip(kolmogorov(statistic * np.sqrt(effective_n)), 0.0, 1.0))
+    from scipy.stats import kstwo  # noqa: PLC0415 (a second of cold start at module level)
+
     return float(np.clip(kstwo.sf(statistic, effective_n), 0.0, 1.0))
 
 
