@@ -95,6 +95,6 @@ def test_a_check_may_raise_or_lower_its_own_floor() -> None:
 def test_a_floor_where_it_cannot_apply_is_refused_naming_the_key(check: str, message: str) -> None:
     from driftline.errors import ConfigError
 
-    text = DEFINITION.split("checks:")[0] + f"checks:\n  - {check}\n"
+    text = DEFINITION.split("checks:", maxsplit=1)[0] + f"checks:\n  - {check}\n"
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_monitor_definition(text.replace("task: regression", "task: regression\n  label: y"))
