@@ -178,7 +178,7 @@ def compare_profiles(
         outputs=outputs,
         per_segment=per_segment,
     )
-    pending = [entry for entry in _entries(measured) if isinstance(entry, _Pending)]
+    pending = [entry for entry in measured.entries() if isinstance(entry, _Pending)]
     decisions = decide_family(
         [entry.measure for entry in pending],
         alpha=[entry.alpha for entry in pending],
@@ -189,7 +189,20 @@ def compare_profiles(
     return _report(measured, decided, drift.dataset_drift_share)
 
 
-_Measured = dict[str, Any]
+@dataclass(frozen=True)
+class _Measured:
+    """A report's columns measured (or skipped), waiting for the family's decision."""
+
+    features: dict[str, FeatureDrift | _Pending]
+    outputs: dict[str, FeatureDrift | _Pending]
+    segments: dict[str, _Measured]
+
+    def entries(self) -> list[FeatureDrift | _Pending]:
+        """Every column of the report and its segments, in a fixed order."""
+        found = [*self.features.values(), *self.outputs.values()]
+        for segment in self.segments.values():
+            found += segment.entries()
+        return found
 
 
 def _measured(
@@ -234,7 +247,7 @@ def _measured(
                     outputs=outputs,
                     per_segment=False,
                 )
-    return {"features": columns, "outputs": output_columns, "segments": segments}
+    return _Measured(columns, output_columns, segments)
 
 
 def _measure_column(
@@ -270,22 +283,15 @@ def _measure_column(
     return _Pending(measure, alpha, min_effect)
 
 
-def _entries(measured: _Measured) -> list[FeatureDrift | _Pending]:
-    found = [*measured["features"].values(), *measured["outputs"].values()]
-    for segment in measured["segments"].values():
-        found += _entries(segment)
-    return found
-
-
 def _report(measured: _Measured, decided: Mapping[int, DriftResult], share: float) -> DriftReport:
     def final(entry: FeatureDrift | _Pending) -> FeatureDrift:
         return FeatureDrift(decided[id(entry)]) if isinstance(entry, _Pending) else entry
 
     return DriftReport(
-        {name: final(entry) for name, entry in measured["features"].items()},
+        {name: final(entry) for name, entry in measured.features.items()},
         share,
-        {name: final(entry) for name, entry in measured["outputs"].items()},
-        {key: _report(segment, decided, share) for key, segment in measured["segments"].items()},
+        {name: final(entry) for name, entry in measured.outputs.items()},
+        {key: _report(segment, decided, share) for key, segment in measured.segments.items()},
     )
 
 
