@@ -232,7 +232,7 @@ ARRIVAL_FIELDS = {
 #: comes, and a fire on the stream with the gap is paged and not taken back. With this day's
 #: orders DDM fires nowhere on the whole stream, yet fired on arrival in two of the three
 #: deployments (its alert exists there only): what a detector pages depends on the arrival
-#: order (docs/reliability.md#determinism); its final state does not.
+#: order (docs/reliability.md#4-determinism); its final state does not.
 ARRIVAL_ITEMS = {f"MODEL#{MODEL}|ALERT#error-ddm"}
 
 

@@ -98,7 +98,7 @@ def test_duplicate_and_reordered_delivery_changes_nothing(once: dict[str, Any]) 
     twice = run([*shuffled, UPLOADS[2]], duplicate=True)
     assert twice["metrics"].keys() == once["metrics"].keys()
     # Two separate deployments fed the same files in another order store the same figures,
-    # to the last bit (docs/reliability.md#determinism); tests/e2e/test_determinism.py
+    # to the last bit (docs/reliability.md#4-determinism); tests/e2e/test_determinism.py
     # compares every stored byte past the exact limit of a profile.
     assert twice["metrics"] == once["metrics"]
     assert [m["Subject"] for m in twice["notifications"]] == [
