@@ -221,21 +221,30 @@ def evaluate(
     evaluation_id: str,
     window: Window | None = None,
     label_join: dict[str, Any] | None = None,
+    drift_figures: bool = True,
 ) -> EvaluationResult:
     """Compare ``current`` with ``reference`` and decide every check of ``definition``,
     and the built-in checks it does not replace (:func:`driftline.checks.effective_checks`).
 
     ``label_join`` is what joining late labels found (:meth:`driftline.labels.JoinReport.
-    to_dict`), reported under ``performance.labels.join``.
+    to_dict`), reported under ``performance.labels.join``. ``drift_figures=False`` leaves
+    drift out (an empty report): for a definition without drift checks whose result is
+    only acted on, such as a batch's quality checks, it saves a test per column and segment.
     """
     schema = definition.schema_
     outputs = tuple(output_columns(definition))
-    drift = compare_profiles(
-        reference.profile,
-        current,
-        features=schema.features,
-        drift=definition.drift,
-        outputs=outputs,
+    if not drift_figures and any(check.drift is not None for check in definition.checks):
+        raise ValueError("drift_figures=False needs a definition without drift checks")
+    drift = (
+        compare_profiles(
+            reference.profile,
+            current,
+            features=schema.features,
+            drift=definition.drift,
+            outputs=outputs,
+        )
+        if drift_figures
+        else DriftReport({}, definition.drift.dataset_drift_share)
     )
     quality: dict[str, Any] = {
         name: column_quality(reference.profile.columns[name], current.columns[name]).to_dict()

@@ -98,3 +98,23 @@ def test_a_floor_where_it_cannot_apply_is_refused_naming_the_key(check: str, mes
     text = DEFINITION.split("checks:", maxsplit=1)[0] + f"checks:\n  - {check}\n"
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_monitor_definition(text.replace("task: regression", "task: regression\n  label: y"))
+
+
+def test_a_quality_only_evaluation_may_leave_drift_out_and_decides_the_same() -> None:
+    # GIVEN a definition with quality checks only (as a batch's quality checks are run)
+    definition = load_monitor_definition(DEFINITION)
+    quality = definition.model_copy(
+        update={"checks": [c for c in definition.checks if c.quality is not None]}
+    )
+    spec = profile_spec(definition)
+    reference = build_reference(lambda: [frame(5000, seed=1)], spec, bins=10)
+    current = profile_frames([frame(500, seed=5, missing=0.2)], spec, reference.bins)
+    # WHEN evaluated with and without drift figures
+    full = evaluate(quality, reference, current, evaluation_id="e").to_dict()
+    lean = evaluate(quality, reference, current, evaluation_id="e", drift_figures=False).to_dict()
+    # THEN the checks and status are the same; only the drift figures are left out
+    assert lean["checks"] == full["checks"] and lean["status"] == full["status"]
+    assert lean["drift"]["features"] == {} and full["drift"]["features"]
+    # AND a definition with drift checks cannot leave them out
+    with pytest.raises(ValueError, match="without drift checks"):
+        evaluate(definition, reference, current, evaluation_id="e", drift_figures=False)

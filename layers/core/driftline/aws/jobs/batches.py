@@ -166,6 +166,7 @@ def _act_on_quality(
         profile,
         evaluation_id=f"{definition.model}-batch-{batch_id}",
         window=Window(hour.isoformat(), (hour + timedelta(hours=1)).isoformat()),
+        drift_figures=False,  # quality checks only: no drift test per column and segment
     )
     acted = act(services, definition, result.to_dict(), now=received)
     return {"quality": result.status, "acted": acted}
