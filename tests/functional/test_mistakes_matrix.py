@@ -185,7 +185,8 @@ class Run:
 
 
 def performance(report: dict[str, Any]) -> dict[str, Any]:
-    """The figures of a report that do not depend on a sketch's randomness."""
+    """The performance figures of a report and its non-detector checks (detector fires
+    depend on arrival order: docs/reliability.md)."""
     return {
         "rows": report["rows"],
         "performance": report["performance"],

@@ -56,8 +56,8 @@ from .test_jobs import DEFINITION as JOBS_DEFINITION
 from .test_jobs import csv, frame
 
 NOW = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
-# psi on the numeric feature: figures read off the (randomly compacted) quantile sketches
-# would differ between two deployments, faults or not
+# psi on the numeric feature: a binned method, whose figures read no quantile sample (chosen
+# when sketches compacted at random; profiles are deterministic now, docs/profiles.md)
 DEFINITION = JOBS_DEFINITION.replace("windows: [P1D]", "windows: [P1D]\ndrift: {method: psi}")
 KINDS = ("5xx", "throttled", "timeout")
 ALL = os.environ.get("DRIFTLINE_FAULTS", "").strip().lower() == "all"
