@@ -461,12 +461,12 @@ def _decide_quality(
     current: DatasetProfile,
 ) -> CheckResult:
     measure = check.quality or ""
+    if measure in DATASET_QUALITY_MEASURES:
+        rows = current.rows + current.bad_rows
+    else:
+        rows = current.columns[check.feature or ""].count
     if measure in SHARE_QUALITY_MEASURES:
         floor = check.min_rows or QUALITY_MIN_ROWS
-        if measure in DATASET_QUALITY_MEASURES:
-            rows = current.rows + current.bad_rows
-        else:
-            rows = current.columns[check.feature or ""].count
         if 0 < rows < floor:
             return skip(
                 check,
@@ -484,10 +484,13 @@ def _decide_quality(
             more = len(absent) - MAX_NAMED_COLUMNS
             named += f" and {more} more" if more > 0 else ""
             decided = replace(decided, detail=f"{decided.detail} (absent from the data: {named})")
+        if measure == "bad_row_share":
+            decided = replace(decided, detail=f"{decided.detail} (n = {rows:,} rows)")
         return decided
     column = check.feature or ""
     if current.columns[column].count == 0:
         return skip(check, f"no rows to measure {measure} of {column}")
     value = column_quality(reference.columns[column], current.columns[column]).measure(measure)
     baseline = column_quality(reference.columns[column], reference.columns[column]).measure(measure)
-    return judge(check, value, baseline=baseline)
+    decided = judge(check, value, baseline=baseline)
+    return replace(decided, detail=f"{decided.detail} (n = {rows:,} rows)")

@@ -64,6 +64,7 @@ def test_enough_rows_decide_and_every_alert_line_states_n() -> None:
     assert checks["tenure-drift"]["status"] == "fail"
     assert "n = 1," in str(checks["tenure-drift"]["detail"])  # ~1,600 present values
     assert checks["tenure-missing"]["status"] == "fail"
+    assert str(checks["tenure-missing"]["detail"]).endswith("(n = 2,000 rows)")
     assert checks["plan-drift"]["status"] == "pass"
 
 
