@@ -66,6 +66,7 @@ from driftline.config.data import SchemaSpec
 from driftline.detectors import DETECTORS, detector_from_dict
 from driftline.detectors.base import DriftDetector
 from driftline.errors import ConfigError
+from driftline.numbers import coerce_numbers
 from driftline.profile.performance import row_errors
 
 
@@ -189,7 +190,7 @@ def _numbers(values: pd.Series) -> np.ndarray[Any, Any]:
     if pd.api.types.is_bool_dtype(values):
         values = values.astype("float64")
     elif not pd.api.types.is_numeric_dtype(values):
-        values = pd.to_numeric(values, errors="coerce")
+        values = coerce_numbers(values)
     return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
 
 

@@ -102,3 +102,11 @@ def test_event_order_is_stable_with_unreadable_times_last() -> None:
     )
     assert event_order(rows, "t")["v"].tolist() == [2, 0, 3, 1]
     assert event_order(rows, None) is rows
+
+
+def test_an_integer_too_large_for_a_float_is_left_out_not_fatal() -> None:
+    # GIVEN a column (read as objects) holding an integer past the float range
+    rows = pd.DataFrame({"y": [1, 1, 1], "tenure": pd.Series([3, 10**400, 4], dtype=object)})
+    # WHEN the column signal is taken THEN that value is unreadable: left out and counted
+    found = detector_signal(check("adwin", "tenure"), CLASSIFIER, rows)
+    assert (found.values, found.without_signal) == ([3.0, 4.0], 1)
