@@ -139,12 +139,10 @@ def column_drift(
 ) -> FeatureDrift:
     """Drift of one column by one method alone (its own statistic against ``threshold``, no
     family, no minimum effect); skipped (with the reason) when a side has no values."""
-    n_reference = _present(reference)
-    n_current = _present(current)
-    if n_reference == 0:
-        return FeatureDrift(None, "no values in the reference")
-    if n_current == 0:
-        return FeatureDrift(None, NO_CURRENT_VALUES)
+    empty = _without_values(reference, current)
+    if empty is not None:
+        return empty
+    n_reference, n_current = _present(reference), _present(current)
     chosen = choose_method(reference.kind, n_reference, n_current) if method == "auto" else method
     distributions = column_distributions(reference, current)
     return FeatureDrift(compute_drift(distributions, chosen, threshold))
@@ -257,12 +255,10 @@ def _measure_column(
     drift: DriftSpec,
     override: FeatureDriftSpec | None,
 ) -> FeatureDrift | _Pending:
-    n_reference = _present(reference)
-    n_current = _present(current)
-    if n_reference == 0:
-        return FeatureDrift(None, "no values in the reference")
-    if n_current == 0:
-        return FeatureDrift(None, NO_CURRENT_VALUES)
+    empty = _without_values(reference, current)
+    if empty is not None:
+        return empty
+    n_reference, n_current = _present(reference), _present(current)
     if min(n_reference, n_current) < drift.min_rows:
         side = "current data" if n_current < drift.min_rows else "reference"
         return FeatureDrift(
@@ -313,6 +309,15 @@ def _absent_or(
     ):
         return FeatureDrift(None, ABSENT)
     return drift
+
+
+def _without_values(reference: ColumnProfile, current: ColumnProfile) -> FeatureDrift | None:
+    """A column's skip when a side has no values, else None."""
+    if _present(reference) == 0:
+        return FeatureDrift(None, "no values in the reference")
+    if _present(current) == 0:
+        return FeatureDrift(None, NO_CURRENT_VALUES)
+    return None
 
 
 def _present(profile: ColumnProfile) -> int:
