@@ -53,11 +53,17 @@ from alert_changes import Change
 SIZES = (200, 1_000, 10_000, 100_000)
 DATASETS = ("flights", "employment", "diamonds", "caravan")
 CONTENDERS = ("driftline", "evidently", "nannyml")
-#: The rows shown: a contender's page, and the dataset-drift flag of those that have one.
+#: The rows shown, each with the decision it counts: a contender's page, the dataset-drift
+#: flag of those that have one, and a peer's page with its thresholds scaled to page on the
+#: null batches no more often than driftline did (:func:`match_false_pages`).
 ROWS = {
-    "driftline": ("driftline", "driftline dataset drift"),
-    "evidently": ("evidently", "evidently dataset drift"),
-    "nannyml": ("nannyml",),
+    "driftline": (("driftline", "page"), ("driftline dataset drift", "dataset")),
+    "evidently": (
+        ("evidently", "page"),
+        ("evidently dataset drift", "dataset"),
+        ("evidently at driftline's false-page rate", "matched"),
+    ),
+    "nannyml": (("nannyml", "page"), ("nannyml at driftline's false-page rate", "matched")),
 }
 VENVS = {
     "evidently": (Path("/tmp/evidently-venv"), ("evidently>=0.7,<0.8", "pandas<3", "pyarrow")),
@@ -261,12 +267,64 @@ def run_block(
         )
         answer = run_peer(pythons[peer], peer, manifest, folder)
         decisions[peer] = answer["decisions"]
+        # The scores must say what the defaults decided: a page exactly when one reaches 1
+        # (a tie at 1 can differ, as a test pages below its level and a distance at it).
+        disagreements = sum(
+            batch["page"] != (batch["score"] >= 1)
+            for decided in answer["decisions"].values()
+            for batch in decided
+        )
         decisions.setdefault("_meta", {})[peer] = [
-            {"version": answer["version"], "methods": answer["methods"], "errors": answer["errors"]}
+            {
+                "version": answer["version"],
+                "methods": answer["methods"],
+                "errors": answer["errors"],
+                "score_disagreements": disagreements,
+            }
         ]
         seconds[peer] += time.perf_counter() - start
     decisions.setdefault("_meta", {})["seconds"] = [seconds]
     return decisions
+
+
+def match_false_pages(
+    planned: Evaluations, decisions: dict[str, list[dict[str, Any]]], allowed: int
+) -> float:
+    """Scale a peer's thresholds by one factor so that it pages on at most ``allowed`` of the
+    null evaluations, and mark every batch's decision at that scale (``matched``).
+
+    A batch's ``score`` is the factor by which its most extreme column passes the peer's
+    default threshold (``alert_peers_runner.py``); at scale ``k`` the peer pages when the
+    score exceeds ``k``. ``k`` is the null scores' ``allowed + 1``-th largest, so at most
+    ``allowed`` null batches page (fewer on ties). The same null batches set the scale and are
+    counted, which favours the peer. Returns ``k`` (infinite when even that many null batches
+    score infinitely: then the peer never pages).
+
+    >>> planned = Evaluations("d", 10, 100, [("null-0", None, 0, 1), ("null-1", None, 1, 1),
+    ...                                      ("shift#0", Change("mean_shift", 0.5), 2, 1)])
+    >>> decided = {"null-0": [{"score": 0.5}], "null-1": [{"score": 2.0}],
+    ...            "shift#0": [{"score": 1.5}]}
+    >>> match_false_pages(planned, decided, 0)
+    2.0
+    >>> [decided[key][0]["matched"] for key in ("null-0", "null-1", "shift#0")]
+    [False, False, False]
+    >>> match_false_pages(planned, decided, 1), decided["shift#0"][0]["matched"]
+    (0.5, True)
+    """
+    null = sorted(
+        (
+            float(batch["score"])
+            for identifier, change, _, _ in planned.items
+            if change is None
+            for batch in decisions[identifier]
+        ),
+        reverse=True,
+    )
+    scale = null[allowed] if allowed < len(null) else 0.0
+    for decided in decisions.values():
+        for batch in decided:
+            batch["matched"] = float(batch["score"]) > scale
+    return scale
 
 
 def tally(
@@ -278,8 +336,11 @@ def tally(
     for contender, rows in ROWS.items():
         if contender not in decisions:
             continue
-        for row in rows:
-            key = "dataset" if row.endswith("dataset drift") else "page"
+        for row, key in rows:
+            if not all(
+                key in batch for decided in decisions[contender].values() for batch in decided
+            ):
+                continue
             null = {"evaluations": 0, "pages": 0, "failed_slices": 0}
             changes: dict[str, Any] = {}
             for identifier, change, _, _ in planned.items:
@@ -412,11 +473,27 @@ def run(
                     progress=progress,
                 )
                 block_meta = decisions.pop("_meta", {})
+                if "driftline" in decisions:
+                    allowed = sum(
+                        batch["page"]
+                        for identifier, change, _, _ in planned.items
+                        if change is None
+                        for batch in decisions["driftline"][identifier]
+                    )
+                    for peer in pythons:
+                        scale = match_false_pages(planned, decisions[peer], allowed)
+                        meta.setdefault("matched_scale", {}).setdefault(peer, {})[
+                            f"{name}/{size}"
+                        ] = scale
                 for contender, spent in block_meta.get("seconds", [{}])[0].items():
                     meta["seconds"][contender] += spent
                 for peer in pythons:
                     if peer in block_meta:
                         meta.setdefault("peers", {})[peer] = block_meta[peer][0]
+                        disagreeing = meta.setdefault("score_disagreements", {})
+                        disagreeing[peer] = (
+                            disagreeing.get(peer, 0) + block_meta[peer][0]["score_disagreements"]
+                        )
                 block = tally(planned, decisions)
                 per_dataset.setdefault(name, {})[str(size)] = summarise(block)
                 merge_counts(total, block)
@@ -451,7 +528,11 @@ def _percent(value: float | None) -> str:
 
 
 def _rows(result: dict[str, Any]) -> list[str]:
-    return [row for name in result["setup"]["contenders"] for row in ROWS[name]]
+    """The rows this run measured, in :data:`ROWS` order."""
+    measured = next(iter(result["by_size"].values()), {})
+    return [
+        row for name in result["setup"]["contenders"] for row, _ in ROWS[name] if row in measured
+    ]
 
 
 def render_null(result: dict[str, Any]) -> str:
@@ -524,6 +605,32 @@ def targets(result: dict[str, Any], row: str = "driftline") -> list[tuple[str, s
     return verdicts
 
 
+def against_peers(result: dict[str, Any]) -> list[tuple[str, str, bool, bool]]:
+    """Per change and size, driftline's detection against each peer's at driftline's false-
+    page rate: (change and size, the rates, driftline at least as high as every peer,
+    strictly higher than every peer)."""
+    verdicts = []
+    for size in result["setup"]["sizes"]:
+        by_row = result["by_size"][str(size)]
+        peers = [row for row in by_row if row.endswith("at driftline's false-page rate")]
+        if "driftline" not in by_row or not peers:
+            continue
+        for label, cell in by_row["driftline"]["changes"].items():
+            rates = [by_row[row]["changes"][label]["rate"] for row in peers]
+            figure = f"{_percent(cell['rate'])} vs " + ", ".join(
+                f"{row.split()[0]} {_percent(rate)}" for row, rate in zip(peers, rates, strict=True)
+            )
+            verdicts.append(
+                (
+                    f"{label}, n = {size:,}",
+                    figure,
+                    all(cell["rate"] >= rate for rate in rates),
+                    all(cell["rate"] > rate for rate in rates),
+                )
+            )
+    return verdicts
+
+
 def render(result: dict[str, Any]) -> str:
     setup = result["setup"]
     lines = ["### False pages per evaluation (stationary data; 95 % Wilson interval)", ""]
@@ -540,6 +647,26 @@ def render(result: dict[str, Any]) -> str:
                 [(name, figure, harness.verdict(ok)) for name, figure, ok in verdicts],
             )
         )
+    compared = against_peers(result)
+    if compared:
+        lines += [
+            "",
+            "### Detection at an equal false-page rate (driftline vs the peers, thresholds scaled)",
+            "",
+            harness.table(
+                ["change", "driftline vs peers", "driftline ≥ every peer"],
+                [(name, figure, harness.verdict(ok)) for name, figure, ok, _ in compared],
+            ),
+            "",
+            f"driftline at least as high on {sum(ok for _, _, ok, _ in compared)} of "
+            f"{len(compared)} and strictly higher than every peer on "
+            f"{sum(higher for *_, higher in compared)}; scales per data set and size: "
+            + "; ".join(
+                f"{peer} " + ", ".join(f"{block} ×{scale:.3g}" for block, scale in scales.items())
+                for peer, scales in result["meta"].get("matched_scale", {}).items()
+            )
+            + ".",
+        ]
     datasets = ", ".join(
         f"{d['name']} ({d['rows']:,} rows, {d['numeric'] + d['categorical']} features)"
         for d in setup["datasets"]

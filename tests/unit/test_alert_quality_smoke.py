@@ -155,3 +155,39 @@ def test_planted_changes_do_what_they_say() -> None:
     in_segment = alert_changes.apply(Change("mean_shift", 1.0, scope="a"), batch, made, rng)
     changed = in_segment["x"] != batch["x"]
     assert (changed == (batch[SEGMENT] == "a")).all()
+
+
+def test_a_peer_set_to_driftlines_false_page_rate_is_counted_on_its_own_row() -> None:
+    # GIVEN four null evaluations (driftline paged on one) and a change, with a peer's scores
+    planned = alert_quality.Evaluations("tiny", 100, 1_000)
+    change = Change("category_share", 5)
+    planned.items = [(f"null-{i}", None, i, 1) for i in range(4)] + [("move#0", change, 9, 2)]
+    no, yes = {"page": False, "dataset": False}, {"page": True, "dataset": False}
+    driftline = {"null-0": [yes], "null-1": [no], "null-2": [no], "null-3": [no]}
+    driftline["move#0"] = [yes, yes]
+    scores = {"null-0": 3.0, "null-1": 1.2, "null-2": 0.4, "null-3": 0.9}
+    peer = {key: [{"page": score >= 1, "dataset": False, "score": score}]
+            for key, score in scores.items()}  # fmt: skip
+    peer["move#0"] = [
+        {"page": True, "dataset": False, "score": 2.5},
+        {"page": True, "dataset": False, "score": 4.0},
+    ]
+
+    # WHEN the peer's thresholds are scaled to page on at most driftline's one null page
+    scale = alert_quality.match_false_pages(planned, peer, 1)
+    summary = alert_quality.summarise(
+        alert_quality.tally(planned, {"driftline": driftline, "evidently": peer})
+    )
+
+    # THEN the scale is the second largest null score: the peer pages on one null batch, as
+    # driftline did, and on the changed batch whose score passes it
+    assert scale == 1.2
+    matched = summary["evidently at driftline's false-page rate"]
+    assert (matched["null"]["pages"], matched["null"]["evaluations"]) == (1, 4)
+    assert matched["changes"][change.label]["pages"] == 2
+    assert summary["evidently"]["null"]["pages"] == 2  # its defaults page on scores >= 1
+    verdicts = alert_quality.against_peers(
+        {"setup": {"sizes": [100]}, "by_size": {"100": summary}}
+    )
+    assert verdicts == [("category_share 5 points, n = 100", "100.0 % vs evidently 100.0 %",
+                         True, False)]  # fmt: skip
