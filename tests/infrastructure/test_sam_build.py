@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 SMOKE = """\
 import io, sys
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
-import numpy, pandas, scipy.stats, yaml, pydantic, datasketches, fastparquet
+import numpy, pandas, scipy.stats, yaml, pydantic, fastparquet
 import aws_lambda_powertools.logging, aws_lambda_powertools.metrics
 import driftline.drift, driftline.evaluation, driftline.io, driftline.config
 assert numpy.__file__.endswith(".pyc"), numpy.__file__
@@ -117,13 +117,16 @@ def test_layers_hold_what_the_functions_import_and_nothing_they_must_not(
 
     # THEN the core layer is the driftline package, the analysis layer its dependencies ...
     assert (core / "driftline" / "__init__.py").is_file()
-    for package in ("numpy", "pandas", "scipy", "yaml", "pydantic", "datasketches"):
+    for package in ("numpy", "pandas", "scipy", "yaml", "pydantic"):
         assert (analysis / package).is_dir(), package
     for package in ("fastparquet", "aws_lambda_powertools", "aws_xray_sdk"):
         assert (analysis / package).is_dir(), package
-    # ... without what is too big, training-only, or provided by the runtime ...
-    for absent in ("pyarrow", "sklearn", "boto3", "botocore", "bin"):
+    # ... without what is too big, training-only, or provided by the runtime, nor
+    # datasketches, which only the tests use (driftline reads old KLL bytes itself) ...
+    for absent in ("pyarrow", "sklearn", "boto3", "botocore", "bin", "datasketches"):
         assert not (analysis / absent).exists(), absent
+    for layer in ("AnalysisLayer", "TrainingLayer"):  # nor its extension or metadata
+        assert not list((build_dir / layer / "python").glob("*datasketches*")), layer
     # ... and trimmed: no test suites, headers or bytecode of another Python
     assert not list(analysis.rglob("tests"))
     assert not list(analysis.rglob("*.h"))
