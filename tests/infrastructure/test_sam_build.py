@@ -97,7 +97,7 @@ def test_every_function_with_its_layers_fits_the_budget(build_dir: Path) -> None
     assert len(sizes) == len(FUNCTIONS)
     assert size_report.LAMBDA_LIMIT_ONLY == {}
     # ... but for a build without a CPython 3.12: the training layer's pruning needs the
-    # trace, so it ships unpruned (~221 MiB, inside Lambda's 250 MiB) and the report says so
+    # trace, so it ships unpruned (~219 MiB, inside Lambda's 250 MiB) and the report says so
     pruned = find_python312() is not None
     for size in sizes:
         second = "TrainingLayer" if size.name == "RetrainFunction" else "AnalysisLayer"
