@@ -186,8 +186,6 @@ def test_a_peer_set_to_driftlines_false_page_rate_is_counted_on_its_own_row() ->
     assert (matched["null"]["pages"], matched["null"]["evaluations"]) == (1, 4)
     assert matched["changes"][change.label]["pages"] == 2
     assert summary["evidently"]["null"]["pages"] == 2  # its defaults page on scores >= 1
-    verdicts = alert_quality.against_peers(
-        {"setup": {"sizes": [100]}, "by_size": {"100": summary}}
-    )
+    verdicts = alert_quality.against_peers({"setup": {"sizes": [100]}, "by_size": {"100": summary}})
     assert verdicts == [("category_share 5 points, n = 100", "100.0 % vs evidently 100.0 %",
                          True, False)]  # fmt: skip
