@@ -1,0 +1,48 @@
+"""Estimated performance before labels arrive: confidence-based performance estimation.
+
+A binary classifier's performance can be estimated on unlabelled rows when its scores are
+calibrated probabilities: a row scored ``p`` is a positive with probability ``p``, so the
+expected confusion matrix, and every metric read off it, follows from the scores and the
+predicted classes alone (NannyML calls this CBPE; average confidence as an estimate of
+accuracy is studied by Guillory et al. 2021). The package's rooms:
+
+- :mod:`~driftline.estimation.calibration`: fitting an isotonic calibrator on the baseline's
+  labelled rows, the expected calibration error, and the out-of-sample decision whether
+  calibrating helps.
+
+The estimate is only as good as the calibrator: it assumes that ``P(y = 1 | score)`` is the
+same in the estimated rows as in the baseline (no concept drift, no shift of the class
+prior at a given score).
+
+References:
+    Guillory, D., Shankar, V., Ebrahimi, S., Darrell, T., Schmidt, L. (2021). Predicting
+    with confidence on unseen distributions. *ICCV '21*.
+"""
+
+from __future__ import annotations
+
+from driftline.estimation.calibration import (
+    SEPARATED_AUC,
+    CalibrationDecision,
+    Calibrator,
+    IdentityCalibrator,
+    IsotonicCalibrator,
+    build_calibrator,
+    calibration_error,
+    calibrator_from_dict,
+    fit_isotonic,
+    needs_calibration,
+)
+
+__all__ = [
+    "SEPARATED_AUC",
+    "CalibrationDecision",
+    "Calibrator",
+    "IdentityCalibrator",
+    "IsotonicCalibrator",
+    "build_calibrator",
+    "calibration_error",
+    "calibrator_from_dict",
+    "fit_isotonic",
+    "needs_calibration",
+]
