@@ -8,7 +8,9 @@ accuracy is studied by Guillory et al. 2021). The package's rooms:
 
 - :mod:`~driftline.estimation.calibration`: fitting an isotonic calibrator on the baseline's
   labelled rows, the expected calibration error, and the out-of-sample decision whether
-  calibrating helps.
+  calibrating helps;
+- :mod:`~driftline.estimation.score_cells`: a batch's scored rows as a mergeable summary,
+  rows and score sums per (score bin, predicted class).
 
 The estimate is only as good as the calibrator: it assumes that ``P(y = 1 | score)`` is the
 same in the estimated rows as in the baseline (no concept drift, no shift of the class
@@ -33,6 +35,7 @@ from driftline.estimation.calibration import (
     fit_isotonic,
     needs_calibration,
 )
+from driftline.estimation.score_cells import ScoreCells
 
 __all__ = [
     "SEPARATED_AUC",
@@ -40,6 +43,7 @@ __all__ = [
     "Calibrator",
     "IdentityCalibrator",
     "IsotonicCalibrator",
+    "ScoreCells",
     "build_calibrator",
     "calibration_error",
     "calibrator_from_dict",
