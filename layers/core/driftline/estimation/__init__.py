@@ -10,7 +10,9 @@ accuracy is studied by Guillory et al. 2021). The package's rooms:
   labelled rows, the expected calibration error, and the out-of-sample decision whether
   calibrating helps;
 - :mod:`~driftline.estimation.score_cells`: a batch's scored rows as a mergeable summary,
-  rows and score sums per (score bin, predicted class).
+  rows and score sums per (score bin, predicted class);
+- :mod:`~driftline.estimation.binary`: the expected confusion matrix and the estimated
+  accuracy, precision, recall, specificity, F1 and ROC AUC of those cells.
 
 The estimate is only as good as the calibrator: it assumes that ``P(y = 1 | score)`` is the
 same in the estimated rows as in the baseline (no concept drift, no shift of the class
@@ -23,6 +25,7 @@ References:
 
 from __future__ import annotations
 
+from driftline.estimation.binary import ESTIMATED_METRICS, BinaryEstimate, estimate_binary
 from driftline.estimation.calibration import (
     SEPARATED_AUC,
     CalibrationDecision,
@@ -38,7 +41,9 @@ from driftline.estimation.calibration import (
 from driftline.estimation.score_cells import ScoreCells
 
 __all__ = [
+    "ESTIMATED_METRICS",
     "SEPARATED_AUC",
+    "BinaryEstimate",
     "CalibrationDecision",
     "Calibrator",
     "IdentityCalibrator",
@@ -47,6 +52,7 @@ __all__ = [
     "build_calibrator",
     "calibration_error",
     "calibrator_from_dict",
+    "estimate_binary",
     "fit_isotonic",
     "needs_calibration",
 ]
