@@ -1,0 +1,58 @@
+"""Estimated performance before labels arrive: confidence-based performance estimation.
+
+A binary classifier's performance can be estimated on unlabelled rows when its scores are
+calibrated probabilities: a row scored ``p`` is a positive with probability ``p``, so the
+expected confusion matrix, and every metric read off it, follows from the scores and the
+predicted classes alone (NannyML calls this CBPE; average confidence as an estimate of
+accuracy is studied by Guillory et al. 2021). The package's rooms:
+
+- :mod:`~driftline.estimation.calibration`: fitting an isotonic calibrator on the baseline's
+  labelled rows, the expected calibration error, and the out-of-sample decision whether
+  calibrating helps;
+- :mod:`~driftline.estimation.score_cells`: a batch's scored rows as a mergeable summary,
+  rows and score sums per (score bin, predicted class);
+- :mod:`~driftline.estimation.binary`: the expected confusion matrix and the estimated
+  accuracy, precision, recall, specificity, F1 and ROC AUC of those cells.
+
+The estimate is only as good as the calibrator: it assumes that ``P(y = 1 | score)`` is the
+same in the estimated rows as in the baseline (no concept drift, no shift of the class
+prior at a given score).
+
+References:
+    Guillory, D., Shankar, V., Ebrahimi, S., Darrell, T., Schmidt, L. (2021). Predicting
+    with confidence on unseen distributions. *ICCV '21*.
+"""
+
+from __future__ import annotations
+
+from driftline.estimation.binary import ESTIMATED_METRICS, BinaryEstimate, estimate_binary
+from driftline.estimation.calibration import (
+    SEPARATED_AUC,
+    CalibrationDecision,
+    Calibrator,
+    IdentityCalibrator,
+    IsotonicCalibrator,
+    build_calibrator,
+    calibration_error,
+    calibrator_from_dict,
+    fit_isotonic,
+    needs_calibration,
+)
+from driftline.estimation.score_cells import ScoreCells
+
+__all__ = [
+    "ESTIMATED_METRICS",
+    "SEPARATED_AUC",
+    "BinaryEstimate",
+    "CalibrationDecision",
+    "Calibrator",
+    "IdentityCalibrator",
+    "IsotonicCalibrator",
+    "ScoreCells",
+    "build_calibrator",
+    "calibration_error",
+    "calibrator_from_dict",
+    "estimate_binary",
+    "fit_isotonic",
+    "needs_calibration",
+]
