@@ -1,0 +1,127 @@
+"""The columns the estimate reads, and reading them from a chunk of rows.
+
+A binary classifier's performance is estimated from two columns of every row, its score
+(the probability of the positive class) and its predicted class, and calibrated on a third
+of the baseline's rows, the label. :class:`EstimationColumns` names them;
+:func:`score_cells_of` reduces a chunk (inference logs, labelled or not) to
+:class:`~driftline.estimation.score_cells.ScoreCells`, and :func:`labelled_scores_of`
+takes a baseline chunk's labelled, scored rows for the calibrator.
+
+Reading is lenient, as profiling is: a score that is not a number counts as a missing score
+(data quality reports it as a type violation), and a row without a predicted class is left
+out of the cells (its count is the rows less the cells' rows and unbinned scores). A
+predicted class or a label is positive when it equals the positive class (``schema.
+positive_class``; 1 when unset, as for the measured metrics), compared the way the measured
+metrics compare classes (:func:`~driftline.metrics.encoding.normalise_label`: ``1.0`` is
+``1``, the text ``"1"`` is not).
+
+>>> import pandas as pd
+>>> columns = EstimationColumns(score="p", prediction="yhat", label="y")
+>>> frame = pd.DataFrame({"p": [0.9, 0.2, "x", 0.7], "yhat": [1, 0, 1, None],
+...                       "y": [1.0, None, 0.0, 0.0]})
+>>> cells = score_cells_of(frame, columns)
+>>> cells.n, cells.missing          # the 4th row has no predicted class
+(2, 1)
+>>> scores, positive = labelled_scores_of(frame, columns)
+>>> scores.tolist(), positive.tolist()
+([0.9, 0.7], [True, False])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from driftline.estimation.score_cells import ScoreCells
+from driftline.metrics.encoding import FloatArray, Label, normalise_label
+from driftline.numbers import coerce_numbers
+
+
+@dataclass(frozen=True)
+class EstimationColumns:
+    """The columns a binary classifier's estimate reads.
+
+    Attributes:
+        score: the probability of the positive class.
+        prediction: the predicted class.
+        label: the true class (read on the baseline only, to calibrate); None when the
+            model has no label column.
+        positive_class: the class the score is the probability of; None: 1.
+    """
+
+    score: str
+    prediction: str
+    label: str | None = None
+    positive_class: Label | None = None
+
+    @property
+    def positive(self) -> Label:
+        """The positive class, normalised (1 when unset)."""
+        return 1 if self.positive_class is None else normalise_label(self.positive_class)
+
+
+def score_cells_of(frame: pd.DataFrame, columns: EstimationColumns) -> ScoreCells:
+    """The score cells of a chunk's rows that have a predicted class; an absent column is
+    read as missing on every row."""
+    rows = len(frame)
+    predicted, present = _is_positive(_column(frame, columns.prediction, rows), columns.positive)
+    scores = _numbers(_column(frame, columns.score, rows))
+    return ScoreCells.from_arrays(scores[present], predicted[present])
+
+
+def labelled_scores_of(
+    frame: pd.DataFrame, columns: EstimationColumns
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """The scores of a chunk's labelled rows whose score is in [0, 1] (the rows the cells
+    bin), and whether each such row's label is the positive class.
+
+    Raises:
+        ValueError: ``columns`` names no label column.
+    """
+    if columns.label is None:
+        raise ValueError("labelled_scores_of needs columns.label")
+    rows = len(frame)
+    positive, labelled = _is_positive(_column(frame, columns.label, rows), columns.positive)
+    scores = _numbers(_column(frame, columns.score, rows))
+    kept = labelled & (scores >= 0.0) & (scores <= 1.0)  # NaN compares False
+    return scores[kept], positive[kept]
+
+
+def _column(frame: pd.DataFrame, name: str, rows: int) -> pd.Series[Any]:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([None] * rows, index=frame.index, dtype=object)
+
+
+def _numbers(values: pd.Series[Any]) -> FloatArray:
+    """The values as floats: NaN for a missing value and for one that is not a number."""
+    numbers = coerce_numbers(values)
+    return np.asarray(numbers.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+
+
+def _is_positive(values: pd.Series[Any], positive: Label) -> tuple[NDArray[np.bool_], ...]:
+    """Whether each value is the positive class, and whether it is a class at all (not
+    missing; a list or a mapping, which no class can be, counts as missing). Only the
+    distinct values are compared in Python."""
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # an unhashable value: a JSON array or object
+        hashable = values.map(lambda value: value if _hashable(value) else None)
+        codes, uniques = pd.factorize(hashable, use_na_sentinel=True)
+    present = codes >= 0
+    matches = np.array([normalise_label(value) == positive for value in uniques], dtype=bool)
+    is_positive = np.zeros(codes.size, dtype=bool)
+    is_positive[present] = matches[codes[present]]
+    return is_positive, present
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
