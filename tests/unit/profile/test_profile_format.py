@@ -1,6 +1,6 @@
-"""The stored profile format: version 3 round-trips; version 1 (error slices as a mapping
-of key to figures) and version 2 (numeric columns as KLL sketches), as stored in users'
-buckets before, still load to the same figures."""
+"""The stored profile format: version 4 round-trips; version 1 (error slices as a mapping
+of key to figures), version 2 (numeric columns as KLL sketches) and version 3 (no score
+cells), as stored in users' buckets before, still load to the same figures."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_a_version_1_profile_loads_to_the_same_profile() -> None:
     assert list(profile.slices.total) == old["slices"]["total"]
     # AND the rest of the document is unchanged but for the version, the slices' form and
     # the numeric columns' samples (compared in the version 2 test)
-    assert new["version"] == PROFILE_VERSION == 3
+    assert new["version"] == PROFILE_VERSION == 4
     kept = ("version", "slices")
     assert {k: v for k, v in without_numeric_values(new).items() if k not in kept} == {
         k: v for k, v in without_numeric_values(old).items() if k not in kept
@@ -91,15 +91,15 @@ def test_a_version_2_reference_loads_with_its_kll_sketches_read() -> None:
     # AND every other figure is as stored
     old = document["profile"]
     new = reference.profile.to_dict()
-    assert without_numeric_values(new) == {**without_numeric_values(old), "version": 3}
-    # AND it round-trips in version 3 and merges with a profile of version 3
+    assert without_numeric_values(new) == {**without_numeric_values(old), "version": 4}
+    # AND it round-trips in version 4 and merges with a profile of version 4
     again = DatasetProfile.from_dict(json.loads(json.dumps(new)))
     assert again.to_dict() == new
     merged = again.merge(reference.profile)
     assert merged.columns["large"].n == 12_000
 
 
-def test_a_version_3_profile_round_trips_exactly() -> None:
+def test_a_version_4_profile_round_trips_exactly() -> None:
     # GIVEN a profile written in the current form
     document = DatasetProfile.from_dict(stored_v1()).to_dict()
     # WHEN it goes through JSON and is loaded
@@ -132,7 +132,7 @@ def test_a_reference_stored_by_version_1_still_loads() -> None:
     assert reference.profile.rows == document["profile"]["rows"]
 
 
-@pytest.mark.parametrize("version", [0, 4])
+@pytest.mark.parametrize("version", [0, 5])
 def test_a_profile_of_an_unknown_version_is_refused(version: int) -> None:
     with pytest.raises(InvalidInputError, match=f"profile version {version} is not supported"):
         DatasetProfile.from_dict({**stored_v1(), "version": version})

@@ -107,8 +107,7 @@ def load_reference(path: Path, definition: MonitorDefinition, *, chunk_rows: int
         )
     except DriftlineError as exc:
         raise naming(path, exc) from exc
-    profile = reference.profile.with_bad_rows(readers[-1].report.bad_rows)
-    return Reference(profile, reference.bins)
+    return reference.with_bad_rows(readers[-1].report.bad_rows)
 
 
 def load_labels(

@@ -28,6 +28,9 @@ import numpy as np
 import pandas as pd
 
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError, InvalidInputError
+from driftline.estimation.baseline import BaselineCalibration, CalibrationRows
+from driftline.estimation.columns import EstimationColumns, score_cells_of
+from driftline.estimation.score_cells import ScoreCells
 from driftline.metrics import PerformanceProfile
 from driftline.numbers import coerce_numbers
 from driftline.profile.categorical import (
@@ -51,10 +54,11 @@ ColumnProfile = NumericProfile | CategoricalProfile
 Kind = Literal["numeric", "categorical"]
 
 PROFILE_FORMAT = "driftline.profile"
-#: 3: numeric columns' values exact up to 100,000, a deterministic sketch above (2: KLL
-#: sketches; 1: error slices as a mapping of key to figures): both still read.
-PROFILE_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+#: 4: a binary classifier's score cells, and a baseline's calibrator (3: numeric columns'
+#: values exact up to 100,000, a deterministic sketch above; 2: KLL sketches; 1: error
+#: slices as a mapping of key to figures): all still read.
+PROFILE_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 
 #: Segment values tracked per segment column; rarer values are pooled under this name.
 MAX_SEGMENT_VALUES = 100
@@ -76,6 +80,9 @@ class ProfileSpec:
     #: Columns a baseline must have, each with the monitor definition's key naming it
     #: (``schema.features.age``, ``schema.segments[0]``): see :func:`build_reference`.
     required: Mapping[str, str] = field(default_factory=dict)
+    #: A binary classifier's score and prediction columns, whose rows (labelled or not)
+    #: every profile keeps as score cells for estimating performance (None: no cells).
+    estimation: EstimationColumns | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,9 @@ class DatasetProfile:
         performance: the performance profile of the labelled rows (None when the model has
             no label column configured).
         slices: error counts per slice of the labelled rows (overall profile only).
+        score_cells: a binary classifier's scored rows, labelled or not, as score cells
+            (None for other models, and for a profile merged with one written before
+            version 4, which had none).
     """
 
     rows: int
@@ -132,6 +142,7 @@ class DatasetProfile:
     unknown_columns: frozenset[str] = frozenset()
     performance: PerformanceProfile | None = None
     slices: SliceErrors | None = None
+    score_cells: ScoreCells | None = None
 
     def merge(self, other: DatasetProfile) -> DatasetProfile:
         """The profile of both batches (associative and commutative).
@@ -168,6 +179,7 @@ class DatasetProfile:
             self.unknown_columns | other.unknown_columns,
             _merge_optional(self.performance, other.performance, "performance"),
             _merge_optional(self.slices, other.slices, "error slices"),
+            _merge_cells(self.score_cells, other.score_cells),
         )
 
     def with_bad_rows(self, bad_rows: int) -> DatasetProfile:
@@ -175,8 +187,8 @@ class DatasetProfile:
         return replace(self, bad_rows=self.bad_rows + bad_rows)
 
     def to_dict(self) -> dict[str, Any]:
-        """Versioned, compact JSON-able form."""
-        return {
+        """Versioned, compact JSON-able form (``score_cells`` only when there are cells)."""
+        document: dict[str, Any] = {
             "format": PROFILE_FORMAT,
             "version": PROFILE_VERSION,
             "rows": self.rows,
@@ -188,6 +200,9 @@ class DatasetProfile:
             "performance": self.performance.to_dict() if self.performance else None,
             "slices": self.slices.to_dict() if self.slices else None,
         }
+        if self.score_cells is not None:
+            document["score_cells"] = self.score_cells.to_dict()
+        return document
 
     def _body(self) -> dict[str, Any]:
         body = self.to_dict()
@@ -232,22 +247,42 @@ class DatasetProfile:
             frozenset(data.get("unknown_columns", ())),
             PerformanceProfile.from_dict(data["performance"]) if data.get("performance") else None,
             SliceErrors.from_dict(data["slices"]) if data.get("slices") else None,
+            ScoreCells.from_dict(data["score_cells"]) if data.get("score_cells") else None,
         )
 
 
 @dataclass(frozen=True)
 class Reference:
-    """A baseline: its profile (built with its own bins) and the bins it imposes."""
+    """A baseline: its profile (built with its own bins), the bins it imposes and, for a
+    binary classifier with a score and a prediction, the calibrator fitted on its labelled
+    rows (or why there is none; None for other models and for baselines profiled before
+    version 4)."""
 
     profile: DatasetProfile
     bins: Bins
+    calibration: BaselineCalibration | None = None
+
+    def with_bad_rows(self, bad_rows: int) -> Reference:
+        """The same baseline, its profile recording ``bad_rows`` rows the reader rejected."""
+        return replace(self, profile=self.profile.with_bad_rows(bad_rows))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"bins": self.bins.to_dict(), "profile": self.profile.to_dict()}
+        document: dict[str, Any] = {
+            "bins": self.bins.to_dict(),
+            "profile": self.profile.to_dict(),
+        }
+        if self.calibration is not None:
+            document["calibration"] = self.calibration.to_dict()
+        return document
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Reference:
-        return cls(DatasetProfile.from_dict(data["profile"]), Bins.from_dict(data["bins"]))
+        calibration = data.get("calibration")
+        return cls(
+            DatasetProfile.from_dict(data["profile"]),
+            Bins.from_dict(data["bins"]),
+            None if calibration is None else BaselineCalibration.from_dict(calibration),
+        )
 
 
 def empty_profile(spec: ProfileSpec, bins: Bins | None) -> DatasetProfile:
@@ -380,7 +415,9 @@ def build_reference(
     the same file). The first pass tracks every category exactly, so the vocabulary is the
     baseline's true most frequent categories, and takes a deterministic sample of every
     numeric column for its quantile edges (exact up to 100,000 values, like the profile's
-    own sample). ``source`` names the file in errors.
+    own sample). ``source`` names the file in errors. With ``spec.estimation``, the second
+    pass also gathers the labelled rows with a score in [0, 1] and the calibrator is fitted
+    on them (:class:`~driftline.estimation.baseline.CalibrationRows`).
 
     A column of ``spec.required`` (a feature or segment column of the monitor definition)
     that no chunk has is an error: the definition cannot know the files' columns, but the
@@ -399,7 +436,7 @@ def build_reference(
     driftline.errors.InvalidInputError: ref.csv: the baseline has no column plan \
 (schema.segments[0]); it has: age
     """
-    first_spec = replace(spec, max_tracked=2**62, performance=None)
+    first_spec = replace(spec, max_tracked=2**62, performance=None, estimation=None)
     samples = {name: EdgeSample() for name, kind in spec.columns.items() if kind == "numeric"}
     seen: set[str] = set()
 
@@ -421,8 +458,11 @@ def build_reference(
     if missing:
         raise _missing_columns(named, missing, spec.required, seen, source)
     fixed = derive_bins(first, spec, bins=bins, max_categories=max_categories, samples=samples)
-    second = profile_frames(open_frames(), spec, fixed)
-    return Reference(second, fixed)
+    if spec.estimation is None:
+        return Reference(profile_frames(open_frames(), spec, fixed), fixed)
+    gathered = CalibrationRows(spec.estimation)
+    second = profile_frames(gathered.gathering(open_frames()), spec, fixed)
+    return Reference(second, fixed, gathered.calibration())
 
 
 #: Columns of the file a missing-columns error lists (at most this many, each cut to 60).
@@ -473,7 +513,10 @@ def _profile_columns(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) 
                 values, vocabulary=vocabulary, max_tracked=spec.max_tracked
             )
     performance = performance_of(frame, spec.performance) if spec.performance else None
-    return DatasetProfile(rows, columns, 0, frozenset(absent), performance=performance)
+    cells = score_cells_of(frame, spec.estimation) if spec.estimation else None
+    return DatasetProfile(
+        rows, columns, 0, frozenset(absent), performance=performance, score_cells=cells
+    )
 
 
 def _merge_optional(left: Any, right: Any, what: str) -> Any:
@@ -481,6 +524,14 @@ def _merge_optional(left: Any, right: Any, what: str) -> Any:
         return None
     if left is None or right is None:
         raise IncompatibleProfilesError(f"cannot merge a profile with {what} and one without")
+    return left.merge(right)
+
+
+def _merge_cells(left: ScoreCells | None, right: ScoreCells | None) -> ScoreCells | None:
+    """Both profiles' cells added up; none when either has none (a profile written before
+    version 4: the sum would leave its rows out, so the window is not estimated)."""
+    if left is None or right is None:
+        return None
     return left.merge(right)
 
 

@@ -19,7 +19,7 @@ from driftline.aws.store import ConflictError
 from driftline.errors import DriftlineError, InvalidInputError
 from driftline.evaluation import profile_spec
 from driftline.ids import digest
-from driftline.profile.dataset import Reference, build_reference
+from driftline.profile.dataset import build_reference
 
 
 def build_baseline(services: Services, key: str) -> dict[str, Any]:
@@ -59,9 +59,7 @@ def build_baseline(services: Services, key: str) -> dict[str, Any]:
         )
     except (InvalidInputError, DriftlineError) as exc:
         return reject(services, key, stored.etag, model=model, exc=exc, what="baseline")
-    reference = Reference(
-        reference.profile.with_bad_rows(readers[-1].report.bad_rows), reference.bins
-    )
+    reference = reference.with_bad_rows(readers[-1].report.bad_rows)
     services.store.put_json_once(reference_key, reference.to_dict())
     services.table.put_reference(model, key=reference_key, source=key, etag=stored.etag)
     services.log("baseline profiled", model=model, rows=reference.profile.rows)
