@@ -28,6 +28,8 @@ from driftline.config.checks import (
 from driftline.config.definition import MonitorDefinition
 from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
+from driftline.estimation.columns import EstimationColumns
+from driftline.estimation.performance import EstimatedPerformance, ScopeCells
 from driftline.formatting import short_number
 from driftline.io import CaptureColumns
 from driftline.performance import PerformanceReport, decide_metric_check
@@ -121,6 +123,7 @@ def profile_spec(definition: MonitorDefinition) -> ProfileSpec:
         known=frozenset(str(column) for column in known),
         performance=performance_spec(definition),
         required=required,
+        estimation=estimation_columns(definition),
     )
 
 
@@ -140,6 +143,56 @@ def performance_spec(definition: MonitorDefinition) -> PerformanceSpec | None:
         conversion=schema.conversion,
         sensitive=schema.sensitive,
         timestamp=schema.timestamp,
+    )
+
+
+def estimation_columns(definition: MonitorDefinition) -> EstimationColumns | None:
+    """The columns a binary classifier's estimate reads (None: no estimate, see
+    :func:`not_estimated`)."""
+    if not_estimated(definition) is not None:
+        return None
+    schema = definition.schema_
+    assert schema.score is not None and schema.prediction is not None
+    return EstimationColumns(
+        score=schema.score,
+        prediction=schema.prediction,
+        label=schema.label,
+        positive_class=schema.positive_class,
+    )
+
+
+def not_estimated(definition: MonitorDefinition) -> str | None:
+    """Why the model's performance is not estimated before labels, or None when it is:
+    the estimate is for binary classifiers with a score and a prediction column.
+
+    >>> from driftline.config import load_monitor_definition
+    >>> not_estimated(load_monitor_definition(
+    ...     "model: m\\nschema: {task: binary_classification, prediction: p, label: y, "
+    ...     "features: {a: numeric}}\\nbaseline: {path: b.csv}"))
+    "schema.score is not set: the estimate reads each row's score"
+    """
+    schema = definition.schema_
+    if schema.task != "binary_classification":
+        return f"performance is estimated for binary classifiers only; the task is {schema.task}"
+    if schema.score is None:
+        return "schema.score is not set: the estimate reads each row's score"
+    if schema.prediction is None:
+        return "schema.prediction is not set: the estimate needs each row's predicted class"
+    return None
+
+
+def estimated_performance(
+    definition: MonitorDefinition, reference: Reference, current: DatasetProfile
+) -> EstimatedPerformance:
+    """The baseline's calibrator applied to the current profile's score cells, overall and
+    per segment, or why not."""
+    reason = not_estimated(definition)
+    if reason is not None:
+        return EstimatedPerformance.skip(reason)
+    return EstimatedPerformance.of(
+        reference.calibration,
+        ScopeCells(current.rows, current.score_cells),
+        {key: ScopeCells(s.rows, s.score_cells) for key, s in current.segments.items()},
     )
 
 
@@ -166,6 +219,7 @@ class EvaluationResult:
     performance: PerformanceReport | None = None
     worst_slices: tuple[Slice, ...] = ()
     label_join: dict[str, Any] | None = None
+    estimated: EstimatedPerformance | None = None
 
     @property
     def status(self) -> str:
@@ -198,6 +252,8 @@ class EvaluationResult:
         document = self.performance.to_dict()
         if self.label_join is not None and "labels" in document:
             document["labels"]["join"] = self.label_join
+        if self.estimated is not None and "labels" in document:
+            document["estimated"] = self.estimated.to_dict()
         return document
 
     def actions(self) -> list[dict[str, Any]]:
@@ -270,6 +326,7 @@ def evaluate(
         performance=PerformanceReport.compare(reference.profile, current),
         worst_slices=tuple(worst),
         label_join=label_join,
+        estimated=estimated_performance(definition, reference, current),
     )
 
 
