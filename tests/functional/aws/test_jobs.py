@@ -3,6 +3,7 @@ and idempotency under duplicate and concurrent delivery."""
 
 from __future__ import annotations
 
+import io
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ import pytest
 
 from driftline.aws import jobs
 from driftline.aws.jobs import Services
+from driftline.estimation import ESTIMATED_METRICS, ScoreCells, build_calibrator, estimate_binary
 
 DEFINITION = """
 model: churn
@@ -260,3 +262,58 @@ def test_sequential_and_labels_first_agree_exactly(services: Services) -> None:
     deploy(services)
     sequential = _accuracy_after(services, "sequential")
     assert sequential == first
+
+
+def test_scheduled_evaluation_stores_the_estimate_of_unlabelled_batches(services: Services) -> None:
+    # GIVEN a labelled baseline and two batches of inference logs without labels
+    deploy(services)
+    batches = [
+        frame(1500, seed=30, accuracy=0.85),
+        frame(900, seed=31, accuracy=0.85, start=1500),
+    ]
+    for index, batch in enumerate(batches):
+        key = f"inference/churn/2026/11/24/1{index}/b{index}.csv"
+        upload_batch(services, key, batch.drop(columns="churned"))
+
+    # WHEN the scheduled evaluation runs
+    result = jobs.evaluate_model(services, "churn", now=NOW)
+
+    # THEN the stored result holds the estimate of the window's rows, overall and per plan:
+    # the core's estimate with the calibrator fitted on the baseline's labelled rows
+    (window,) = result["windows"]
+    report = services.store.get_json(f"reports/churn/{window['evaluation_id']}.json")
+    estimated = report["performance"]["estimated"]
+    baseline = pd.read_csv(io.BytesIO(services.store.get("baselines/churn/reference.csv").body))
+    calibrator, decision = build_calibrator(baseline["churn_score"], baseline["churned"])
+    rows = pd.concat(batches, ignore_index=True)
+    scopes = {"overall": rows} | {
+        f"plan={plan}": rows[rows["plan"] == plan] for plan in ("basic", "pro")
+    }
+    for scope, data in scopes.items():
+        expected = estimate_binary(
+            ScoreCells.from_arrays(data["churn_score"], data["churn_predicted"]), calibrator
+        )
+        section = estimated["overall"] if scope == "overall" else estimated["segments"][scope]
+        assert section == {
+            name: {"value": pytest.approx(value, rel=1e-12), "method": "cbpe"}
+            for name, value in expected.metrics.items()
+        }
+        assert set(expected.metrics) == set(ESTIMATED_METRICS)
+    assert estimated["rows"]["overall"] == 2400
+    assert estimated["calibration"]["rows"] == 3000
+    assert estimated["calibration"]["raw_error"] == decision.raw_error
+    # AND the measured performance has no labelled row yet
+    assert report["performance"]["labels"]["overall"] == {
+        "rows": 2400,
+        "labelled": 0,
+        "coverage": 0.0,
+    }
+    # AND what it was computed from is stored: the calibrator with the baseline, the score
+    # cells with each batch's profile
+    reference = jobs.load_reference(services, "churn")
+    assert reference is not None and reference.calibration is not None
+    assert reference.calibration.calibrator == calibrator
+    (stored,) = services.store.keys("profiles/churn/batches/2026/11/24/10/")
+    profile = services.store.get_json(stored)["profile"]
+    assert profile["version"] == 4
+    assert ScoreCells.from_dict(profile["score_cells"]).n == 1500
