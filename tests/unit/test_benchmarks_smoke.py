@@ -20,6 +20,7 @@ import cost_model  # noqa: E402
 import evaluate_job  # noqa: E402
 import harness  # noqa: E402
 import run_all  # noqa: E402
+import score_cells_size  # noqa: E402
 import throughput  # noqa: E402
 import window_eval  # noqa: E402
 from cold_start import parse_importtime, render_cold_start, render_sizes  # noqa: E402
@@ -275,3 +276,12 @@ def test_the_evaluate_job_benchmark_runs_on_three_days() -> None:
     assert len(result["steady"]["statuses"]) == 3  # P1D, P7D, P30D
     assert set(result["steady"]["statuses"]) <= {"ok", "warning", "critical"}
     assert "roll-ups stored" in evaluate_job.render(result)
+
+
+def test_the_score_cells_size_benchmark_runs_on_small_batches(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    score_cells_size.main(["--rows", "500", "--baseline-rows", "3000"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("baseline of 3,000 rows")
+    assert lines[2].split()[0] == "500"
