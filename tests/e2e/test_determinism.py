@@ -277,6 +277,10 @@ def test_three_deployments_in_shuffled_orders_store_the_same_bytes(
         assert differing == []
     reports = [k for k in first["objects"] if k.startswith(f"reports/{MODEL}/")]
     assert len(reports) == 4  # P1D and PT6H, JSON and HTML
+    # (the reports hold the estimated performance, from score cells merged in that order)
+    for key in (k for k in reports if k.endswith(".json")):
+        report = json.loads(gzip.decompress(first["objects"][key]))
+        assert report["performance"]["estimated"]["rows"]["overall"] > 0
     # ... every item in the table: each figure (value, p-values, effects, decisions), the
     # definition, the reference, the alerts of the checks the schedule decides, exactly;
     # the states of the checks decided on arrival but for the fields that record it
@@ -357,6 +361,7 @@ def test_evaluate_gives_the_same_json_twenty_times_and_in_another_process(
     document = json.loads(outputs[0])
     amount = document["drift"]["features"]["amount"]
     assert amount["n_current"] > 100_000 and amount["rank_error"] > 0
+    assert document["performance"]["estimated"]["rows"]["overall"] == ROWS_PER_HOUR * len(HOURS)
     # ... and in a separate process with another hash seed
     seed = "1" if os.environ.get("PYTHONHASHSEED") != "1" else "2"
     core = ROOT / "layers" / "core"
