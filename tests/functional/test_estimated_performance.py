@@ -292,10 +292,16 @@ def test_a_baseline_profiled_before_calibrators_were_stored_gives_a_skip_reason(
             {"prediction": None},
             "schema.prediction is not set: the estimate needs each row's predicted class",
         ),
+        (
+            {"task": "multiclass_classification", "score": None, "positive_class": None},
+            "performance is estimated for binary classifiers only; the task is "
+            "multiclass_classification",
+        ),
     ],
 )
 def test_a_model_the_estimate_cannot_read_says_why(change: dict[str, Any], reason: str) -> None:
-    # GIVEN a binary classifier without a score or without a prediction column
+    # GIVEN a binary classifier without a score or without a prediction column, or a
+    # multiclass one
     raw = load_monitor_definition(DEFINITION).model_dump(mode="json", by_alias=True)
     raw["schema"].update(change)
     definition = load_monitor_definition(json.dumps(raw))
