@@ -32,8 +32,8 @@ row of probability ``p`` in a group ``g`` of equal score is
 those tied with it, other than itself, less the positives above it and half those tied), so
 ``Var(AUC) ≈ Σ_cells n p (1 − p) · derivative²``. The linearisation drops terms of order
 ``1/n²``: against a simulation of the labels row by row its standard deviation was within
-2.5 % at 300 rows and 1.5 % at 1,000 (the tests hold it to 5 % at 500 rows and 3 % at
-2,000; accuracy and precision exactly).
+2.5 % at 300 rows and 1.5 % at 1,000 (the tests hold it to 3 % at 500 rows and 2 % at
+2,000 and 3,000; accuracy and precision exactly).
 
 This is the spread of the realised metric *given the estimate's assumption*; it says nothing
 of whether the calibrated probabilities are right (that is the model-error term of
