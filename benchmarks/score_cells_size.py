@@ -1,5 +1,5 @@
-"""What score cells add to a binary classifier's batch profile, and what the calibrator adds
-to building its baseline.
+"""What score cells add to a binary classifier's batch profile, and what the calibrator and
+the model-error terms add to building its baseline.
 
 Run from the repository root: ``python benchmarks/score_cells_size.py`` (batches of 10,000
 and 100,000 rows, a baseline of 1,000,000; ``--rows``, ``--baseline-rows`` for others).
@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from driftline.config import load_monitor_definition
-from driftline.estimation.baseline import BaselineCalibration
-from driftline.estimation.columns import labelled_scores_of
+from driftline.estimation.baseline import MAX_CALIBRATION_ROWS, BaselineCalibration
+from driftline.estimation.columns import labelled_rows_of
+from driftline.estimation.model_error import measure_model_error
 from driftline.evaluation import profile_spec
 from driftline.profile.dataset import DatasetProfile, build_reference, profile_frames
 
@@ -94,18 +95,26 @@ def main(argv: list[str] | None = None) -> None:
     assert reference.calibration is not None
     calibration = json.dumps(reference.calibration.to_dict()).encode()
     assert spec.estimation is not None
-    scores, positive = labelled_scores_of(baseline, spec.estimation)
+    scores, positive, predicted = labelled_rows_of(baseline, spec.estimation)
     tracemalloc.start()
-    BaselineCalibration.fitted(scores, positive)
+    BaselineCalibration.fitted(scores, positive, predicted)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    decision = reference.calibration.decision
+    assert decision is not None
+    start = time.perf_counter()
+    measure_model_error(
+        scores, positive, predicted, calibrate=decision.calibrate, max_rows=MAX_CALIBRATION_ROWS
+    )
+    model_error_seconds = time.perf_counter() - start
+    gathered = scores.nbytes + positive.nbytes + predicted.nbytes
     print(
         f"baseline of {args.baseline_rows:,} rows: built in {timings['without']:.2f} s without "
-        f"the calibrator, {timings['with']:.2f} s with it; calibrator "
+        f"the calibrator, {timings['with']:.2f} s with it (of which {model_error_seconds:.2f} s "
+        "measuring the model error); calibrator "
         f"{reference.calibration.calibrator.kind if reference.calibration.calibrator else '-'}"
         f", {len(calibration) / 1024:.1f} KiB stored; rows gathered "
-        f"{(scores.nbytes + positive.nbytes) / 2**20:.1f} MiB, fitting's peak allocations "
-        f"{peak / 2**20:.0f} MiB"
+        f"{gathered / 2**20:.1f} MiB, fitting's peak allocations {peak / 2**20:.0f} MiB"
     )
     print(
         f"{'batch rows':>10} {'v3 KiB':>8} {'v4 KiB':>8} {'cells KiB':>9} "

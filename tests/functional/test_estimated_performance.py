@@ -4,9 +4,10 @@ A binary classifier's baseline is labelled; its current data is not (or only par
 estimate in ``performance.estimated`` must be the estimation core's on the same rows: the
 calibrator ``build_calibrator`` fits on the baseline's labelled, scored rows, applied to the
 cells of every current row with a predicted class (``estimate_binary`` on
-``ScoreCells.from_arrays``). As an independent check, on data calibrated by construction
-(the true probability of a positive is known) the estimate is near the metrics scikit-learn
-measures on the labels held back.
+``ScoreCells.from_arrays``), and around it the interval of the cells' sampling variance
+and the model-error terms measured on the baseline's rows in file order. As an independent
+check, on data calibrated by construction (the true probability of a positive is known) the
+estimate is near the metrics scikit-learn measures on the labels held back.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn.metrics as sk
+from scipy.stats import norm
 
 from driftline.cli import main
 from driftline.config import load_monitor_definition
 from driftline.estimation import IdentityCalibrator, ScoreCells, build_calibrator, estimate_binary
-from driftline.estimation.performance import BASELINE_PREDATES, CELLS_PREDATE
+from driftline.estimation.baseline import BaselineCalibration
+from driftline.estimation.performance import BASELINE_PREDATES, CELLS_PREDATE, MODEL_ERROR_PREDATES
+from driftline.estimation.sampling import sampling_variances
 from driftline.evaluation import evaluate, profile_spec
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
 
@@ -64,18 +68,38 @@ def rows(count: int, *, seed: int, threshold: float = 0.5) -> pd.DataFrame:
 
 
 def oracle(baseline: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
-    """The core's estimate of the current rows, with a calibrator fitted on the baseline."""
-    calibrator, _ = build_calibrator(baseline["churn_score"], baseline["churned"])
+    """The core's estimate of the current rows, with a calibrator fitted on the baseline, and
+    each metric's interval: value ± z(0.975)·√(sampling variance + the baseline's term),
+    clipped to [0, 1] (the baseline's rows are all labelled, scored and predicted)."""
+    calibration = BaselineCalibration.fitted(
+        baseline["churn_score"].to_numpy(),
+        baseline["churned"].to_numpy() == 1,
+        baseline["churn_predicted"].to_numpy().astype(np.int8),
+    )
+    assert calibration.calibrator is not None and calibration.model_error is not None
     cells = ScoreCells.from_arrays(current["churn_score"], current["churn_predicted"])
-    return estimate_binary(cells, calibrator).to_dict()
+    expected = estimate_binary(cells, calibration.calibrator).to_dict()
+    variances = sampling_variances(cells, calibration.calibrator)
+    terms = calibration.model_error.terms
+    expected["intervals"] = {}
+    for name, value in expected["metrics"].items():
+        half = norm.ppf(0.975) * np.sqrt(variances[name] + terms[name].excess_variance)
+        expected["intervals"][name] = (max(0.0, value - half), min(1.0, value + half))
+    return expected
 
 
 def assert_is_the_oracle(section: dict[str, Any], expected: dict[str, Any]) -> None:
-    """One scope of ``performance.estimated`` holds the oracle's metrics (to the rounding of
-    score sums added in another order), rows and expected positive share."""
+    """One scope of ``performance.estimated`` holds the oracle's metrics and intervals (to
+    the rounding of score sums added in another order)."""
     assert set(section) == set(expected["metrics"])
     for name, value in expected["metrics"].items():
-        assert section[name] == {"value": pytest.approx(value, rel=1e-12), "method": "cbpe"}
+        lower, upper = expected["intervals"][name]
+        assert section[name] == {
+            "value": pytest.approx(value, rel=1e-12),
+            "lower": pytest.approx(lower, rel=1e-9),
+            "upper": pytest.approx(upper, rel=1e-9),
+            "method": "cbpe",
+        }
 
 
 def write_files(tmp_path: Path, current: pd.DataFrame) -> tuple[Path, Path, Path]:
@@ -150,6 +174,11 @@ def test_evaluate_estimates_an_unlabelled_batch_with_the_baselines_calibrator(
         **decision.to_dict(),
     }
     assert decision.calibrate and calibrator.kind == "isotonic"
+    # AND every interval covers sampling and the error measured on the baseline: 20,000
+    # rows in 10 blocks of 5 chunks of 400
+    interval = estimated["interval"]
+    assert set(interval["covers"].values()) == {"sampling_and_model_error"}
+    assert (interval["model_error"]["rows"], interval["model_error"]["chunk_rows"]) == (20_000, 400)
 
     # AND, the data being calibrated by construction, the estimate is near the metrics the
     # held-back labels give (20,000 rows: a few thousandths of sampling error)
@@ -164,6 +193,8 @@ def test_evaluate_estimates_an_unlabelled_batch_with_the_baselines_calibrator(
     }
     for name, value in realised.items():
         assert estimated["overall"][name]["value"] == pytest.approx(value, abs=0.02), name
+        section = estimated["overall"][name]
+        assert section["lower"] < section["value"] < section["upper"], name
     # the raw scores read as probabilities would be far off: the calibrator does the work
     raw = estimate_binary(
         ScoreCells.from_arrays(read["churn_score"], read["churn_predicted"]),
@@ -282,6 +313,34 @@ def test_a_baseline_profiled_before_calibrators_were_stored_gives_a_skip_reason(
     # WHEN evaluated THEN the estimate is skipped, saying to upload the baseline again
     result = evaluate(definition, old, current, evaluation_id="old").to_dict()
     assert result["performance"]["estimated"] == {"skip": BASELINE_PREDATES}
+
+
+def test_a_baseline_stored_before_model_error_terms_gives_intervals_of_sampling_alone() -> None:
+    # GIVEN a reference whose calibration was stored without model-error terms (as the
+    # first version 4 baselines were)
+    definition, reference, _ = definition_and_reference()
+    document = reference.to_dict()
+    del document["calibration"]["model_error"]
+    old = Reference.from_dict(json.loads(json.dumps(document)))
+    assert old.calibration is not None and old.calibration.model_error is None
+    current_rows = rows(2_000, seed=22)
+    current = profile_frames([current_rows], profile_spec(definition), old.bins)
+    # WHEN evaluated
+    result = evaluate(definition, old, current, evaluation_id="old").to_dict()
+    # THEN the estimate is the same, its intervals cover sampling error alone, and the result
+    # says so and why
+    estimated = result["performance"]["estimated"]
+    new = evaluate(definition, reference, current, evaluation_id="new").to_dict()
+    assert estimated["interval"]["model_error"] == {"skip": MODEL_ERROR_PREDATES}
+    assert set(estimated["interval"]["covers"].values()) == {"sampling"}
+    calibrator = old.calibration.calibrator
+    assert calibrator is not None
+    cells = ScoreCells.from_arrays(current_rows["churn_score"], current_rows["churn_predicted"])
+    variances = sampling_variances(cells, calibrator)
+    for name, section in estimated["overall"].items():
+        assert section["value"] == new["performance"]["estimated"]["overall"][name]["value"]
+        half = norm.ppf(0.975) * np.sqrt(variances[name])
+        assert section["upper"] == pytest.approx(min(1.0, section["value"] + half), rel=1e-9)
 
 
 @pytest.mark.parametrize(

@@ -294,11 +294,16 @@ def test_scheduled_evaluation_stores_the_estimate_of_unlabelled_batches(services
             ScoreCells.from_arrays(data["churn_score"], data["churn_predicted"]), calibrator
         )
         section = estimated["overall"] if scope == "overall" else estimated["segments"][scope]
-        assert section == {
-            name: {"value": pytest.approx(value, rel=1e-12), "method": "cbpe"}
-            for name, value in expected.metrics.items()
+        assert {name: figures["value"] for name, figures in section.items()} == {
+            name: pytest.approx(value, rel=1e-12) for name, value in expected.metrics.items()
         }
         assert set(expected.metrics) == set(ESTIMATED_METRICS)
+        for figures in section.values():
+            assert figures["method"] == "cbpe"
+            assert 0.0 <= figures["lower"] <= figures["value"] <= figures["upper"] <= 1.0
+    # AND the intervals cover the model error measured on the baseline's 3,000 rows too
+    assert set(estimated["interval"]["covers"].values()) == {"sampling_and_model_error"}
+    assert estimated["interval"]["model_error"]["rows"] == 3000
     assert estimated["rows"]["overall"] == 2400
     assert estimated["calibration"]["rows"] == 3000
     assert estimated["calibration"]["raw_error"] == decision.raw_error

@@ -23,6 +23,7 @@ from driftline.estimation.baseline import (
     thin_rows,
 )
 from driftline.estimation.columns import EstimationColumns
+from driftline.estimation.model_error import measure_model_error
 
 COLUMNS = EstimationColumns(score="p", prediction="yhat", label="y")
 
@@ -52,6 +53,31 @@ def test_the_calibrator_is_build_calibrator_on_the_labelled_scored_rows_of_every
     assert calibration.rows == calibration.fitted_rows == len(kept)
     assert calibration.calibrator == calibrator and calibration.decision == decision
     assert decision.calibrate and calibrator.kind == "isotonic"  # p squared: miscalibrated
+
+
+def test_the_model_error_is_measured_on_the_gathered_rows_in_the_order_of_the_file() -> None:
+    # GIVEN a baseline of 6,000 rows, some unlabelled, unscored or without a predicted class,
+    # read in three chunks
+    frame = baseline(6_000, seed=5)
+    frame.loc[frame.index % 17 == 0, "yhat"] = np.nan
+    rows = CalibrationRows(COLUMNS)
+    for start in range(0, 6_000, 2_500):
+        rows.add(frame.iloc[start : start + 2_500])
+    # WHEN the pass is over
+    calibration = rows.calibration()
+    # THEN the model error is measure_model_error's on the labelled, scored rows with a
+    # predicted class, in file order, with the baseline's decision whether to calibrate
+    kept = frame.dropna(subset=["p", "y", "yhat"])
+    assert calibration.decision is not None
+    expected = measure_model_error(
+        kept["p"].to_numpy(),
+        kept["y"].to_numpy() == 1,
+        kept["yhat"].to_numpy().astype(np.int8),
+        calibrate=calibration.decision.calibrate,
+    )
+    assert calibration.model_error == expected and expected.rows == len(kept)
+    # AND the calibrator is fitted on the rows without a predicted class too
+    assert calibration.rows == len(frame.dropna(subset=["p", "y"]))
 
 
 def test_a_baseline_without_labels_or_label_column_has_no_calibrator_and_says_why() -> None:
@@ -129,6 +155,8 @@ def stored() -> dict[str, Any]:
         ({"decision": {"reason": "lower_error", "calibrate": "yes"}}, "decision.calibrate"),
         ({"decision": {"reason": "maybe"}}, "decision.reason"),
         ({"skipped": 3}, "skipped"),
+        ({"model_error": []}, "model_error"),
+        ({"model_error": {"rows": 5, "skipped": None}}, "model_error.skipped"),
     ],
 )
 def test_a_broken_stored_calibration_is_refused_naming_the_key(

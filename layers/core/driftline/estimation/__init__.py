@@ -12,7 +12,13 @@ accuracy is studied by Guillory et al. 2021). The package's rooms:
 - :mod:`~driftline.estimation.score_cells`: a batch's scored rows as a mergeable summary,
   rows and score sums per (score bin, predicted class);
 - :mod:`~driftline.estimation.binary`: the expected confusion matrix and the estimated
-  accuracy, precision, recall, specificity, F1 and ROC AUC of those cells.
+  accuracy, precision, recall, specificity, F1 and ROC AUC of those cells;
+- :mod:`~driftline.estimation.sampling`: how far the realised metrics may fall from the
+  estimates by chance, if the calibrated probabilities are right (each metric's variance,
+  from the cells alone);
+- :mod:`~driftline.estimation.model_error`: the estimator's own error beyond that, measured
+  once on the baseline's labelled rows (consecutive blocks, each estimated with a calibrator
+  fitted on the others), which widens every interval.
 
 The estimate is only as good as the calibrator: it assumes that ``P(y = 1 | score)`` is the
 same in the estimated rows as in the baseline (no concept drift, no shift of the class
@@ -38,6 +44,8 @@ from driftline.estimation.calibration import (
     fit_isotonic,
     needs_calibration,
 )
+from driftline.estimation.model_error import ModelError, ModelErrorTerm, measure_model_error
+from driftline.estimation.sampling import sampling_variances
 from driftline.estimation.score_cells import ScoreCells
 
 __all__ = [
@@ -48,11 +56,15 @@ __all__ = [
     "Calibrator",
     "IdentityCalibrator",
     "IsotonicCalibrator",
+    "ModelError",
+    "ModelErrorTerm",
     "ScoreCells",
     "build_calibrator",
     "calibration_error",
     "calibrator_from_dict",
     "estimate_binary",
     "fit_isotonic",
+    "measure_model_error",
     "needs_calibration",
+    "sampling_variances",
 ]

@@ -1,11 +1,14 @@
 """The calibrator a baseline stores for estimating performance, and how it is gathered.
 
 When a binary classifier's baseline is profiled, its labelled rows with a score in [0, 1]
-are gathered chunk by chunk (:class:`CalibrationRows`: a float64 score and a boolean label
-per row, 9 bytes, so at most 45 MB for the largest baseline a deployment accepts by
-default) and :func:`~driftline.estimation.calibration.build_calibrator` fits the calibrator
-on them once the pass is over. :class:`BaselineCalibration` is what the baseline stores:
-the calibrator with the decision that chose it, or the reason there is none.
+are gathered chunk by chunk (:class:`CalibrationRows`: a float64 score, a boolean label and
+the predicted class per row, 10 bytes, so at most 50 MB for the largest baseline a
+deployment accepts by default) and :func:`~driftline.estimation.calibration.
+build_calibrator` fits the calibrator on them once the pass is over; then the estimator's
+error beyond sampling is measured on the same rows in the order of the file
+(:func:`~driftline.estimation.model_error.measure_model_error`, ten more isotonic fits).
+:class:`BaselineCalibration` is what the baseline stores: the calibrator with the decision
+that chose it and the model-error terms, or the reason there is no calibrator.
 
 **At most** :data:`MAX_CALIBRATION_ROWS` **rows are fitted on.** Fitting allocates about
 150 bytes a row at its peak (the pool-adjacent-violators pass holds Python floats), so
@@ -13,7 +16,9 @@ the calibrator with the decision that chose it, or the reason there is none.
 baseline is thinned first (:func:`thin_rows`): its rows sorted by score, then label, and
 :data:`MAX_CALIBRATION_ROWS` of them taken at evenly spaced positions. Rows of equal score
 and label are interchangeable, so the rows kept do not depend on the order of the file, and
-each run of equal scores keeps its share of each label (to a row).
+each run of equal scores keeps its share of each label (to a row). The model-error terms,
+which read the order of the file, are measured on :data:`MAX_CALIBRATION_ROWS` rows at
+evenly spaced positions of the file.
 
 >>> import pandas as pd
 >>> from driftline.estimation.columns import EstimationColumns
@@ -43,7 +48,8 @@ from driftline.estimation.calibration import (
     build_calibrator,
     calibrator_from_dict,
 )
-from driftline.estimation.columns import EstimationColumns, labelled_scores_of
+from driftline.estimation.columns import EstimationColumns, labelled_rows_of
+from driftline.estimation.model_error import ModelError, measure_model_error
 from driftline.metrics.encoding import FloatArray
 
 #: Why a baseline of a model without a label column has no calibrator.
@@ -67,6 +73,10 @@ class BaselineCalibration:
         decision: :func:`~driftline.estimation.calibration.needs_calibration`'s decision
             with both expected calibration errors; None when skipped.
         skipped: why there is no calibrator (None when there is one).
+        model_error: the estimator's error beyond sampling, measured on the baseline's
+            rows in file order (:func:`~driftline.estimation.model_error.
+            measure_model_error`); None for a baseline stored before it was measured, whose
+            intervals cover sampling error alone.
     """
 
     rows: int
@@ -74,34 +84,52 @@ class BaselineCalibration:
     decision: CalibrationDecision | None = None
     skipped: str | None = None
     fitted_rows: int = 0
+    model_error: ModelError | None = None
 
     @classmethod
     def fitted(
         cls,
         scores: FloatArray,
         positive: NDArray[np.bool_],
+        predicted: NDArray[np.int8] | None = None,
         *,
         max_rows: int = MAX_CALIBRATION_ROWS,
     ) -> BaselineCalibration:
         """The calibrator of these rows (scores in [0, 1], labels as booleans), fitted on
-        at most ``max_rows`` of them (:func:`thin_rows`)."""
+        at most ``max_rows`` of them (:func:`thin_rows`); with ``predicted`` (each row's
+        predicted class, -1 for none, rows in the order of the file), the model-error
+        terms measured on at most ``max_rows`` of them too."""
         if scores.size == 0:
             return cls(0, skipped=NO_LABELLED_SCORES)
         kept_scores, kept_positive = thin_rows(scores, positive, max_rows)
         calibrator, decision = build_calibrator(kept_scores, kept_positive)
-        return cls(int(scores.size), calibrator, decision, fitted_rows=int(kept_scores.size))
+        model_error = None
+        if predicted is not None:
+            model_error = measure_model_error(
+                scores, positive, predicted, calibrate=decision.calibrate, max_rows=max_rows
+            )
+        return cls(
+            int(scores.size),
+            calibrator,
+            decision,
+            fitted_rows=int(kept_scores.size),
+            model_error=model_error,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"rows", "fitted_rows", "calibrator", "decision"}``, or ``{"rows": 0,
-        "skipped"}``."""
+        """``{"rows", "fitted_rows", "calibrator", "decision", "model_error"}`` (the last
+        only when measured), or ``{"rows": 0, "skipped"}``."""
         if self.calibrator is None or self.decision is None:
             return {"rows": self.rows, "skipped": self.skipped}
-        return {
+        document = {
             "rows": self.rows,
             "fitted_rows": self.fitted_rows,
             "calibrator": self.calibrator.to_dict(),
             "decision": self.decision.to_dict(),
         }
+        if self.model_error is not None:
+            document["model_error"] = self.model_error.to_dict()
+        return document
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BaselineCalibration:
@@ -127,7 +155,14 @@ class BaselineCalibration:
         calibrator = data.get("calibrator")
         if not isinstance(calibrator, Mapping):
             raise _invalid("calibrator", f"must be a mapping; got {type(calibrator).__name__}")
-        return cls(rows, calibrator_from_dict(calibrator), _decision(data), fitted_rows=fitted_rows)
+        model_error = data.get("model_error")
+        return cls(
+            rows,
+            calibrator_from_dict(calibrator),
+            _decision(data),
+            fitted_rows=fitted_rows,
+            model_error=None if model_error is None else ModelError.from_dict(model_error),
+        )
 
 
 def _decision(data: Mapping[str, Any]) -> CalibrationDecision:
@@ -181,24 +216,28 @@ def thin_rows(
 
 
 class CalibrationRows:
-    """A baseline's labelled rows with a score in [0, 1], gathered chunk by chunk.
+    """A baseline's labelled rows with a score in [0, 1], gathered chunk by chunk, in the
+    order of the file.
 
-    Each chunk keeps only two arrays (the scores and whether the label is positive), so
-    the memory is 9 bytes a gathered row, bounded by the baseline's row limit.
+    Each chunk keeps only three arrays (the scores, whether the label is positive and the
+    predicted class), so the memory is 10 bytes a gathered row, bounded by the baseline's
+    row limit.
     """
 
     def __init__(self, columns: EstimationColumns) -> None:
         self.columns = columns
         self._scores: list[FloatArray] = []
         self._positive: list[NDArray[np.bool_]] = []
+        self._predicted: list[NDArray[np.int8]] = []
 
     def add(self, frame: pd.DataFrame) -> None:
         """Keep the labelled, scored rows of one chunk (none without a label column)."""
         if self.columns.label is None:
             return
-        scores, positive = labelled_scores_of(frame, self.columns)
+        scores, positive, predicted = labelled_rows_of(frame, self.columns)
         self._scores.append(scores)
         self._positive.append(positive)
+        self._predicted.append(predicted)
 
     def gathering(self, frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         """The chunks, passed on unchanged, each kept as it goes by."""
@@ -212,8 +251,9 @@ class CalibrationRows:
             return BaselineCalibration(0, skipped=NO_LABEL_COLUMN)
         scores = np.concatenate(self._scores) if self._scores else np.empty(0)
         positive = np.concatenate(self._positive) if self._positive else np.empty(0, bool)
-        self._scores, self._positive = [], []
-        return BaselineCalibration.fitted(scores, positive)
+        predicted = np.concatenate(self._predicted) if self._predicted else np.empty(0, np.int8)
+        self._scores, self._positive, self._predicted = [], [], []
+        return BaselineCalibration.fitted(scores, positive, predicted)
 
 
 def _invalid(key: str, problem: str) -> InvalidInputError:

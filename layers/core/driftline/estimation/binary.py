@@ -42,7 +42,7 @@ import numpy as np
 
 from driftline.estimation.calibration import Calibrator
 from driftline.estimation.score_cells import ScoreCells
-from driftline.metrics.encoding import FloatArray
+from driftline.metrics.encoding import FloatArray, IntArray
 
 #: The metrics :func:`estimate_binary` estimates, in the order it reports them.
 ESTIMATED_METRICS = ("accuracy", "precision", "recall", "specificity", "f1", "auc")
@@ -97,10 +97,7 @@ def estimate_binary(cells: ScoreCells, calibrator: Calibrator) -> BinaryEstimate
         The estimate; a metric with a zero denominator is under ``undefined`` with its
         reason, never 0 or NaN.
     """
-    predicted, _ = np.nonzero(cells.counts)
-    sizes = cells.counts[cells.counts > 0].astype(np.float64)
-    means = cells.score_sums[cells.counts > 0] / sizes
-    probabilities = calibrator.apply(means)
+    predicted, sizes, means, probabilities = cell_probabilities(cells, calibrator)
     positives = sizes * probabilities
     negatives = sizes * (1.0 - probabilities)
     as_positive = predicted == 1
@@ -141,6 +138,24 @@ def estimate_binary(cells: ScoreCells, calibrator: Calibrator) -> BinaryEstimate
         metrics={name: metrics[name] for name in ESTIMATED_METRICS if name in metrics},
         undefined={name: undefined[name] for name in ESTIMATED_METRICS if name in undefined},
     )
+
+
+def cell_probabilities(
+    cells: ScoreCells, calibrator: Calibrator
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
+    """The non-empty cells as four arrays, one value a cell: the predicted class (0/1), the
+    rows, the mean score and the calibrated probability of that mean score.
+
+    >>> from driftline.estimation.calibration import IdentityCalibrator
+    >>> cells = ScoreCells.from_arrays([0.9, 0.9, 0.3], [1, 1, 0])
+    >>> [values.tolist() for values in cell_probabilities(cells, IdentityCalibrator())]
+    [[0, 1], [1.0, 2.0], [0.3, 0.9], [0.3, 0.9]]
+    """
+    occupied = cells.counts > 0
+    predicted = np.nonzero(occupied)[0].astype(np.int64)
+    sizes = cells.counts[occupied].astype(np.float64)
+    means = cells.score_sums[occupied] / sizes
+    return predicted, sizes, means, calibrator.apply(means)
 
 
 def _expected_auc(means: FloatArray, positives: FloatArray, negatives: FloatArray) -> float:

@@ -5,7 +5,8 @@ A binary classifier's performance is estimated from two columns of every row, it
 of the baseline's rows, the label. :class:`EstimationColumns` names them;
 :func:`score_cells_of` reduces a chunk (inference logs, labelled or not) to
 :class:`~driftline.estimation.score_cells.ScoreCells`, and :func:`labelled_scores_of`
-takes a baseline chunk's labelled, scored rows for the calibrator.
+takes a baseline chunk's labelled, scored rows for the calibrator (:func:`labelled_rows_of`
+with their predicted classes too, for measuring the estimator's error).
 
 Reading is lenient, as profiling is: a score that is not a number counts as a missing score
 (data quality reports it as a type violation), and a row without a predicted class is left
@@ -25,6 +26,8 @@ metrics compare classes (:func:`~driftline.metrics.encoding.normalise_label`: ``
 >>> scores, positive = labelled_scores_of(frame, columns)
 >>> scores.tolist(), positive.tolist()
 ([0.9, 0.7], [True, False])
+>>> labelled_rows_of(frame, columns)[2].tolist()    # the predicted classes; -1: none
+[1, -1]
 """
 
 from __future__ import annotations
@@ -84,11 +87,28 @@ def labelled_scores_of(
     """
     if columns.label is None:
         raise ValueError("labelled_scores_of needs columns.label")
+    scores, positive, _ = labelled_rows_of(frame, columns)
+    return scores, positive
+
+
+def labelled_rows_of(
+    frame: pd.DataFrame, columns: EstimationColumns
+) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.int8]]:
+    """As :func:`labelled_scores_of`, with each row's predicted class: 1 (the positive
+    class), 0, or -1 when the row has none.
+
+    Raises:
+        ValueError: ``columns`` names no label column.
+    """
+    if columns.label is None:
+        raise ValueError("labelled_rows_of needs columns.label")
     rows = len(frame)
     positive, labelled = _is_positive(_column(frame, columns.label, rows), columns.positive)
     scores = _numbers(_column(frame, columns.score, rows))
     kept = labelled & (scores >= 0.0) & (scores <= 1.0)  # NaN compares False
-    return scores[kept], positive[kept]
+    as_positive, present = _is_positive(_column(frame, columns.prediction, rows), columns.positive)
+    predicted = np.where(present, as_positive.astype(np.int8), np.int8(-1)).astype(np.int8)
+    return scores[kept], positive[kept], predicted[kept]
 
 
 def _column(frame: pd.DataFrame, name: str, rows: int) -> pd.Series[Any]:

@@ -8,6 +8,14 @@ positive class. A scope's rows that the estimate cannot read are counted by why:
 or one that is not a number (``score_missing``), a score outside [0, 1]
 (``score_out_of_range``), no predicted class (``prediction_missing``).
 
+Every defined estimate has a 95 % interval, ``value ± 1.96 · √(sampling variance + excess
+variance)`` clipped to [0, 1]: the sampling variance of the scope's cells
+(:func:`~driftline.estimation.sampling.sampling_variances`) and the metric's model-error
+term stored with the baseline (:mod:`~driftline.estimation.model_error`), the same for
+every scope and every window size. Without a term (a baseline stored before they were
+measured, one too small to measure them, a metric undefined on too many of its chunks) the
+interval covers sampling error alone, and the result says so per metric.
+
 >>> from driftline.estimation.calibration import CalibrationDecision, IdentityCalibrator
 >>> from driftline.estimation.score_cells import ScoreCells
 >>> cells = ScoreCells.from_arrays([0.9, 0.8, 0.3, 0.1], [1, 1, 0, 0])
@@ -15,24 +23,41 @@ or one that is not a number (``score_missing``), a score outside [0, 1]
 ...     CalibrationDecision(False, "no_lower_error", 0.2, 0.25, 0.75))
 >>> document = EstimatedPerformance.of(calibration, ScopeCells(5, cells), {}).to_dict()
 >>> document["overall"]["accuracy"], document["rows"]["overall"]
-({'value': 0.825, 'method': 'cbpe'}, 4)
+({'value': 0.825, 'lower': 0.4616, 'upper': 1.0, 'method': 'cbpe'}, 4)
+>>> document["interval"]["covers"]["accuracy"]      # no model-error term stored
+'sampling'
 >>> document["left_out"]["overall"], document["expected_positive_share"]["overall"]
 ({'score_missing': 0, 'score_out_of_range': 0, 'prediction_missing': 1}, 0.525)
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from driftline.estimation.baseline import BaselineCalibration
-from driftline.estimation.binary import BinaryEstimate, estimate_binary
+from driftline.estimation.binary import ESTIMATED_METRICS, BinaryEstimate, estimate_binary
 from driftline.estimation.calibration import Calibrator
+from driftline.estimation.model_error import ModelError, ModelErrorTerm
+from driftline.estimation.sampling import sampling_variances
 from driftline.estimation.score_cells import ScoreCells
 
 #: The method every estimate names: confidence-based performance estimation.
 METHOD = "cbpe"
+#: The level of every interval, and the standard normal quantile of its upper end.
+LEVEL = 0.95
+Z = 1.959963984540054
+#: What an interval covers: the window's sampling error, and the estimator's error beyond
+#: it measured on the baseline.
+SAMPLING = "sampling"
+SAMPLING_AND_MODEL_ERROR = "sampling_and_model_error"
+#: Why the interval covers sampling error alone when the baseline predates model-error terms.
+MODEL_ERROR_PREDATES = (
+    "the baseline was profiled before the estimator's error was measured with it; upload "
+    "the baseline again for intervals that cover it"
+)
 
 #: Why a window is not estimated when the baseline predates stored calibrators.
 BASELINE_PREDATES = (
@@ -55,21 +80,56 @@ class ScopeCells:
 
 
 @dataclass(frozen=True)
+class Interval:
+    """A 95 % interval around an estimate, and the sampling variance it was built from."""
+
+    lower: float
+    upper: float
+    sampling_variance: float
+
+    @classmethod
+    def around(cls, value: float, variance: float, term: ModelErrorTerm | None) -> Interval:
+        """``value ± Z · √(variance + excess variance)``, clipped to [0, 1].
+
+        >>> interval = Interval.around(0.9, 0.0004, ModelErrorTerm(0.0, 0.0005, 50))
+        >>> round(interval.lower, 4), round(interval.upper, 4)      # 0.9 ± 1.96 × 0.03
+        (0.8412, 0.9588)
+        """
+        excess = term.excess_variance if term is not None else 0.0
+        half = Z * math.sqrt(variance + excess)
+        return cls(max(0.0, value - half), min(1.0, value + half), variance)
+
+
+@dataclass(frozen=True)
 class EstimatedScope:
-    """The estimate of one scope and the rows left out of it, by why."""
+    """The estimate of one scope, the interval of each defined metric and the rows left
+    out of it, by why."""
 
     estimate: BinaryEstimate
     left_out: dict[str, int]
+    intervals: dict[str, Interval] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, scope: ScopeCells, cells: ScoreCells, calibrator: Calibrator) -> EstimatedScope:
+    def of(
+        cls,
+        scope: ScopeCells,
+        cells: ScoreCells,
+        calibrator: Calibrator,
+        terms: Mapping[str, ModelErrorTerm],
+    ) -> EstimatedScope:
         unpredicted = scope.rows - cells.n - cells.unbinned
+        estimate = estimate_binary(cells, calibrator)
+        variances = sampling_variances(cells, calibrator)
         return cls(
-            estimate_binary(cells, calibrator),
+            estimate,
             {
                 "score_missing": cells.missing,
                 "score_out_of_range": cells.below + cells.above,
                 "prediction_missing": unpredicted,
+            },
+            {
+                name: Interval.around(value, variances[name], terms.get(name))
+                for name, value in estimate.metrics.items()
             },
         )
 
@@ -117,10 +177,11 @@ class EstimatedPerformance:
             return cls.skip(f"the baseline has no calibrator: {calibration.skipped}")
         if overall.cells is None:
             return cls.skip(CELLS_PREDATE)
+        terms = calibration.model_error.terms if calibration.model_error is not None else {}
         return cls(
-            EstimatedScope.of(overall, overall.cells, calibrator),
+            EstimatedScope.of(overall, overall.cells, calibrator, terms),
             {
-                key: EstimatedScope.of(scope, scope.cells, calibrator)
+                key: EstimatedScope.of(scope, scope.cells, calibrator, terms)
                 for key, scope in sorted(segments.items())
                 # a segment has cells whenever the window does: every profile merged in had
                 if scope.cells is not None
@@ -130,9 +191,9 @@ class EstimatedPerformance:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``performance.estimated`` section of the result JSON: ``{"skip": reason}``,
-        or per scope the defined metrics (``{value, method}``), the undefined ones with
-        their reason, the rows estimated and left out, and the expected positive share,
-        with the baseline's calibration."""
+        or per scope the defined metrics (``{value, lower, upper, method}``), the undefined
+        ones with their reason, the rows estimated and left out, and the expected positive
+        share, with what the intervals cover and the baseline's calibration."""
         if self.overall is None or self.calibration is None:
             return {"skip": self.skipped}
 
@@ -144,7 +205,12 @@ class EstimatedPerformance:
 
         def metrics(scope: EstimatedScope) -> dict[str, Any]:
             return {
-                name: {"value": value, "method": METHOD}
+                name: {
+                    "value": value,
+                    "lower": scope.intervals[name].lower,
+                    "upper": scope.intervals[name].upper,
+                    "method": METHOD,
+                }
                 for name, value in scope.estimate.metrics.items()
             }
 
@@ -157,6 +223,7 @@ class EstimatedPerformance:
             "rows": per_scope(lambda scope: scope.estimate.rows),
             "left_out": per_scope(lambda scope: dict(scope.left_out)),
             "expected_positive_share": per_scope(lambda scope: scope.expected_positive_share),
+            "interval": interval_section(self.calibration.model_error),
             "calibration": {
                 "rows": self.calibration.rows,
                 "fitted_rows": self.calibration.fitted_rows,
@@ -164,3 +231,35 @@ class EstimatedPerformance:
                 **decision.to_dict(),
             },
         }
+
+
+def interval_section(model_error: ModelError | None) -> dict[str, Any]:
+    """What the intervals cover: the level; per metric ``sampling_and_model_error`` or
+    ``sampling``; and the baseline's model-error terms (``sd``: the square root of the
+    excess variance, ``mean_error``, ``chunks``), or why there are none.
+
+    >>> interval_section(None)["covers"]["auc"], interval_section(None)["model_error"]["skip"][:32]
+    ('sampling', 'the baseline was profiled before')
+    """
+    terms = model_error.terms if model_error is not None else {}
+    if model_error is None:
+        stored: dict[str, Any] = {"skip": MODEL_ERROR_PREDATES}
+    elif model_error.skipped is not None:
+        stored = {"skip": model_error.skipped}
+    else:
+        stored = {
+            "rows": model_error.rows,
+            "chunk_rows": model_error.chunk_rows,
+            "terms": {
+                name: {"sd": term.sd, "mean_error": term.mean_error, "chunks": term.chunks}
+                for name, term in terms.items()
+            },
+        }
+    return {
+        "level": LEVEL,
+        "covers": {
+            name: SAMPLING_AND_MODEL_ERROR if name in terms else SAMPLING
+            for name in ESTIMATED_METRICS
+        },
+        "model_error": stored,
+    }
