@@ -14,6 +14,15 @@ A change acts on one column of a batch drawn from the stationary population
 * ``missing_share`` +1, +5, +20 points: that share of rows of the numeric target set missing
   (among the rows not already missing).
 
+**Columns recorded on a grid.** A numeric target with at most :data:`GRID_VALUES` distinct
+values in the population (ages in whole years, a measurement to 0.1, a code 1-8) keeps its
+values on that grid: a shifted or scaled value is rounded at random to one of the two grid
+values around it, up with probability equal to its distance from the lower one over the gap
+(past either end, on the end gap repeated), so the change keeps its size in expectation
+without creating values the column never holds. Added as continuous offsets, such changes
+leave the grid, and every test sees a batch off the grid far more easily than a real change
+of that size.
+
 Rows are chosen with the batch's own seeded generator, so a change is deterministic.
 """
 
@@ -25,6 +34,8 @@ from typing import Any
 from alert_data import SEGMENT, Population
 
 NEW_CATEGORY = "__planted_new__"
+#: A numeric target with at most this many distinct values is kept on its grid.
+GRID_VALUES = 1_000
 
 #: Every planted change of the full run: kind -> sizes.
 CHANGES: dict[str, tuple[float, ...]] = {
@@ -81,13 +92,17 @@ def apply(change: Change, batch: Any, population: Population, rng: Any) -> Any:
     )
     where = np.flatnonzero(rows)
     numeric, categorical = population.numeric_target, population.categorical_target
-    if change.kind == "mean_shift":
-        shift = change.size * population.stats["std"][numeric]
-        batch.loc[batch.index[where], numeric] = batch[numeric].to_numpy()[where] + shift
-    elif change.kind == "variance":
-        mean = float(population.frame[numeric].mean())
-        values = batch[numeric].to_numpy()[where]
-        batch.loc[batch.index[where], numeric] = mean + (values - mean) * np.sqrt(change.size)
+    if change.kind in ("mean_shift", "variance"):
+        values = batch[numeric].to_numpy(dtype=float)[where]
+        if change.kind == "mean_shift":
+            moved = values + change.size * population.stats["std"][numeric]
+        else:
+            mean = float(population.frame[numeric].mean())
+            moved = mean + (values - mean) * np.sqrt(change.size)
+        grid = np.unique(population.frame[numeric].dropna().to_numpy(dtype=float))
+        if 2 <= grid.size <= GRID_VALUES:
+            moved = onto_grid(moved, grid, rng)
+        batch.loc[batch.index[where], numeric] = moved
     elif change.kind == "category_share":
         shares = population.stats["shares"][categorical]
         source, target = sorted(shares, key=lambda key: -shares[key])[:2]
@@ -111,3 +126,31 @@ def apply(change: Change, batch: Any, population: Population, rng: Any) -> Any:
     else:
         raise ValueError(f"unknown change kind {change.kind!r}; allowed: {', '.join(CHANGES)}")
     return batch
+
+
+def onto_grid(values: Any, grid: Any, rng: Any) -> Any:
+    """``values`` rounded at random onto ``grid`` (sorted, at least 2 values), keeping each
+    value in expectation: up to the next grid value with probability (value - lower) / gap.
+    Past either end the end gap is repeated. Missing values stay missing.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> rounded = onto_grid(np.full(100_000, 1.25), np.array([0.0, 1.0, 2.0]), rng)
+    >>> sorted(set(rounded.tolist())), round(float(rounded.mean()), 2)
+    ([1.0, 2.0], 1.25)
+    >>> onto_grid(np.array([3.5, -0.5, np.nan]), np.array([0.0, 1.0]), rng).tolist()[2]
+    nan
+    """
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    low_step, high_step = grid[1] - grid[0], grid[-1] - grid[-2]
+    index = np.clip(np.searchsorted(grid, values, side="right") - 1, 0, grid.size - 2)
+    lower, upper = grid[index], grid[index + 1]
+    below, above = values < grid[0], values > grid[-1]
+    lower = np.where(below, grid[0] - np.ceil((grid[0] - values) / low_step) * low_step, lower)
+    lower = np.where(above, grid[-1] + np.floor((values - grid[-1]) / high_step) * high_step, lower)
+    upper = np.where(below, lower + low_step, np.where(above, lower + high_step, upper))
+    gap = upper - lower
+    up = rng.random(values.size) < np.where(gap > 0, (values - lower) / gap, 0.0)
+    return np.where(np.isnan(values), np.nan, np.where(up, upper, lower))

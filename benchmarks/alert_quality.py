@@ -583,7 +583,7 @@ def targets(result: dict[str, Any], row: str = "driftline") -> list[tuple[str, s
     verdicts = []
     for size in result["setup"]["sizes"]:
         null = result["by_size"][str(size)].get(row, {}).get("null")
-        if null is None:
+        if null is None or not null["evaluations"]:
             continue
         ok = null["rate"] <= 0.01 and null["high"] <= 0.02
         figure = f"{_percent(null['rate'])}, upper {_percent(null['high'])}"
@@ -714,7 +714,9 @@ def main(argv: list[str] | None = None) -> None:
         sizes=sizes,
         datasets=datasets,
         contenders=args.contenders.split(","),
-        evaluations=args.evaluations or int(quick["evaluations"]),
+        evaluations=(
+            args.evaluations if args.evaluations is not None else int(quick["evaluations"])
+        ),
         changes=list(quick["changes"]),
         streams=args.streams or int(quick["streams"]),
         stream_length=args.stream_length or int(quick["stream_length"]),

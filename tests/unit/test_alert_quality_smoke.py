@@ -189,3 +189,23 @@ def test_a_peer_set_to_driftlines_false_page_rate_is_counted_on_its_own_row() ->
     verdicts = alert_quality.against_peers({"setup": {"sizes": [100]}, "by_size": {"100": summary}})
     assert verdicts == [("category_share 5 points, n = 100", "100.0 % vs evidently 100.0 %",
                          True, False)]  # fmt: skip
+
+
+def test_numeric_changes_keep_a_column_recorded_on_a_grid_on_its_grid() -> None:
+    # GIVEN a population whose numeric target is a code of 1 to 8 (whole numbers)
+    made = population(20_000)
+    rng = np.random.default_rng(3)
+    made.frame["x"] = rng.integers(1, 9, len(made.frame)).astype(float)
+    made.stats["std"]["x"] = float(made.frame["x"].std(ddof=0))
+    batch = made.frame.iloc[:20_000].reset_index(drop=True)
+
+    # WHEN a 0.1 σ mean shift and a variance change are planted
+    shifted = alert_changes.apply(Change("mean_shift", 0.1), batch, made, rng)
+    wider = alert_changes.apply(Change("variance", 1.5), batch, made, rng)
+
+    # THEN every value is still a whole number, and the shift keeps its size in expectation
+    for changed in (shifted, wider):
+        assert (changed["x"] == changed["x"].round()).all()
+    moved = float((shifted["x"] - batch["x"]).mean())
+    assert moved == pytest.approx(0.1 * made.stats["std"]["x"], rel=0.1)
+    assert wider["x"].var() == pytest.approx(1.5 * batch["x"].var(), rel=0.1)
