@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn.metrics as sk
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from driftline.estimation import (
@@ -114,6 +114,8 @@ rows = st.lists(
 
 @settings(max_examples=200, deadline=None)
 @given(rows, st.booleans())
+@example([(5e-324, True)], False)  # a subnormal score: P * N underflowed in AUC
+@example([(5e-324, False)], False)  # and (FP + FN) / 2 in F1
 def test_estimates_equal_scikit_learn_for_any_rows(
     rows: list[tuple[float, bool]], calibrated: bool
 ) -> None:

@@ -8,7 +8,7 @@ expected confusion matrix is
 
 and the estimates are the metrics' formulas on it: accuracy ``(TP + TN) / n``, precision
 ``TP / (TP + FP)``, recall ``TP / (TP + FN)``, specificity ``TN / (TN + FP)`` and F1
-``TP / (TP + (FP + FN) / 2)``. Estimated ROC AUC is the probability that a positive is
+``2 TP / (2 TP + FP + FN)``. Estimated ROC AUC is the probability that a positive is
 scored above a negative when each row is a positive with weight ``p`` and a negative with
 weight ``1 − p``; pairs of equal score count half.
 
@@ -110,7 +110,7 @@ def estimate_binary(cells: ScoreCells, calibrator: Calibrator) -> BinaryEstimate
         "precision": (tp, tp + fp, "no row is predicted positive"),
         "recall": (tp, tp + fn, "no positive is expected (every probability is 0)"),
         "specificity": (tn, tn + fp, "no negative is expected (every probability is 1)"),
-        "f1": (tp, tp + (fp + fn) / 2, "no row is predicted positive and none is expected"),
+        "f1": (2 * tp, 2 * tp + fp + fn, "no row is predicted positive and none is expected"),
     }
     metrics: dict[str, float] = {}
     undefined: dict[str, str] = {}
@@ -172,6 +172,8 @@ def _expected_auc(means: FloatArray, positives: FloatArray, negatives: FloatArra
     starts = np.flatnonzero(np.diff(means, prepend=-np.inf))
     group_positives = np.add.reduceat(positives[order], starts)
     group_negatives = np.add.reduceat(negatives[order], starts)
+    # Shares of P and N before the products: P * N underflows when P is subnormal.
+    group_positives = group_positives / group_positives.sum()
+    group_negatives = group_negatives / group_negatives.sum()
     above = np.append(np.cumsum(group_positives[::-1])[::-1][1:], 0.0)  # P of higher groups
-    pairs = float(np.dot(group_negatives, above) + 0.5 * np.dot(group_positives, group_negatives))
-    return pairs / (float(group_positives.sum()) * float(group_negatives.sum()))
+    return float(np.dot(group_negatives, above) + 0.5 * np.dot(group_positives, group_negatives))
