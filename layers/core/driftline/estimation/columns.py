@@ -40,7 +40,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from driftline.estimation.score_cells import ScoreCells
-from driftline.metrics.encoding import FloatArray, Label, normalise_label
+from driftline.metrics.encoding import FloatArray, Label, is_hashable, normalise_label
 from driftline.numbers import coerce_numbers
 
 
@@ -130,18 +130,10 @@ def _is_positive(values: pd.Series[Any], positive: Label) -> tuple[NDArray[np.bo
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # an unhashable value: a JSON array or object
-        hashable = values.map(lambda value: value if _hashable(value) else None)
+        hashable = values.map(lambda value: value if is_hashable(value) else None)
         codes, uniques = pd.factorize(hashable, use_na_sentinel=True)
     present = codes >= 0
     matches = np.array([normalise_label(value) == positive for value in uniques], dtype=bool)
     is_positive = np.zeros(codes.size, dtype=bool)
     is_positive[present] = matches[codes[present]]
     return is_positive, present
-
-
-def _hashable(value: object) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True

@@ -145,7 +145,7 @@ def encode_labels(
 def _not_a_label(role: str, values: pd.Series[Any]) -> InvalidInputError:
     """The error for label values that are containers (lists, dicts, ...), which no class
     can be; it counts them and names the column, never quoting a value."""
-    count = sum(1 for value in values.array if not _hashable(value))
+    count = sum(1 for value in values.array if not is_hashable(value))
     column = values.name if isinstance(values.name, str) else None
     where = f"{role} column {column!r}" if column is not None else role
     return InvalidInputError(
@@ -159,7 +159,8 @@ def _not_a_label(role: str, values: pd.Series[Any]) -> InvalidInputError:
     )
 
 
-def _hashable(value: object) -> bool:
+def is_hashable(value: object) -> bool:
+    """Whether ``value`` can be a dict key (a label column may hold lists)."""
     try:
         hash(value)
     except TypeError:
