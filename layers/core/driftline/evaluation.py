@@ -480,6 +480,12 @@ def drift_evidence(result: DriftResult) -> str:
     raw p 2.4e-08
     ks test)
     n = 1,000 current, 25,000 reference
+    >>> drift_evidence(DriftResult(
+    ...     "ks", 0.083, 2.4e-08, 0.02, "p_adjusted < alpha and effect >= threshold", True,
+    ...     effect=0.083, effect_measure="ks", p_adjusted=3.1e-06, alpha=0.01,
+    ...     correction="holm", n_reference=25000, n_current=1000, evidence="ks+binned",
+    ...     family=126, evidence_parts=(("ks", 1.2e-08), ("binned", 0.3)))).split("; ")[2]
+    'the smaller of two tests, doubled: ks 1.2e-08, binned 0.3)'
     """
     credible = (
         result.p_adjusted is not None
@@ -490,7 +496,7 @@ def drift_evidence(result: DriftResult) -> str:
     verdict = "drifted" if result.drifted else "no drift"
     effect_sign = ">=" if large else "<"
     p_sign = "<" if credible else ">="
-    test = "ks test" if result.evidence == "ks" else "binned homogeneity test"
+    test = _evidence_test(result)
     return (
         f"{verdict}: effect ({result.effect_measure}) {short_number(result.effect)} "
         f"{effect_sign} {short_number(result.threshold)} and adjusted p "
@@ -505,6 +511,17 @@ def drift_evidence(result: DriftResult) -> str:
             else ""
         )
     )
+
+
+def _evidence_test(result: DriftResult) -> str:
+    """The test(s) behind a decision's raw p-value, with each part's own p-value when two
+    are combined (a numeric column: KS and the binned test, by Bonferroni)."""
+    if result.evidence == "ks":
+        return "ks test"
+    if result.evidence_parts:
+        parts = ", ".join(f"{name} {short_number(p)}" for name, p in result.evidence_parts)
+        return f"the smaller of two tests, doubled: {parts}"
+    return "binned homogeneity test"
 
 
 #: Absent columns a check's detail names (the count counts them all).

@@ -11,6 +11,7 @@ from driftline.profile.numeric import NumericProfile, numeric_edges_from_values
 from driftline.stats.base import FeatureDistributions
 from driftline.stats.decision import DriftMeasure, decide_family, measure_drift
 from driftline.stats.ecdf import ks_p_value
+from driftline.stats.homogeneity import binned_homogeneity_test
 
 
 def ks_measure(effect: float, *, rank_error: float = 0.0, n: int = 200_000) -> DriftMeasure:
@@ -81,9 +82,57 @@ def test_ks_evidence_on_exact_profiles_equals_scipy_and_sketches_carry_their_bou
         # THEN exact profiles give scipy's statistic; sketches stay within their bound
         assert (bound == 0) == exact
         assert measure.effect == pytest.approx(oracle.statistic, abs=max(bound, 1e-12))
+        parts = dict(measure.parts)
+        _, binned, _ = binned_homogeneity_test(ref.histogram, cur.histogram)
+        assert measure.evidence == "ks+binned" and parts["binned"] == binned
+        assert measure.p_value == min(1.0, 2 * min(parts["ks"], binned))
         if exact:
-            assert measure.p_value == pytest.approx(oracle.pvalue, rel=1e-6)
+            assert parts["ks"] == pytest.approx(oracle.pvalue, rel=1e-6)
             assert measure.p_value_range is None
         else:
             low, high = measure.p_value_range or (0.0, 0.0)
             assert high <= measure.p_value <= low
+
+
+def numeric_distributions(reference: np.ndarray, current: np.ndarray) -> FeatureDistributions:
+    edges = numeric_edges_from_values(reference, bins=10)
+    ref = NumericProfile.from_values(reference, edges=edges)
+    cur = NumericProfile.from_values(current, edges=edges)
+    return FeatureDistributions(
+        "numeric",
+        np.asarray(ref.histogram, float),
+        np.asarray(cur.histogram, float),
+        ref.sample(),
+        cur.sample(),
+        ref.std,
+    )
+
+
+def test_a_wider_spread_that_ks_barely_sees_is_credible_by_the_binned_test() -> None:
+    # GIVEN 1,000 current values whose standard deviation grew by 20 %, same mean
+    rng = np.random.default_rng(11)
+    reference, current = rng.normal(0, 1, 50_000), rng.normal(0, 1.2, 1000)
+    # WHEN the numeric column's evidence is measured
+    measure = measure_drift(numeric_distributions(reference, current), "ks")
+    parts = dict(measure.parts)
+    # THEN the deciles' tails carry it: the binned test is far stronger than KS, and the
+    # evidence is the Bonferroni combination of both
+    assert parts["binned"] < 1e-6 and parts["binned"] < parts["ks"] / 1000
+    assert measure.p_value == 2 * parts["binned"]
+    decided = decide_family([measure], alpha=0.01)[0]
+    assert decided.drifted
+    assert decided.to_dict()["p_values"] == {"ks": parts["ks"], "binned": parts["binned"]}
+
+
+def test_wasserstein_takes_the_same_two_part_evidence_as_ks() -> None:
+    # GIVEN a 0.1 sigma mean shift in 2,000 values
+    rng = np.random.default_rng(12)
+    reference, current = rng.normal(0, 1, 50_000), rng.normal(0.1, 1, 2000)
+    # WHEN measured by wasserstein (its effect) and by ks
+    distributions = numeric_distributions(reference, current)
+    by_wasserstein, by_ks = (measure_drift(distributions, m) for m in ("wasserstein", "ks"))
+    parts = dict(by_wasserstein.parts)
+    # THEN both state the same evidence: scipy's KS p-value and the binned test's, combined
+    assert parts["ks"] == pytest.approx(ks_2samp(reference, current).pvalue, rel=1e-6)
+    assert by_wasserstein.parts == by_ks.parts
+    assert by_wasserstein.p_value == by_ks.p_value == min(1.0, 2 * min(parts.values()))

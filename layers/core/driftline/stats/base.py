@@ -95,6 +95,8 @@ class DriftResult:
     family: int | None = None
     borderline: bool = False
     rank_error: float = 0.0
+    #: Each test's raw p-value when the evidence combines two (``ks+binned``), by name.
+    evidence_parts: tuple[tuple[str, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form used in the evaluation result (``drift.features.<name>``)."""
@@ -121,6 +123,10 @@ class DriftResult:
                 borderline=self.borderline,
                 rank_error=self.rank_error,
             )
+            if self.evidence_parts:
+                body["p_values"] = {
+                    name: _finite_or_none(value) for name, value in self.evidence_parts
+                }
         return body
 
 

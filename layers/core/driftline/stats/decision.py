@@ -61,6 +61,8 @@ from driftline.stats.methods import counts_of, get_method, samples_of
 #: The default family-wise false-alarm probability of one evaluation (``drift.alpha``).
 DEFAULT_ALPHA = 0.01
 DECIDED: Direction = "p_adjusted < alpha and effect >= threshold"
+#: The evidence of a numeric column: KS on the samples and the binned test on its histogram.
+KS_AND_BINNED = "ks+binned"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class DriftMeasure:
             rank_error`).
         p_value_range: for a KS decision on sketches, the p-values at the KS statistic
             minus and plus ``rank_error`` (None when exact).
+        parts: for evidence of two tests (``ks+binned``), each test's own p-value, by name.
     """
 
     method: str
@@ -91,6 +94,7 @@ class DriftMeasure:
     n_current: int
     rank_error: float = 0.0
     p_value_range: tuple[float, float] | None = None
+    parts: tuple[tuple[str, float], ...] = ()
 
 
 def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeasure:
@@ -107,6 +111,8 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
             f"it applies to: {', '.join(sorted(spec.kinds))}"
         )
     p_value_range: tuple[float, float] | None = None
+    evidence: str = spec.evidence
+    parts: tuple[tuple[str, float], ...] = ()
     if spec.evidence == "ks":
         reference, current = samples_of(distributions, method)
         n_reference, n_current = reference.n, current.n
@@ -120,6 +126,16 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
                 ks_p_value(max(0.0, gap - bound), n_reference, n_current),
                 ks_p_value(min(1.0, gap + bound), n_reference, n_current),
             )
+        p_binned = _binned_beside_ks(distributions)
+        if p_binned is not None:
+            evidence = KS_AND_BINNED
+            parts = (("ks", p_value), ("binned", p_binned))
+            p_value = _either(p_value, p_binned)
+            if p_value_range is not None:
+                p_value_range = (
+                    _either(p_value_range[0], p_binned),
+                    _either(p_value_range[1], p_binned),
+                )
     else:
         statistic, _ = spec.measure(distributions)
         reference_counts, current_counts = counts_of(distributions)
@@ -129,14 +145,32 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
         method,
         statistic,
         p_value,
-        spec.evidence,
+        evidence,
         _effect(spec.effect, distributions),
         spec.effect,
         n_reference,
         n_current,
         distributions.rank_error if spec.evidence == "ks" else 0.0,
         p_value_range,
+        parts,
     )
+
+
+def _binned_beside_ks(distributions: FeatureDistributions) -> float | None:
+    """The calibrated binned test on a numeric column's histogram (the baseline's decile
+    bins and the under- and overflow bins), or None without counts on both sides."""
+    reference, current = distributions.reference_counts, distributions.current_counts
+    if reference.size < 2 or reference.size != current.size:
+        return None
+    if not reference.any() or not current.any():
+        return None
+    return binned_homogeneity_test(reference, current)[1]
+
+
+def _either(p_ks: float, p_binned: float) -> float:
+    """Bonferroni's combination of the two tests of one numeric column: valid whatever their
+    dependence."""
+    return min(1.0, 2.0 * min(p_ks, p_binned))
 
 
 def decide_family(
@@ -188,6 +222,7 @@ def decide_family(
                 family=count,
                 borderline=borderline,
                 rank_error=measure.rank_error,
+                evidence_parts=measure.parts,
             )
         )
     return decided
