@@ -44,13 +44,13 @@ is linearised the same way: with ``d`` the diagonal of ``M``, ``∂a/∂q = M⁻
 or :data:`MIN_CURRENT_ROWS` current rows, or per-class rates too alike to tell the classes
 apart: the 2-norm condition number of ``M̂`` above :data:`MAX_CONDITION`. For two classes
 ``M`` is singular when ``T = F``; its condition number is about ``1 / (T − F)`` when the
-errors are balanced and larger when they are not (3 at ``T = 0.7, F = 0.3``, 20 at
+errors are balanced and larger when they are not (2.5 at ``T = 0.7, F = 0.3``, 20 at
 ``T = 0.1, F = 0.01``). At 100 an error of one point in a predicted share can move the prior
-by a hundred. The bound is a choice, not where the interval fails: in simulation (two
-classes, 300 to 100,000 rows a side) the intervals covered the true prior in 94–100 % of
-draws up to a condition number of 1,000, wider than needed where the rates are alike (the
-clipping to [0, 1] makes them conservative), but past 100 they are informative only for
-windows of tens of thousands of rows.
+by up to a hundred. The bound is a choice, not where the interval fails: in simulation (two
+classes, 2,000 to 200,000 baseline rows, condition numbers 20 to 390, 500 draws each) the
+intervals covered the true prior in 93–100 % of draws, wider than needed where the rates
+are alike and the window small (the clipping to [0, 1] makes them conservative); but past
+100 they are informative only for windows of tens of thousands of rows.
 
 >>> estimate = estimate_prior([[720, 30], [80, 170]], [600, 400])  # 800 negatives, 200 positives
 >>> [round(value, 4) for value in estimate.prior], round(estimate.baseline_prior[1], 4)
