@@ -29,6 +29,7 @@ from driftline.config.definition import MonitorDefinition
 from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
 from driftline.estimation.columns import EstimationColumns
+from driftline.estimation.label_shift import LabelShift
 from driftline.estimation.performance import EstimatedPerformance, ScopeCells
 from driftline.formatting import short_number
 from driftline.io import CaptureColumns
@@ -185,14 +186,23 @@ def estimated_performance(
     definition: MonitorDefinition, reference: Reference, current: DatasetProfile
 ) -> EstimatedPerformance:
     """The baseline's calibrator applied to the current profile's score cells, overall and
-    per segment, or why not."""
+    per segment, with the class prior estimated from the cells' predicted classes and the
+    baseline's confusion counts, or why not."""
     reason = not_estimated(definition)
     if reason is not None:
         return EstimatedPerformance.skip(reason)
+    columns = estimation_columns(definition)
+    assert columns is not None  # a model that is estimated has them
+    baseline = reference.profile.performance
+    label_shift = None
+    if current.score_cells is not None:
+        confusion = baseline.confusion if baseline is not None else None
+        label_shift = LabelShift.of(confusion, columns.positive, current.score_cells)
     return EstimatedPerformance.of(
         reference.calibration,
         ScopeCells(current.rows, current.score_cells),
         {key: ScopeCells(s.rows, s.score_cells) for key, s in current.segments.items()},
+        label_shift=label_shift,
     )
 
 

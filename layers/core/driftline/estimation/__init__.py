@@ -18,7 +18,10 @@ accuracy is studied by Guillory et al. 2021). The package's rooms:
   from the cells alone);
 - :mod:`~driftline.estimation.model_error`: the estimator's own error beyond that, measured
   once on the baseline's labelled rows (consecutive blocks, each estimated with a calibrator
-  fitted on the others), which widens every interval.
+  fitted on the others), which widens every interval;
+- :mod:`~driftline.estimation.label_shift`: the class prior of the current rows from their
+  predicted classes and the baseline's confusion counts (black-box shift estimation), for
+  when the prior itself moves, which breaks the assumption below.
 
 The estimate is only as good as the calibrator: it assumes that ``P(y = 1 | score)`` is the
 same in the estimated rows as in the baseline (no concept drift, no shift of the class
@@ -27,6 +30,8 @@ prior at a given score).
 References:
     Guillory, D., Shankar, V., Ebrahimi, S., Darrell, T., Schmidt, L. (2021). Predicting
     with confidence on unseen distributions. *ICCV '21*.
+    Lipton, Z., Wang, Y.-X., Smola, A. (2018). Detecting and correcting for label shift with
+    black box predictors. *ICML '18*.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from driftline.estimation.calibration import (
     fit_isotonic,
     needs_calibration,
 )
+from driftline.estimation.label_shift import LabelShift, PriorEstimate, estimate_prior
 from driftline.estimation.model_error import ModelError, ModelErrorTerm, measure_model_error
 from driftline.estimation.sampling import sampling_variances
 from driftline.estimation.score_cells import ScoreCells
@@ -56,13 +62,16 @@ __all__ = [
     "Calibrator",
     "IdentityCalibrator",
     "IsotonicCalibrator",
+    "LabelShift",
     "ModelError",
     "ModelErrorTerm",
+    "PriorEstimate",
     "ScoreCells",
     "build_calibrator",
     "calibration_error",
     "calibrator_from_dict",
     "estimate_binary",
+    "estimate_prior",
     "fit_isotonic",
     "measure_model_error",
     "needs_calibration",

@@ -40,6 +40,7 @@ from typing import Any
 from driftline.estimation.baseline import BaselineCalibration
 from driftline.estimation.binary import ESTIMATED_METRICS, BinaryEstimate, estimate_binary
 from driftline.estimation.calibration import Calibrator
+from driftline.estimation.label_shift import LabelShift
 from driftline.estimation.model_error import ModelError, ModelErrorTerm
 from driftline.estimation.sampling import sampling_variances
 from driftline.estimation.score_cells import ScoreCells
@@ -149,12 +150,15 @@ class EstimatedPerformance:
         segments: each segment's, by ``"column=value"``.
         calibration: the baseline's calibration the estimate used.
         skipped: why nothing is estimated (None when estimated).
+        label_shift: the whole window's class prior estimated from its predicted classes
+            (:mod:`~driftline.estimation.label_shift`); None when not asked for.
     """
 
     overall: EstimatedScope | None = None
     segments: dict[str, EstimatedScope] = field(default_factory=dict)
     calibration: BaselineCalibration | None = None
     skipped: str | None = None
+    label_shift: LabelShift | None = None
 
     @classmethod
     def skip(cls, reason: str) -> EstimatedPerformance:
@@ -166,10 +170,12 @@ class EstimatedPerformance:
         calibration: BaselineCalibration | None,
         overall: ScopeCells,
         segments: Mapping[str, ScopeCells],
+        *,
+        label_shift: LabelShift | None = None,
     ) -> EstimatedPerformance:
         """Estimate every scope with the baseline's calibrator, or say why not: the
         baseline predates stored calibrators or has none, or the current profiles carry
-        no cells."""
+        no cells. ``label_shift`` is reported with the estimate."""
         if calibration is None:
             return cls.skip(BASELINE_PREDATES)
         calibrator = calibration.calibrator
@@ -187,13 +193,15 @@ class EstimatedPerformance:
                 if scope.cells is not None
             },
             calibration,
+            label_shift=label_shift,
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The ``performance.estimated`` section of the result JSON: ``{"skip": reason}``,
         or per scope the defined metrics (``{value, lower, upper, method}``), the undefined
         ones with their reason, the rows estimated and left out, and the expected positive
-        share, with what the intervals cover and the baseline's calibration."""
+        share, with what the intervals cover, the baseline's calibration and, when given,
+        the prior estimated from the predicted classes (``label_shift``)."""
         if self.overall is None or self.calibration is None:
             return {"skip": self.skipped}
 
@@ -216,7 +224,7 @@ class EstimatedPerformance:
 
         decision = self.calibration.decision
         assert decision is not None and self.calibration.calibrator is not None
-        return {
+        document = {
             "method": METHOD,
             **per_scope(metrics),
             "undefined": per_scope(lambda scope: dict(scope.estimate.undefined)),
@@ -231,6 +239,9 @@ class EstimatedPerformance:
                 **decision.to_dict(),
             },
         }
+        if self.label_shift is not None:
+            document["label_shift"] = self.label_shift.to_dict()
+        return document
 
 
 def interval_section(model_error: ModelError | None) -> dict[str, Any]:
