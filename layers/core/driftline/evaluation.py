@@ -25,6 +25,7 @@ from driftline.config.checks import (
     SHARE_QUALITY_MEASURES,
     CheckSpec,
 )
+from driftline.config.data import not_estimated as schema_not_estimated
 from driftline.config.definition import MonitorDefinition
 from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
@@ -171,14 +172,7 @@ def not_estimated(definition: MonitorDefinition) -> str | None:
     ...     "features: {a: numeric}}\\nbaseline: {path: b.csv}"))
     "schema.score is not set: the estimate reads each row's score"
     """
-    schema = definition.schema_
-    if schema.task != "binary_classification":
-        return f"performance is estimated for binary classifiers only; the task is {schema.task}"
-    if schema.score is None:
-        return "schema.score is not set: the estimate reads each row's score"
-    if schema.prediction is None:
-        return "schema.prediction is not set: the estimate needs each row's predicted class"
-    return None
+    return schema_not_estimated(definition.schema_)
 
 
 def estimated_performance(
