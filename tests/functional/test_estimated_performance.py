@@ -70,7 +70,8 @@ def rows(count: int, *, seed: int, threshold: float = 0.5) -> pd.DataFrame:
 def oracle(baseline: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
     """The core's estimate of the current rows, with a calibrator fitted on the baseline, and
     each metric's interval: value ± z(0.975)·√(sampling variance + the baseline's term),
-    clipped to [0, 1] (the baseline's rows are all labelled, scored and predicted)."""
+    clipped to [0, 1] (the baseline's rows are all labelled, scored and predicted); Gini is
+    2 AUC − 1, with both ends of AUC's interval mapped the same way."""
     calibration = BaselineCalibration.fitted(
         baseline["churn_score"].to_numpy(),
         baseline["churned"].to_numpy() == 1,
@@ -85,6 +86,8 @@ def oracle(baseline: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
     for name, value in expected["metrics"].items():
         half = norm.ppf(0.975) * np.sqrt(variances[name] + terms[name].excess_variance)
         expected["intervals"][name] = (max(0.0, value - half), min(1.0, value + half))
+    expected["metrics"]["gini"] = 2 * expected["metrics"]["auc"] - 1
+    expected["intervals"]["gini"] = tuple(2 * end - 1 for end in expected["intervals"]["auc"])
     return expected
 
 
@@ -337,7 +340,8 @@ def test_a_baseline_stored_before_model_error_terms_gives_intervals_of_sampling_
     assert calibrator is not None
     cells = ScoreCells.from_arrays(current_rows["churn_score"], current_rows["churn_predicted"])
     variances = sampling_variances(cells, calibrator)
-    for name, section in estimated["overall"].items():
+    for name in METRICS:
+        section = estimated["overall"][name]
         assert section["value"] == new["performance"]["estimated"]["overall"][name]["value"]
         half = norm.ppf(0.975) * np.sqrt(variances[name])
         assert section["upper"] == pytest.approx(min(1.0, section["value"] + half), rel=1e-9)

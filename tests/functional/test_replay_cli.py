@@ -356,3 +356,26 @@ def test_backtest_regression_feeds_absolute_errors_and_named_columns(
     assert [w["status"] for w in windows] == ["pass"] * 6 + ["fail"] * 2
     assert windows[6]["value"] == pytest.approx(np.mean(errors[36 * 60 : 42 * 60]))
     assert code == 1
+
+
+def test_backtest_lists_an_estimated_check_as_not_replayed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the scenario's definition with an AUC check decided on the estimate
+    s = scenario(tmp_path)
+    s.config.write_text(
+        DEFINITION + "  - {name: auc-est, metric: auc, estimated: true, min: 0.8}\n",
+        encoding="utf-8",
+    )
+    # WHEN backtest replays the logs
+    code, result, _ = run(
+        capsys, "backtest", "--config", s.config, "--input", s.logs, "--labels", s.labels
+    )
+    # THEN the estimated check is not replayed as a measured one, and says why
+    assert "auc-est" not in checks_by_name(result)
+    assert [(c["name"], c["kind"]) for c in result["not_replayed"]] == [
+        ("input-drift", "drift"),
+        ("auc-est", "estimated"),
+    ]
+    assert "estimate from the scores" in result["not_replayed"][1]["reason"]
+    assert code == 1  # the measured accuracy check still fires after the drop

@@ -25,7 +25,7 @@ import pytest
 
 from driftline.cli import load_profile, load_reference
 from driftline.config import load_monitor_definition
-from driftline.evaluation import Window, evaluate
+from driftline.evaluation import Window, evaluate, profile_spec
 from driftline.profile.categorical import CategoricalProfile
 from driftline.profile.dataset import DatasetProfile, ProfileSpec, build_reference, profile_frames
 from driftline.profile.numeric import NumericProfile, numeric_edges_from_values
@@ -795,3 +795,66 @@ def test_shares_and_changes_in_words() -> None:
     assert change(0.9, 0.8, "accuracy")[1] == "better"
     assert change(0.9, 0.8, "positive_rate")[1] == ""
     assert change(None, 0.8, "accuracy") == ("—", "")
+
+
+def test_estimated_checks_are_marked_with_their_interval_rows_and_label_coverage() -> None:
+    # GIVEN an unlabelled window of a calibrated model whose scores are squeezed: its AUC
+    # floor, decided on the estimate, fails; its accuracy floor, also estimated, passes
+    definition = load_monitor_definition(
+        """
+model: credit
+schema: {task: binary_classification, prediction: approved, score: p, label: defaulted,
+         features: {income: numeric}}
+baseline: {path: b.csv}
+checks:
+  - {name: auc-est, metric: auc, estimated: true, min: 0.75}
+  - {name: accuracy-est, metric: accuracy, estimated: true, min: 0.3}
+"""
+    )
+    rng = np.random.default_rng(3)
+
+    def frame(count: int, low: float, high: float) -> pd.DataFrame:
+        score = rng.uniform(low, high, count)
+        return pd.DataFrame(
+            {
+                "income": rng.normal(size=count),
+                "p": score,
+                "approved": (score >= 0.5).astype(int),
+                "defaulted": (rng.uniform(size=count) < score).astype(int),
+            }
+        )
+
+    spec = profile_spec(definition)
+    reference = build_reference(lambda: [frame(5_000, 0.0, 1.0)], spec)
+    current = profile_frames(
+        [frame(2_000, 0.4, 0.6).drop(columns="defaulted")], spec, reference.bins
+    )
+    result = evaluate(definition, reference, current, evaluation_id="e").to_dict()
+    checks = {check["name"]: check for check in result["checks"]}
+    estimate = checks["auc-est"]["estimate"]
+
+    # WHEN the report is rendered
+    document = parse(render_report(result))
+
+    # THEN the failed check's name is marked estimated, and its value shows the interval, the
+    # rows estimated and the label coverage
+    failed = section(document, "failed-checks")
+    (row,) = [tr for tr in failed.find_all("tr") if tr.find_all("td")]
+    name, value = row.find_all("td")[:2]
+    assert own_text(name) == "auc-est"
+    assert [span.text() for span in name.find_all("span") if "estimated" in span.classes()] == [
+        "estimated"
+    ]
+    assert [span.text() for span in value.find_all("span")] == [
+        f"95% interval {figure(estimate['lower'])} – {figure(estimate['upper'])}",
+        "2,000 rows estimated",
+        "label coverage 0% (0 of 2,000)",
+    ]
+    assert own_text(value) == figure(checks["auc-est"]["value"])
+    assert rows(failed)[0][-1].startswith("estimated auc is ")
+    # AND the passed estimated check is marked too, with its evidence
+    passed = {row[0]: row for row in rows(section(document, "checks"))}
+    assert "accuracy-estestimated" in passed
+    assert "rows estimated" in passed["accuracy-estestimated"][1]
+    # AND the built-in check, measured, is not marked
+    assert "schema-columns" in passed

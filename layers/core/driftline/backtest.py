@@ -240,7 +240,7 @@ def backtest(
     replayed = [
         (index, check)
         for index, check in enumerate(definition.checks)
-        if check.detector is not None or check.metric is not None
+        if check.detector is not None or (check.metric is not None and not check.estimated)
     ]
     if replayed and not labelled.any():
         raise InvalidInputError(
@@ -272,16 +272,26 @@ def backtest(
         "reference": None if reference is None else str(reference),
         "checks": results,
         "not_replayed": [
-            {
-                "name": check.name,
-                "kind": "drift" if check.drift is not None else "quality",
-                "reason": "compares whole batches with the baseline; use driftline evaluate",
-            }
+            _not_replayed(check)
             for check in definition.checks
-            if check.detector is None and check.metric is None
+            if check.estimated or (check.detector is None and check.metric is None)
         ],
         "first_fired": _first_fired(results),
     }
+
+
+def _not_replayed(check: CheckSpec) -> dict[str, Any]:
+    """A check the backtest leaves out, and why: it replays what the labels measure."""
+    if check.estimated:
+        kind = "estimated"
+        reason = (
+            "decided on the estimate from the scores, with the baseline's calibrator; "
+            "use driftline evaluate"
+        )
+    else:
+        kind = "drift" if check.drift is not None else "quality"
+        reason = "compares whole batches with the baseline; use driftline evaluate"
+    return {"name": check.name, "kind": kind, "reason": reason}
 
 
 def _first_fired(results: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:

@@ -45,8 +45,59 @@ def effective_checks(definition: MonitorDefinition) -> list[CheckSpec]:
 
 
 @dataclass(frozen=True)
+class EstimateEvidence:
+    """What an estimated check's value stands on (``estimated: true``): the estimate's 95 %
+    interval and what it covers, the rows estimated, and the label coverage of the scope it
+    was decided in (its labelled rows of all its rows; labels need not have arrived).
+
+    >>> evidence = EstimateEvidence(0.69, 0.73, "sampling", 3_998, 4_000, 0)
+    >>> for part in evidence.describe().split("; "): print(part)
+    estimated from the scores: 95% interval 0.69-0.73, 3,998 rows estimated
+    label coverage 0 of 4,000 rows (0.0%)
+    """
+
+    lower: float
+    upper: float
+    covers: str
+    rows: int
+    window_rows: int
+    labelled: int
+
+    @property
+    def coverage(self) -> float | None:
+        """Labelled rows over rows (None without rows)."""
+        return self.labelled / self.window_rows if self.window_rows else None
+
+    def describe(self) -> str:
+        """The evidence as a check's detail quotes it."""
+        coverage = self.coverage
+        share = f" ({coverage:.1%})" if coverage is not None else ""
+        return (
+            f"estimated from the scores: 95% interval {self.lower:.4g}-{self.upper:.4g}, "
+            f"{self.rows:,} rows estimated; label coverage {self.labelled:,} of "
+            f"{self.window_rows:,} rows{share}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``estimate`` of a check in the result JSON (docs/result.md)."""
+        return {
+            "method": "cbpe",
+            "lower": _json_number(self.lower),
+            "upper": _json_number(self.upper),
+            "covers": self.covers,
+            "rows": self.rows,
+            "labels": {
+                "rows": self.window_rows,
+                "labelled": self.labelled,
+                "coverage": _json_number(self.coverage),
+            },
+        }
+
+
+@dataclass(frozen=True)
 class CheckResult:
-    """The decision of one check."""
+    """The decision of one check; ``estimate`` is what an estimated check's value stands on
+    (None for every other check, and for an estimated one with no estimate to read)."""
 
     name: str
     status: Status
@@ -56,9 +107,10 @@ class CheckResult:
     segment: str | None
     action: str
     detail: str
+    estimate: EstimateEvidence | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "name": self.name,
             "status": self.status,
             "value": _json_number(self.value),
@@ -68,6 +120,9 @@ class CheckResult:
             "action": self.action,
             "detail": self.detail,
         }
+        if self.estimate is not None:
+            document["estimate"] = self.estimate.to_dict()
+        return document
 
 
 def segment_key(spec: CheckSpec) -> str | None:
@@ -86,9 +141,11 @@ def judge(spec: CheckSpec, value: float | None, *, baseline: float | None) -> Ch
     """Decide a metric or quality check on ``value`` (and its ``baseline``).
 
     Bounds are checked in the order min, max, relative drop, relative increase; the first
-    one violated decides, and its effective absolute threshold is reported.
+    one violated decides, and its effective absolute threshold is reported. An estimated
+    check's detail names its measure ``estimated <metric>``.
     """
-    measure = spec.metric or spec.quality or "value"
+    measure = measure_of(spec)
+    where = f" in {segment_key(spec)}" if spec.segment else ""
     if value is None or math.isnan(value):
         return skip(spec, f"{measure} could not be computed")
     bounds: list[tuple[float, bool, str]] = []  # (threshold, violated, description)
@@ -112,7 +169,7 @@ def judge(spec: CheckSpec, value: float | None, *, baseline: float | None) -> Ch
                 baseline,
                 segment_key(spec),
                 spec.action,
-                f"{measure} {value:.4g}: relative check skipped: {why}",
+                f"{measure}{where} {value:.4g}: relative check skipped: {why}",
             )
     elif baseline is not None:
         if spec.max_relative_drop is not None:
@@ -137,7 +194,6 @@ def judge(spec: CheckSpec, value: float | None, *, baseline: float | None) -> Ch
                     f"(allowed increase {spec.max_relative_increase:.1%})",
                 )
             )
-    where = f" in {segment_key(spec)}" if spec.segment else ""
     for threshold, violated, description in bounds:
         if violated:
             return CheckResult(
@@ -161,6 +217,16 @@ def judge(spec: CheckSpec, value: float | None, *, baseline: float | None) -> Ch
         spec.action,
         f"{measure}{where} is {value:.4g}, within bounds",
     )
+
+
+def measure_of(spec: CheckSpec) -> str:
+    """What a metric or quality check compares, as its detail names it.
+
+    >>> measure_of(CheckSpec(name="a", metric="auc", estimated=True, min=0.8))
+    'estimated auc'
+    """
+    measure = spec.metric or spec.quality or "value"
+    return f"estimated {measure}" if spec.estimated else measure
 
 
 def overall_status(results: list[CheckResult]) -> Literal["ok", "warning", "critical"]:

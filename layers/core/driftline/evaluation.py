@@ -12,28 +12,33 @@ from typing import Any
 
 from driftline.checks import (
     CheckResult,
+    EstimateEvidence,
     Status,
     effective_checks,
     judge,
+    measure_of,
     overall_status,
     segment_key,
     skip,
 )
 from driftline.config.checks import (
     DATASET_QUALITY_MEASURES,
+    ESTIMATED_MIN_ROWS,
     QUALITY_MIN_ROWS,
     SHARE_QUALITY_MEASURES,
     CheckSpec,
 )
+from driftline.config.data import not_estimated as schema_not_estimated
 from driftline.config.definition import MonitorDefinition
 from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
 from driftline.estimation.columns import EstimationColumns
 from driftline.estimation.label_shift import LabelShift
-from driftline.estimation.performance import EstimatedPerformance, ScopeCells
+from driftline.estimation.performance import EstimatedPerformance, ScopeCells, interval_section
 from driftline.formatting import short_number
 from driftline.io import CaptureColumns
-from driftline.performance import PerformanceReport, decide_metric_check
+from driftline.metrics import PerformanceProfile
+from driftline.performance import PerformanceReport, baseline_value, decide_metric_check
 from driftline.profile.dataset import DatasetProfile, Kind, ProfileSpec, Reference
 from driftline.profile.performance import PerformanceSpec, Slice
 from driftline.quality import column_quality, dataset_quality
@@ -172,14 +177,7 @@ def not_estimated(definition: MonitorDefinition) -> str | None:
     ...     "features: {a: numeric}}\\nbaseline: {path: b.csv}"))
     "schema.score is not set: the estimate reads each row's score"
     """
-    schema = definition.schema_
-    if schema.task != "binary_classification":
-        return f"performance is estimated for binary classifiers only; the task is {schema.task}"
-    if schema.score is None:
-        return "schema.score is not set: the estimate reads each row's score"
-    if schema.prediction is None:
-        return "schema.prediction is not set: the estimate needs each row's predicted class"
-    return None
+    return schema_not_estimated(definition.schema_)
 
 
 def estimated_performance(
@@ -317,8 +315,12 @@ def evaluate(
         for name in (*schema.features, *outputs)
     }
     quality["_dataset"] = dataset_quality(reference.profile, current).to_dict()
+    estimated = estimated_performance(definition, reference, current)
     specs = effective_checks(definition)
-    checks = [_decide(check, definition, reference.profile, current, drift) for check in specs]
+    checks = [
+        _decide(check, definition, reference.profile, current, drift, estimated=estimated)
+        for check in specs
+    ]
     performance_failed = any(
         result.status == "fail" and (spec.metric is not None or spec.detector is not None)
         for spec, result in zip(specs, checks, strict=True)
@@ -336,7 +338,7 @@ def evaluate(
         performance=PerformanceReport.compare(reference.profile, current),
         worst_slices=tuple(worst),
         label_join=label_join,
-        estimated=estimated_performance(definition, reference, current),
+        estimated=estimated,
     )
 
 
@@ -346,6 +348,8 @@ def _decide(
     reference: DatasetProfile,
     current: DatasetProfile,
     drift: DriftReport,
+    *,
+    estimated: EstimatedPerformance,
 ) -> CheckResult:
     key = segment_key(check)
     if key is not None:
@@ -360,9 +364,78 @@ def _decide(
         return _decide_drift(check, definition, drift)
     if check.quality is not None:
         return _decide_quality(check, definition, reference, current)
+    if check.metric is not None and check.estimated:
+        return decide_estimated_check(check, estimated, reference, current)
     if check.metric is not None:
         return decide_metric_check(check, reference, current)
     return skip(check, f"detector {check.detector} runs on label arrival, not in evaluations")
+
+
+def decide_estimated_check(
+    check: CheckSpec,
+    estimated: EstimatedPerformance,
+    reference: DatasetProfile,
+    current: DatasetProfile,
+) -> CheckResult:
+    """Decide an estimated metric check (``estimated: true``) on the estimate of its scope,
+    as a measured check is decided on the measured value (the caller picks the segment's
+    profiles; ``estimated`` holds every scope's estimate).
+
+    A relative bound compares with the baseline's *measured* metric of the same scope. The
+    result carries the estimate's interval, the rows estimated and the scope's label
+    coverage (:class:`~driftline.checks.EstimateEvidence`), and its detail quotes them.
+    Skips, with the reason, when the window is not estimated (the estimate's reason), when
+    fewer rows were estimated than ``min_rows`` (default
+    :data:`~driftline.config.checks.ESTIMATED_MIN_ROWS`), or when the metric is undefined.
+    """
+    assert check.metric is not None
+    metric = check.metric
+    key = segment_key(check)
+    measure = measure_of(check) + (f" in {key}" if key else "")
+    if estimated.overall is None:
+        return skip(check, f"{measure}: the window is not estimated: {estimated.skipped}")
+    scope = estimated.overall if key is None else estimated.segments.get(key)
+    if scope is None:
+        return skip(check, f"{measure}: the segment's rows carry no score cells to estimate")
+    floor = check.min_rows or ESTIMATED_MIN_ROWS
+    if scope.estimate.rows < floor:
+        return skip(
+            check,
+            f"too few rows to decide {measure}: {scope.estimate.rows:,} rows estimated, "
+            f"min_rows is {floor:,}",
+        )
+    undefined = scope.undefined.get(metric)
+    if undefined is not None:
+        return skip(check, f"{measure} is undefined: {undefined.partition(': ')[2] or undefined}")
+    value, interval = scope.metrics[metric], scope.intervals[metric]
+    model_error = estimated.calibration.model_error if estimated.calibration else None
+    labels = current.performance
+    evidence = EstimateEvidence(
+        lower=interval.lower,
+        upper=interval.upper,
+        covers=interval_section(model_error)["covers"][metric],
+        rows=scope.estimate.rows,
+        window_rows=current.rows,
+        labelled=labels.labelled if labels is not None else 0,
+    )
+    decided = judge(check, value, baseline=_measured_baseline(reference.performance, metric))
+    return replace(decided, detail=f"{decided.detail} ({evidence.describe()})", estimate=evidence)
+
+
+def _measured_baseline(profile: PerformanceProfile | None, metric: str) -> float | None:
+    """The baseline's measured value of an estimated check's metric: the catalogue's, and
+    specificity (estimated only) from the baseline's confusion counts, ``TN / (TN + FP)``."""
+    if metric != "specificity":
+        return baseline_value(profile, metric)
+    if profile is None or profile.confusion is None:
+        return None
+    positive = 1 if profile.positive_class is None else profile.positive_class
+    negatives = correct = 0
+    for (truth, guess), count in profile.confusion.cells.items():
+        if truth != positive:
+            negatives += count
+            correct += count if guess != positive else 0
+    return correct / negatives if negatives else None
 
 
 def _decide_drift(

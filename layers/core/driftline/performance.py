@@ -219,7 +219,7 @@ def decide_metric_check(
         value = compute_metric(profile, metric)
     except InsufficientDataError as exc:
         return skip(check, f"{metric}{where} is undefined: {exc}")
-    baseline = _baseline_value(reference.performance, metric)
+    baseline = baseline_value(reference.performance, metric)
     result = judge(check, value, baseline=baseline)
     counts = proportion_counts(profile).get(metric)
     evidence = f"{profile.labelled:,} labelled rows of {profile.rows:,}"
@@ -238,7 +238,9 @@ def decide_metric_check(
     )
 
 
-def _baseline_value(profile: PerformanceProfile | None, metric: str) -> float | None:
+def baseline_value(profile: PerformanceProfile | None, metric: str) -> float | None:
+    """A metric of the baseline's labelled rows, or None when there are none or it is
+    undefined (the baseline of a relative check)."""
     if profile is None or profile.labelled == 0:
         return None
     try:

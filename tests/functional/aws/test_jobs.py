@@ -296,11 +296,12 @@ def test_scheduled_evaluation_stores_the_estimate_of_unlabelled_batches(services
         section = estimated["overall"] if scope == "overall" else estimated["segments"][scope]
         assert {name: figures["value"] for name, figures in section.items()} == {
             name: pytest.approx(value, rel=1e-12) for name, value in expected.metrics.items()
-        }
+        } | {"gini": pytest.approx(2 * expected.metrics["auc"] - 1, rel=1e-12)}
         assert set(expected.metrics) == set(ESTIMATED_METRICS)
-        for figures in section.values():
+        for name, figures in section.items():
+            low = -1.0 if name == "gini" else 0.0
             assert figures["method"] == "cbpe"
-            assert 0.0 <= figures["lower"] <= figures["value"] <= figures["upper"] <= 1.0
+            assert low <= figures["lower"] <= figures["value"] <= figures["upper"] <= 1.0
     # AND the intervals cover the model error measured on the baseline's 3,000 rows too
     assert set(estimated["interval"]["covers"].values()) == {"sampling_and_model_error"}
     assert estimated["interval"]["model_error"]["rows"] == 3000

@@ -65,7 +65,7 @@ def test_each_interval_adds_the_metrics_term_to_the_scopes_sampling_variance() -
     assert interval["covers"] == {
         name: "sampling_and_model_error" if name in terms else "sampling"
         for name in ESTIMATED_METRICS
-    }
+    } | {"gini": "sampling_and_model_error"}  # as AUC's
     assert interval["model_error"]["terms"]["accuracy"] == {
         "sd": math.sqrt(4e-5),
         "mean_error": 0.001,
@@ -108,3 +108,43 @@ def test_intervals_are_clipped_to_the_metrics_range() -> None:
     for name in ESTIMATED_METRICS:
         section = document["overall"][name]
         assert 0.0 <= section["lower"] <= section["value"] <= section["upper"] == 1.0
+
+
+def test_gini_is_two_auc_minus_one_with_the_auc_interval_mapped_alike() -> None:
+    # GIVEN a baseline with an AUC term and a window of 2,000 rows in two segments
+    terms = {"auc": ModelErrorTerm(0.0, 2e-4, 50)}
+    overall, segment = cells(2_000, 6), cells(300, 7)
+    document = EstimatedPerformance.of(
+        calibration(ModelError(10_000, 200, terms)),
+        ScopeCells(2_000, overall),
+        {"s=a": ScopeCells(300, segment)},
+    ).to_dict()
+    # THEN every scope reports gini = 2 AUC - 1, with the AUC interval's ends mapped the same
+    for section in (document["overall"], document["segments"]["s=a"]):
+        auc, gini = section["auc"], section["gini"]
+        assert gini["value"] == pytest.approx(2 * auc["value"] - 1, abs=1e-15)
+        assert gini["lower"] == pytest.approx(2 * auc["lower"] - 1, abs=1e-15)
+        assert gini["upper"] == pytest.approx(2 * auc["upper"] - 1, abs=1e-15)
+        assert gini["method"] == "cbpe"
+    # AND (independently of the mapping) the AUC interval holds the term: half-width
+    # z·√(sampling variance + term), so Gini's half-width is twice that
+    variance = sampling_variances(overall, IdentityCalibrator())["auc"]
+    half = norm.ppf(0.975) * math.sqrt(variance + 2e-4)
+    gini = document["overall"]["gini"]
+    assert gini["upper"] - gini["value"] == pytest.approx(2 * half, rel=1e-9)
+    # AND the interval covers what AUC's covers, and gini comes last, after the estimated
+    assert document["interval"]["covers"]["gini"] == "sampling_and_model_error"
+    assert list(document["overall"]) == [*ESTIMATED_METRICS, "gini"]
+
+
+def test_gini_is_undefined_with_the_reason_when_auc_is() -> None:
+    # GIVEN a window whose every probability is 1: no negative is expected, AUC is undefined
+    certain = ScoreCells.from_arrays([1.0] * 50, [1] * 50)
+    document = EstimatedPerformance.of(calibration(None), ScopeCells(50, certain), {}).to_dict()
+    # THEN gini is not a number but AUC's reason
+    assert "gini" not in document["overall"]
+    undefined = document["undefined"]["overall"]
+    assert undefined["gini"] == (
+        "gini is undefined (auc is): no negative is expected (every probability is 1)"
+    )
+    assert undefined["auc"].endswith("no negative is expected (every probability is 1)")

@@ -84,7 +84,7 @@ def test_a_check_may_raise_or_lower_its_own_floor() -> None:
     [
         (
             "{name: a, metric: mae, max: 1, min_rows: 50}",
-            "checks[0].min_rows: applies to drift and quality checks",
+            "checks[0].min_rows: applies to drift, quality and estimated metric checks",
         ),
         (
             "{name: a, quality: volume_ratio, min: 0.5, min_rows: 50}",

@@ -38,8 +38,9 @@ class Notification:
         checks: the checks the notification is about.
         subject: one ASCII line of fewer than 100 characters (an e-mail subject).
         body: plain text for a person: the model, the status, each failing or recovered
-            check with its one-line detail, the worst error slices, what was done
-            automatically, the evaluation and where its report is.
+            check with its one-line detail (an estimated check marked ``[ESTIMATED]``), the
+            worst error slices, what was done automatically, the evaluation and where its
+            report is.
         message: the same as a JSON-able dict for machines (the EventBridge ``detail``).
         dedup_key: :func:`dedup_key` of the model, evaluation and kind.
     """
@@ -158,6 +159,7 @@ class NotificationContext:
             for alerted in items:
                 check = alerted.check
                 mark = " [NEW]" if alerted.new else ""
+                mark += self._estimated_mark(check)
                 lines.append(f"  * {check.name}{mark}: {_one_line(check.detail)}")
                 if title == "Failing":
                     lines.append(f"    action {check.action}; failing since {alerted.since}")
@@ -169,7 +171,8 @@ class NotificationContext:
             for waiting in self.pending:
                 tally = waiting.tally
                 lines.append(
-                    f"  * {waiting.check.name}: failed {tally.failures} of the last {tally.of} "
+                    f"  * {waiting.check.name}{self._estimated_mark(waiting.check)}: "
+                    f"failed {tally.failures} of the last {tally.of} "
                     f"{waiting.window} evaluations, {tally.needed} needed: "
                     f"{_one_line(waiting.check.detail)}"
                 )
@@ -203,6 +206,13 @@ class NotificationContext:
         lines.append(f"Report: {self.report}")
         return "\n".join(lines) + "\n"
 
+    def _estimated_mark(self, check: CheckResult) -> str:
+        """`` [ESTIMATED]`` after an estimated check's name: its figure is the estimate from
+        the scores, not yet what the labels measure."""
+        spec = self.specs.get(check.name)
+        estimated = check.estimate is not None or (spec is not None and spec.estimated)
+        return " [ESTIMATED]" if estimated else ""
+
 
 def _evaluation_line(evaluation: CheckedEvaluation) -> str:
     line = f"Evaluation {evaluation.evaluation_id}"
@@ -227,7 +237,7 @@ def _measure(spec: CheckSpec | None) -> str:
     if spec is None:
         return "value"
     if spec.metric:
-        return spec.metric
+        return f"estimated {spec.metric}" if spec.estimated else spec.metric
     if spec.quality:
         return f"{spec.quality} of {spec.feature}" if spec.feature else spec.quality
     if spec.drift == "dataset":

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from driftline.checks import CheckResult, overall_status
+from driftline.checks import CheckResult, EstimateEvidence, overall_status
 from driftline.errors import InvalidInputError
 from driftline.evaluation import ACTION_ORDER
 
@@ -92,6 +92,7 @@ def read_result(document: Mapping[str, Any], model: str) -> CheckedEvaluation:
                 None if segment is None else str(segment),
                 action,
                 str(item.get("detail") or ""),
+                _estimate(item.get("estimate")),
             )
         )
     status = document.get("status")
@@ -125,6 +126,36 @@ def _slice(item: Mapping[str, Any]) -> dict[str, Any]:
         "gap": _number(item.get("gap")),
         "z": _number(item.get("z")),
     }
+
+
+def _estimate(value: Any) -> EstimateEvidence | None:
+    """An estimated check's ``estimate`` (docs/result.md), or None when absent or not of
+    that shape: the detail still says what it stood on.
+
+    >>> read = _estimate({"lower": 0.69, "upper": 0.73, "covers": "sampling", "rows": 3998,
+    ...                   "labels": {"rows": 4000, "labelled": 0}})
+    >>> read.lower, read.upper, read.rows, read.window_rows, read.labelled
+    (0.69, 0.73, 3998, 4000, 0)
+    >>> _estimate({"lower": "?"}) is None
+    True
+    """
+    if not isinstance(value, Mapping):
+        return None
+    labels = value.get("labels")
+    labels = labels if isinstance(labels, Mapping) else {}
+    lower, upper = _number(value.get("lower")), _number(value.get("upper"))
+    counts = [_count(value.get("rows")), _count(labels.get("rows")), _count(labels.get("labelled"))]
+    if lower is None or upper is None or None in counts:
+        return None
+    rows, window_rows, labelled = (int(count or 0) for count in counts)
+    return EstimateEvidence(
+        lower, upper, str(value.get("covers") or ""), rows, window_rows, labelled
+    )
+
+
+def _count(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None and number >= 0 and number.is_integer() else None
 
 
 def _number(value: Any) -> float | None:

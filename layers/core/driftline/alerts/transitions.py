@@ -39,7 +39,13 @@ class AlertedCheck:
             "segment": check.segment,
             "action": check.action,
             "detail": check.detail,
+            **_estimate(check),
         }
+
+
+def _estimate(check: CheckResult) -> dict[str, Any]:
+    """An estimated check's ``estimate`` for the notification message (nothing otherwise)."""
+    return {"estimate": check.estimate.to_dict()} if check.estimate is not None else {}
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class PendingCheck:
             "segment": check.segment,
             "action": check.action,
             "detail": check.detail,
+            **_estimate(check),
         }
 
     def reason(self) -> str:

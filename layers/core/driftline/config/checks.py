@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from driftline.config.actions import ActionName
 from driftline.config.messages import shown
 from driftline.config.strict import StrictSection
+from driftline.estimation.performance import REPORTED_METRICS
 from driftline.metrics.catalogue import CHECK_METRICS
 
 DetectorName = Literal["adwin", "ddm", "eddm", "page_hinkley", "cusum", "sprt"]
@@ -32,6 +33,13 @@ SHARE_QUALITY_MEASURES = frozenset(set(QUALITY_MEASURES) - {"volume_ratio", "abs
 #: The evidence floor of a share measure when the check sets no ``min_rows``: one missing
 #: value in 8 rows is 12.5 %, and says nothing about the next day.
 QUALITY_MIN_ROWS = 100
+#: The metrics an estimated check (``estimated: true``) may name: those the estimate
+#: reports (``performance.estimated``), specificity among them though it is not measured.
+ESTIMATED_CHECK_METRICS: tuple[str, ...] = REPORTED_METRICS
+#: The evidence floor of an estimated check when it sets no ``min_rows``: the rows the
+#: estimate is made on. At 100 rows the sampling error alone is about ±0.08 on an accuracy
+#: near 0.8 (95 %); a point estimate on fewer says little about the model.
+ESTIMATED_MIN_ROWS = 100
 
 #: Parameters each detector accepts, by their paper/River names.
 DETECTOR_PARAMS: dict[str, frozenset[str]] = {
@@ -81,6 +89,17 @@ class CheckSpec(StrictSection):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     metric: str | None = None
+    estimated: bool = Field(
+        False,
+        strict=True,  # true or false: `estimated: 1` or "yes" is a mistake, not a choice
+        description=(
+            "Decide the metric on its estimate from the scores (performance.estimated), "
+            "before labels arrive, instead of on the labelled rows: binary classifiers with "
+            "schema.score, schema.prediction and schema.label; metrics "
+            f"{', '.join(ESTIMATED_CHECK_METRICS)}. Relative bounds compare with the "
+            "baseline's measured value."
+        ),
+    )
     quality: str | None = None
     drift: str | None = Field(
         None, description="'dataset', 'prediction', 'label' or a feature name."
@@ -100,8 +119,10 @@ class CheckSpec(StrictSection):
         ge=1,
         description=(
             "Fewer rows than this: the check is skip (too little evidence). Drift checks "
-            "(default: drift.min_rows values of the column) and quality checks of a share "
-            f"(default: {QUALITY_MIN_ROWS} rows); performance checks use min_labelled_rows."
+            "(default: drift.min_rows values of the column), quality checks of a share "
+            f"(default: {QUALITY_MIN_ROWS} rows) and estimated metric checks (rows "
+            f"estimated, default: {ESTIMATED_MIN_ROWS}); measured performance checks use "
+            "min_labelled_rows."
         ),
     )
     action: ActionName = "notify"
@@ -130,10 +151,12 @@ class CheckSpec(StrictSection):
     def _a_floor_where_it_applies(cls, value: int | None, info: ValidationInfo) -> int | None:
         if value is None:
             return value
-        if info.data.get("detector") is not None or info.data.get("metric") is not None:
+        measured = info.data.get("metric") is not None and not info.data.get("estimated")
+        if info.data.get("detector") is not None or measured:
             raise ValueError(
-                "applies to drift and quality checks; a performance check's floor is "
-                "min_labelled_rows, a detector's its own parameters"
+                "applies to drift, quality and estimated metric checks; a measured "
+                "performance check's floor is min_labelled_rows, a detector's its own "
+                "parameters"
             )
         quality = info.data.get("quality")
         if quality is not None and quality not in SHARE_QUALITY_MEASURES:
@@ -143,7 +166,9 @@ class CheckSpec(StrictSection):
     @field_validator("metric")
     @classmethod
     def _known_metric(cls, value: str | None) -> str | None:
-        if value is not None and value not in CHECK_METRICS:
+        # A metric only estimated (specificity) passes here; `_estimated_where_it_can_be`
+        # refuses it on a measured check.
+        if value is not None and value not in (*CHECK_METRICS, *ESTIMATED_CHECK_METRICS):
             raise ValueError(f"unknown metric {shown(value)}; allowed: {', '.join(CHECK_METRICS)}")
         return value
 
@@ -163,6 +188,7 @@ class CheckSpec(StrictSection):
                 "a check needs exactly one of metric, quality, drift or detector; "
                 f"got {kinds or 'none'}"
             )
+        self._estimated_where_it_can_be()
         bounds = [
             k
             for k in ("min", "max", "max_relative_drop", "max_relative_increase")
@@ -175,9 +201,7 @@ class CheckSpec(StrictSection):
                     "max_relative_increase"
                 )
             low, high = (
-                CHECK_METRICS[self.metric].value_range
-                if self.metric
-                else QUALITY_MEASURES[self.quality or ""]
+                metric_range(self.metric) if self.metric else QUALITY_MEASURES[self.quality or ""]
             )
             for key in ("min", "max"):
                 value = getattr(self, key)
@@ -208,6 +232,50 @@ class CheckSpec(StrictSection):
         elif self.params:
             raise ValueError("params applies to detector checks only")
         return self
+
+    def _estimated_where_it_can_be(self) -> None:
+        """``estimated`` on a metric check of a metric the estimate reports, without
+        ``min_labelled_rows`` (it reads no labels); a metric only estimated needs it.
+
+        Raises:
+            ValueError: naming the check and, for a metric, the metric.
+        """
+        check = f"check {shown(self.name)}"
+        if not self.estimated:
+            if self.metric is not None and self.metric not in CHECK_METRICS:
+                raise ValueError(
+                    f"{check}: {self.metric} is not measured, only estimated from the scores; "
+                    "add estimated: true, or name a measured metric"
+                )
+            return
+        if self.metric is None:
+            raise ValueError(
+                f"{check}: estimated applies to metric checks only (an estimate of a "
+                "performance metric); this check has no metric"
+            )
+        if self.metric not in ESTIMATED_CHECK_METRICS:
+            raise ValueError(
+                f"{check}: metric {self.metric} is not estimated; an estimated check may name "
+                f"{', '.join(ESTIMATED_CHECK_METRICS)}"
+            )
+        if "min_labelled_rows" in self.model_fields_set:
+            raise ValueError(
+                f"{check}: min_labelled_rows does not apply to an estimated check, which "
+                "reads no labels; its floor is min_rows, the rows estimated (default "
+                f"{ESTIMATED_MIN_ROWS})"
+            )
+
+
+def metric_range(metric: str) -> tuple[float | None, float | None]:
+    """The values a check's metric can take: the catalogue's, or [0, 1] for a metric only
+    estimated (specificity).
+
+    >>> metric_range("gini"), metric_range("specificity")
+    ((-1.0, 1.0), (0.0, 1.0))
+    """
+    if metric in CHECK_METRICS:
+        return CHECK_METRICS[metric].value_range
+    return (0.0, 1.0)
 
 
 #: The name of the built-in check of absent columns (:data:`BUILT_IN_CHECKS`).

@@ -60,6 +60,23 @@ class SchemaSpec(StrictSection):
         return self
 
 
+def not_estimated(schema: SchemaSpec) -> str | None:
+    """Why a model's performance is not estimated from its scores, or None when it is: the
+    estimate is for binary classifiers with a score and a prediction column
+    (:func:`driftline.evaluation.not_estimated`).
+
+    >>> not_estimated(SchemaSpec(task="regression", prediction="p", features={"a": "numeric"}))
+    'performance is estimated for binary classifiers only; the task is regression'
+    """
+    if schema.task != "binary_classification":
+        return f"performance is estimated for binary classifiers only; the task is {schema.task}"
+    if schema.score is None:
+        return "schema.score is not set: the estimate reads each row's score"
+    if schema.prediction is None:
+        return "schema.prediction is not set: the estimate needs each row's predicted class"
+    return None
+
+
 class BaselineSpec(StrictSection):
     path: str = Field(min_length=1, description="Key of the reference data in the bucket.")
 

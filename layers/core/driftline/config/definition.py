@@ -10,7 +10,13 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from driftline.config.actions import ActionsSpec
 from driftline.config.checks import QUALITY_MEASURE_KINDS, SCHEMA_COLUMNS_CHECK, CheckSpec
-from driftline.config.data import BaselineSpec, CaptureSpec, SchemaSpec, check_capture
+from driftline.config.data import (
+    BaselineSpec,
+    CaptureSpec,
+    SchemaSpec,
+    check_capture,
+    not_estimated,
+)
 from driftline.config.drift import BOUNDED_EFFECTS, DriftSpec
 from driftline.config.durations import Duration, check_duration
 from driftline.config.messages import KeyedError, key_part, shown
@@ -155,7 +161,9 @@ class MonitorDefinition(StrictSection):
                 raise KeyedError(f"{where}.drift", f"schema.{check.drift} is not set")
             if check.detector is not None:
                 _check_detector_signal(check, schema, where)
-            if check.metric is not None:
+            if check.estimated:
+                _check_estimable(check, schema, where)
+            elif check.metric is not None:
                 tasks = CHECK_METRICS[check.metric].tasks
                 if schema.task not in tasks:
                     raise KeyedError(
@@ -277,6 +285,23 @@ class MonitorDefinition(StrictSection):
         if spec.scope == "segments" and not schema.segments:
             raise KeyedError("retraining.scope", "segments needs schema.segments")
         return self
+
+
+def _check_estimable(check: CheckSpec, schema: SchemaSpec, where: str) -> None:
+    """An estimated check needs a model whose performance is estimated (a binary classifier
+    with a score and a prediction column) and labels to calibrate the baseline on.
+
+    Raises:
+        KeyedError: naming the check's ``estimated`` key and the check.
+    """
+    why = not_estimated(schema)
+    if why is None and schema.label is None:
+        why = "schema.label is not set: the estimate is calibrated on the baseline's labels"
+    if why is not None:
+        raise KeyedError(
+            f"{where}.estimated",
+            f"check {shown(check.name)} cannot be estimated: {why}",
+        )
 
 
 def _check_detector_signal(check: CheckSpec, schema: SchemaSpec, where: str) -> None:

@@ -14,7 +14,8 @@ variance)`` clipped to [0, 1]: the sampling variance of the scope's cells
 term stored with the baseline (:mod:`~driftline.estimation.model_error`), the same for
 every scope and every window size. Without a term (a baseline stored before they were
 measured, one too small to measure them, a metric undefined on too many of its chunks) the
-interval covers sampling error alone, and the result says so per metric.
+interval covers sampling error alone, and the result says so per metric. Gini is reported
+as ``2 · AUC − 1``, its interval AUC's mapped alike (:data:`DERIVED_METRICS`).
 
 >>> from driftline.estimation.calibration import CalibrationDecision, IdentityCalibrator
 >>> from driftline.estimation.score_cells import ScoreCells
@@ -50,6 +51,13 @@ METHOD = "cbpe"
 #: The level of every interval, and the standard normal quantile of its upper end.
 LEVEL = 0.95
 Z = 1.959963984540054
+#: Metrics reported as an increasing affine map of an estimated one, ``scale · x + shift``:
+#: the estimate and both ends of its interval are mapped alike, so the interval keeps its
+#: level (Gini = 2 AUC − 1, its interval clipped to [−1, 1] as AUC's is to [0, 1]).
+DERIVED_METRICS: dict[str, tuple[str, float, float]] = {"gini": ("auc", 2.0, -1.0)}
+#: Every metric ``performance.estimated`` reports, in its order: the estimated, then the
+#: derived ones.
+REPORTED_METRICS: tuple[str, ...] = (*ESTIMATED_METRICS, *DERIVED_METRICS)
 #: What an interval covers: the window's sampling error, and the estimator's error beyond
 #: it measured on the baseline.
 SAMPLING = "sampling"
@@ -100,11 +108,28 @@ class Interval:
         half = Z * math.sqrt(variance + excess)
         return cls(max(0.0, value - half), min(1.0, value + half), variance)
 
+    def mapped(self, scale: float, shift: float) -> Interval:
+        """The interval of ``scale · x + shift`` (``scale > 0``): both ends mapped, the
+        variance scaled by ``scale²``.
+
+        >>> gini = Interval(0.8, 0.9, 0.0004).mapped(2.0, -1.0)     # AUC to Gini
+        >>> round(gini.lower, 12), round(gini.upper, 12), round(gini.sampling_variance, 12)
+        (0.6, 0.8, 0.0016)
+        """
+        if scale <= 0:
+            raise ValueError(f"expected an increasing map (scale > 0), got scale {scale}")
+        return Interval(
+            scale * self.lower + shift,
+            scale * self.upper + shift,
+            scale**2 * self.sampling_variance,
+        )
+
 
 @dataclass(frozen=True)
 class EstimatedScope:
     """The estimate of one scope, the interval of each defined metric and the rows left
-    out of it, by why."""
+    out of it, by why; :attr:`metrics` and :attr:`undefined` add the derived metrics
+    (:data:`DERIVED_METRICS`) to the estimate's."""
 
     estimate: BinaryEstimate
     left_out: dict[str, int]
@@ -121,6 +146,13 @@ class EstimatedScope:
         unpredicted = scope.rows - cells.n - cells.unbinned
         estimate = estimate_binary(cells, calibrator)
         variances = sampling_variances(cells, calibrator)
+        intervals = {
+            name: Interval.around(value, variances[name], terms.get(name))
+            for name, value in estimate.metrics.items()
+        }
+        for name, (source, scale, shift) in DERIVED_METRICS.items():
+            if source in intervals:
+                intervals[name] = intervals[source].mapped(scale, shift)
         return cls(
             estimate,
             {
@@ -128,11 +160,27 @@ class EstimatedScope:
                 "score_out_of_range": cells.below + cells.above,
                 "prediction_missing": unpredicted,
             },
-            {
-                name: Interval.around(value, variances[name], terms.get(name))
-                for name, value in estimate.metrics.items()
-            },
+            intervals,
         )
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Every defined metric, estimated or derived, in :data:`REPORTED_METRICS` order."""
+        found = dict(self.estimate.metrics)
+        for name, (source, scale, shift) in DERIVED_METRICS.items():
+            if source in found:
+                found[name] = scale * found[source] + shift
+        return {name: found[name] for name in REPORTED_METRICS if name in found}
+
+    @property
+    def undefined(self) -> dict[str, str]:
+        """Every undefined metric with its reason; a derived one gives its source's."""
+        reasons = dict(self.estimate.undefined)
+        for name, (source, _, _) in DERIVED_METRICS.items():
+            if source in reasons:
+                why = reasons[source].partition(": ")[2] or reasons[source]
+                reasons[name] = f"{name} is undefined ({source} is): {why}"
+        return {name: reasons[name] for name in REPORTED_METRICS if name in reasons}
 
     @property
     def expected_positive_share(self) -> float | None:
@@ -219,7 +267,7 @@ class EstimatedPerformance:
                     "upper": scope.intervals[name].upper,
                     "method": METHOD,
                 }
-                for name, value in scope.estimate.metrics.items()
+                for name, value in scope.metrics.items()
             }
 
         decision = self.calibration.decision
@@ -227,7 +275,7 @@ class EstimatedPerformance:
         document = {
             "method": METHOD,
             **per_scope(metrics),
-            "undefined": per_scope(lambda scope: dict(scope.estimate.undefined)),
+            "undefined": per_scope(lambda scope: scope.undefined),
             "rows": per_scope(lambda scope: scope.estimate.rows),
             "left_out": per_scope(lambda scope: dict(scope.left_out)),
             "expected_positive_share": per_scope(lambda scope: scope.expected_positive_share),
@@ -246,8 +294,9 @@ class EstimatedPerformance:
 
 def interval_section(model_error: ModelError | None) -> dict[str, Any]:
     """What the intervals cover: the level; per metric ``sampling_and_model_error`` or
-    ``sampling``; and the baseline's model-error terms (``sd``: the square root of the
-    excess variance, ``mean_error``, ``chunks``), or why there are none.
+    ``sampling`` (a derived metric as its source); and the baseline's model-error terms
+    (``sd``: the square root of the excess variance, ``mean_error``, ``chunks``), or why
+    there are none.
 
     >>> interval_section(None)["covers"]["auc"], interval_section(None)["model_error"]["skip"][:32]
     ('sampling', 'the baseline was profiled before')
@@ -266,11 +315,9 @@ def interval_section(model_error: ModelError | None) -> dict[str, Any]:
                 for name, term in terms.items()
             },
         }
-    return {
-        "level": LEVEL,
-        "covers": {
-            name: SAMPLING_AND_MODEL_ERROR if name in terms else SAMPLING
-            for name in ESTIMATED_METRICS
-        },
-        "model_error": stored,
+    covers = {
+        name: SAMPLING_AND_MODEL_ERROR if name in terms else SAMPLING for name in ESTIMATED_METRICS
     }
+    for name, (source, _, _) in DERIVED_METRICS.items():
+        covers[name] = covers[source]
+    return {"level": LEVEL, "covers": covers, "model_error": stored}

@@ -234,8 +234,8 @@ def failed_checks_section(result: Mapping[str, Any]) -> Html:
     rows = [
         tag(
             "tr",
-            cell(text(check.get("name")), "name nowrap"),
-            cell(figure(check.get("value")), "num bad"),
+            check_name_cell(check, "name nowrap"),
+            check_value_cell(check, "num bad"),
             cell(figure(check.get("threshold")), "num"),
             cell(figure(check.get("baseline")), "num"),
             cell(text(check.get("segment")) or "all rows"),
@@ -256,6 +256,58 @@ def failed_checks_section(result: Mapping[str, Any]) -> Html:
                 numeric=(1, 2, 3),
             ),
         ]
+    )
+
+
+def check_name_cell(check: Mapping[str, Any], css: str) -> Html:
+    """A check's name, marked *estimated* when its value is an estimate from the scores, not
+    a measurement (it carries an ``estimate``; one skipped for want of an estimate says so
+    in its detail).
+
+    >>> str(check_name_cell({"name": "auc-est", "estimate": {"rows": 10}}, "name"))
+    '<td class="name">auc-est<span class="sub estimated">estimated</span></td>'
+    """
+    estimated = bool(mapping(check.get("estimate")))
+    mark = tag("span", "estimated", class_="sub estimated") if estimated else None
+    return cell(join([text(check.get("name")), mark]), css)
+
+
+def check_value_cell(check: Mapping[str, Any], css: str) -> Html:
+    """A check's value; an estimate's with its 95 % interval, the rows estimated and the
+    label coverage under it.
+
+    >>> cell = check_value_cell({"value": 0.72, "estimate": {"lower": 0.69, "upper": 0.75,
+    ...     "rows": 3000, "labels": {"rows": 3000, "labelled": 0, "coverage": 0.0}}}, "num")
+    >>> "0.72" in cell, "95% interval 0.69 – 0.75" in cell, "3,000 rows estimated" in cell
+    (True, True, True)
+    >>> "label coverage 0% (0 of 3,000)" in cell
+    True
+    """
+    value = figure(check.get("value"))
+    estimate = mapping(check.get("estimate"))
+    if not estimate:
+        return cell(value, css)
+    labels = mapping(estimate.get("labels"))
+    return cell(
+        join(
+            [
+                value,
+                tag(
+                    "span",
+                    f"95% interval {figure(estimate.get('lower'))} – "
+                    f"{figure(estimate.get('upper'))}",
+                    class_="sub",
+                ),
+                tag("span", f"{figure(estimate.get('rows'))} rows estimated", class_="sub"),
+                tag(
+                    "span",
+                    f"label coverage {share(labels.get('coverage'))} "
+                    f"({figure(labels.get('labelled'))} of {figure(labels.get('rows'))})",
+                    class_="sub",
+                ),
+            ]
+        ),
+        css,
     )
 
 
@@ -371,7 +423,7 @@ def other_checks_section(result: Mapping[str, Any]) -> Html | None:
                 [
                     tag(
                         "tr",
-                        cell(text(c.get("name")), "name"),
+                        check_name_cell(c, "name"),
                         cell(text(c.get("segment")) or "all rows"),
                         cell(text(c.get("action"))),
                         cell(text(c.get("detail")), "detail"),
@@ -390,8 +442,8 @@ def other_checks_section(result: Mapping[str, Any]) -> Html | None:
                     [
                         tag(
                             "tr",
-                            cell(text(c.get("name")), "name"),
-                            cell(figure(c.get("value")), "num"),
+                            check_name_cell(c, "name"),
+                            check_value_cell(c, "num"),
                             cell(figure(c.get("threshold")), "num"),
                             cell(figure(c.get("baseline")), "num"),
                             cell(text(c.get("segment")) or "all rows"),

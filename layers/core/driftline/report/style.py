@@ -73,6 +73,7 @@ tr.failed.notify td { background: var(--warn-bg); }
 .muted, .sub { color: var(--muted); }
 .sub { display: block; font-size: 12px; }
 .sub.worse { color: var(--bad); } .sub.better { color: var(--good); }
+.sub.estimated { font-weight: 400; font-style: italic; }
 .flag { display: inline-block; padding: 0 6px; border-radius: 3px; font-size: 12px;
   font-weight: 700; }
 .flag.bad { background: var(--bad); color: #fff; }
