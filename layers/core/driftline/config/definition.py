@@ -1,6 +1,7 @@
 """The whole monitor definition (:class:`MonitorDefinition`): its top-level keys (model,
-schedule, windows), the ``cloudwatch`` section, and the rules across sections (a check names
-a feature of the schema, a metric fits the task, a drift method fits its features, ...)."""
+schedule, windows), the ``cloudwatch`` and ``estimation`` sections, and the rules across
+sections (a check names a feature of the schema, a metric fits the task, a drift method fits
+its features, ...)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,25 @@ class CloudWatchSpec(StrictSection):
     )
 
 
+#: How many of each metric's latest reconciled evaluations the estimate's coverage counts,
+#: by default and at most (``estimation.coverage_evaluations``).
+COVERAGE_EVALUATIONS = 100
+MAX_COVERAGE_EVALUATIONS = 1000
+
+
+class EstimationSpec(StrictSection):
+    coverage_evaluations: int = Field(
+        COVERAGE_EVALUATIONS,
+        ge=1,
+        le=MAX_COVERAGE_EVALUATIONS,
+        description=(
+            "How many of each metric's latest reconciled evaluations the estimate's running "
+            "coverage counts: the share of them whose measured value, once the labels "
+            "arrived, fell inside the estimate's 95% interval (docs/performance.md)."
+        ),
+    )
+
+
 class MonitorDefinition(StrictSection):
     """A model's monitor definition: schema, baseline, drift settings, checks, schedule."""
 
@@ -64,6 +84,7 @@ class MonitorDefinition(StrictSection):
         None, description="How retraining trains, judges and rolls out (docs/retraining.md)."
     )
     cloudwatch: CloudWatchSpec = Field(default_factory=CloudWatchSpec)
+    estimation: EstimationSpec = Field(default_factory=EstimationSpec)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
