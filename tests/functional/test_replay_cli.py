@@ -356,3 +356,27 @@ def test_backtest_regression_feeds_absolute_errors_and_named_columns(
     assert [w["status"] for w in windows] == ["pass"] * 6 + ["fail"] * 2
     assert windows[6]["value"] == pytest.approx(np.mean(errors[36 * 60 : 42 * 60]))
     assert code == 1
+
+
+def test_backtest_lists_a_coverage_check_of_the_estimate_as_not_replayed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a definition that also checks the running coverage of the estimate
+    s = scenario(tmp_path)
+    s.config.write_text(
+        DEFINITION + "  - {name: estimate-coverage, metric: estimate_coverage, min: 0.8}\n",
+        encoding="utf-8",
+    )
+    # WHEN backtest replays the logs
+    _, result, _ = run(
+        capsys, "backtest", "--config", s.config, "--input", s.logs, "--labels", s.labels
+    )
+    # THEN the other checks are replayed and the coverage check is listed with why it is not
+    assert "estimate-coverage" not in checks_by_name(result)
+    assert "accuracy-floor" in checks_by_name(result)
+    assert result["not_replayed"][-1] == {
+        "name": "estimate-coverage",
+        "kind": "metric",
+        "reason": "reads the estimate's reconciliations that scheduled evaluations store; a "
+        "backtest makes no estimate",
+    }

@@ -30,6 +30,7 @@ from driftline.formatting import value_kind
 from driftline.io import CaptureColumns, open_table
 from driftline.labels import JoinReport, LabelTable, join_labels
 from driftline.metrics import PerformanceProfile, compute_metric
+from driftline.metrics.catalogue import ESTIMATE_COVERAGE
 from driftline.performance import decide_metric_check
 from driftline.profile.dataset import DatasetProfile
 from driftline.profile.performance import PerformanceSpec, performance_of
@@ -240,7 +241,7 @@ def backtest(
     replayed = [
         (index, check)
         for index, check in enumerate(definition.checks)
-        if check.detector is not None or check.metric is not None
+        if check.detector is not None or check.metric not in (None, ESTIMATE_COVERAGE)
     ]
     if replayed and not labelled.any():
         raise InvalidInputError(
@@ -279,6 +280,16 @@ def backtest(
             }
             for check in definition.checks
             if check.detector is None and check.metric is None
+        ]
+        + [
+            {
+                "name": check.name,
+                "kind": "metric",
+                "reason": "reads the estimate's reconciliations that scheduled evaluations "
+                "store; a backtest makes no estimate",
+            }
+            for check in definition.checks
+            if check.metric == ESTIMATE_COVERAGE
         ],
         "first_fired": _first_fired(results),
     }

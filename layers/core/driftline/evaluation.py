@@ -33,11 +33,12 @@ from driftline.estimation.columns import EstimationColumns
 from driftline.estimation.performance import EstimatedPerformance, ScopeCells
 from driftline.formatting import short_number
 from driftline.io import CaptureColumns
+from driftline.metrics.catalogue import ESTIMATE_COVERAGE
 from driftline.performance import PerformanceReport, decide_metric_check
 from driftline.profile.dataset import DatasetProfile, Kind, ProfileSpec, Reference
 from driftline.profile.performance import PerformanceSpec, Slice
 from driftline.quality import column_quality, dataset_quality
-from driftline.reconciliation import ReconciledPoint, Reconciliation
+from driftline.reconciliation import ReconciledPoint, Reconciliation, decide_coverage_check
 from driftline.stats.base import DriftResult
 
 #: Actions in the order of their severity (the result lists the most severe first).
@@ -339,14 +340,25 @@ def evaluate(
         for name in (*schema.features, *outputs)
     }
     quality["_dataset"] = dataset_quality(reference.profile, current).to_dict()
+    estimated = estimated_performance(definition, reference, current)
+    reconciled = reconciled_performance(
+        definition, estimated, current, evaluation_id=evaluation_id, history=reconciled_history
+    )
     specs = effective_checks(definition)
-    checks = [_decide(check, definition, reference.profile, current, drift) for check in specs]
+    checks = [
+        decide_coverage_check(check, reconciled)
+        if check.metric == ESTIMATE_COVERAGE
+        else _decide(check, definition, reference.profile, current, drift)
+        for check in specs
+    ]
+    # The worst slices say where the labelled rows err: for a failed check of the labelled
+    # rows' performance, not of the estimate's coverage.
     performance_failed = any(
-        result.status == "fail" and (spec.metric is not None or spec.detector is not None)
+        result.status == "fail"
+        and (spec.metric not in (None, ESTIMATE_COVERAGE) or spec.detector is not None)
         for spec, result in zip(specs, checks, strict=True)
     )
     worst = current.slices.worst() if performance_failed and current.slices else []
-    estimated = estimated_performance(definition, reference, current)
     return EvaluationResult(
         model=definition.model,
         evaluation_id=evaluation_id,
@@ -360,13 +372,7 @@ def evaluate(
         worst_slices=tuple(worst),
         label_join=label_join,
         estimated=estimated,
-        reconciled=reconciled_performance(
-            definition,
-            estimated,
-            current,
-            evaluation_id=evaluation_id,
-            history=reconciled_history,
-        ),
+        reconciled=reconciled,
     )
 
 

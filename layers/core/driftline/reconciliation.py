@@ -53,10 +53,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from driftline.checks import CheckResult, judge, skip
+from driftline.config.checks import CheckSpec
 from driftline.config.definition import COVERAGE_EVALUATIONS
 from driftline.estimation.binary import ESTIMATED_METRICS
 from driftline.estimation.performance import EstimatedPerformance, EstimatedScope
 from driftline.metrics import PerformanceProfile
+from driftline.metrics.catalogue import ESTIMATE_COVERAGE
 from driftline.metrics.encoding import normalise_label
 from driftline.performance import ScopePerformance
 
@@ -361,6 +364,50 @@ class Reconciliation:
             },
             "coverage": self.coverage.to_dict(),
         }
+
+
+#: The fewest reconciled pairs a check of the coverage decides on (5 evaluations of 6
+#: metrics): a window or two whose labels fell outside say little about the intervals.
+COVERAGE_MIN_PAIRS = 30
+
+
+def decide_coverage_check(check: CheckSpec, reconciliation: Reconciliation | None) -> CheckResult:
+    """Decide a check on the estimate's running coverage (``metric: estimate_coverage``):
+    ``skip`` without an estimate or with fewer than :data:`COVERAGE_MIN_PAIRS` reconciled
+    pairs, else the coverage against the check's bounds, with its counts in the detail.
+
+    >>> spec = CheckSpec(name="estimate-coverage", metric="estimate_coverage", min=0.8)
+    >>> result = decide_coverage_check(spec, Reconciliation(
+    ...     ReconciledScope(), coverage=EstimateCoverage(60, 42, 10, 100)))
+    >>> result.status, result.detail.split(" (")[0]
+    ('fail', 'estimate_coverage is 0.7, below the minimum 0.8')
+    >>> result.detail.split(" (")[1]
+    '42 of 60 reconciled estimates inside their 95% interval, over 10 evaluations)'
+    """
+    assert check.metric == ESTIMATE_COVERAGE
+    coverage = reconciliation.coverage if reconciliation is not None else None
+    if reconciliation is None or coverage is None:
+        why = reconciliation.skipped if reconciliation is not None else "no estimate"
+        return skip(check, f"{ESTIMATE_COVERAGE}: {why}")
+    if coverage.pairs < COVERAGE_MIN_PAIRS:
+        return skip(
+            check,
+            f"{ESTIMATE_COVERAGE}: {coverage.pairs} reconciled estimates so far (over "
+            f"{coverage.evaluations} evaluations), fewer than the {COVERAGE_MIN_PAIRS} it "
+            "decides on",
+        )
+    decided = judge(check, coverage.share, baseline=None)
+    return CheckResult(
+        decided.name,
+        decided.status,
+        decided.value,
+        decided.threshold,
+        decided.baseline,
+        decided.segment,
+        decided.action,
+        f"{decided.detail} ({coverage.inside} of {coverage.pairs} reconciled estimates inside "
+        f"their 95% interval, over {coverage.evaluations} evaluations)",
+    )
 
 
 #: The names of the stored figures (``driftline.aws.store.Table.put_metrics``): a metric's

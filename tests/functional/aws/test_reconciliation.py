@@ -5,7 +5,7 @@ stored, and what a second delivery of the same evaluation changes (nothing)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -28,16 +28,19 @@ schema:
   features: {tenure: numeric, plan: categorical}
   segments: [plan]
 baseline: {path: baselines/churn/reference.csv}
+checks:
+  - {name: estimate-coverage, metric: estimate_coverage, min: 0.5, action: notify}
 schedule: rate(1 hour)
-windows: [P1D]
+windows: [P2D]
 """
 #: The batch's predictions are made at 10:00 on the 24th; the first evaluation, that night,
-#: has no label; the labels land the next morning and the evaluations of 09:30 and 10:30
-#: still cover the batch (windows of one day ending at 09:00 and 10:00).
+#: has no label; the labels land the next morning, and the hourly evaluations of the next
+#: day still cover the batch (windows of two days ending at 09:00, 10:00, ...), and no
+#: other row.
 BATCH = "inference/churn/2026/11/24/10/b.csv"
 BEFORE = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
 AFTER = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-LATER = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 
 
 def rows(count: int, *, seed: int) -> pd.DataFrame:
@@ -185,15 +188,30 @@ def test_the_estimate_is_stored_then_reconciled_when_the_labels_land(
     assert stored_items(services) == items
     assert again["performance"]["reconciled"]["coverage"] == reconciled["coverage"]
 
-    # WHEN an hour later the window still covers the same labelled rows
-    later = result(services, jobs.evaluate_model(services, "churn", now=LATER))
-    # THEN it is reconciled again and the coverage counts both evaluations
-    coverage = later["performance"]["reconciled"]["coverage"]
-    stored_inside = [
-        value
-        for name in ESTIMATED_METRICS
-        for value in points(services, f"reconciled.{name}.inside").values()
-    ]
-    assert (coverage["pairs"], coverage["evaluations"]) == (12, 2)
-    assert coverage["inside"] == sum(stored_inside) == 2 * inside
-    assert points(services, "estimate_coverage")[later["evaluation_id"]] == coverage["share"]
+    # AND the coverage check waits for more evidence than one evaluation's 6 estimates
+    (check,) = [c for c in after["checks"] if c["name"] == "estimate-coverage"]
+    assert check["status"] == "skip"
+    assert check["detail"].startswith("estimate_coverage: 6 reconciled estimates so far")
+
+    # WHEN the next hours' evaluations cover the same labelled rows
+    for hours in range(1, 5):
+        later = result(services, jobs.evaluate_model(services, "churn", now=AFTER + hours * HOUR))
+        # THEN each is reconciled again and the coverage counts every evaluation so far,
+        # read back from the stored figures
+        coverage = later["performance"]["reconciled"]["coverage"]
+        stored_inside = [
+            value
+            for name in ESTIMATED_METRICS
+            for value in points(services, f"reconciled.{name}.inside").values()
+        ]
+        assert (coverage["pairs"], coverage["evaluations"]) == (6 * (hours + 1), hours + 1)
+        assert coverage["inside"] == sum(stored_inside) == (hours + 1) * inside
+        assert points(services, "estimate_coverage")[later["evaluation_id"]] == coverage["share"]
+    # AND from 30 reconciled estimates on (five evaluations), the check decides on the share
+    (check,) = [c for c in later["checks"] if c["name"] == "estimate-coverage"]
+    assert check["value"] == coverage["share"]
+    assert check["status"] == ("pass" if coverage["share"] >= 0.5 else "fail")
+    assert check["detail"].endswith(
+        f"({coverage['inside']} of 30 reconciled estimates inside their 95% interval, over 5 "
+        "evaluations)"
+    )

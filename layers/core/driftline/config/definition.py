@@ -22,7 +22,7 @@ from driftline.config.retraining import (
     check_retraining_settings,
 )
 from driftline.config.strict import StrictSection
-from driftline.metrics.catalogue import CHECK_METRICS
+from driftline.metrics.catalogue import CHECK_METRICS, ESTIMATE_COVERAGE
 from driftline.stats.methods import METHODS, TEST
 
 # Matched with fullmatch: "$" alone would accept a trailing newline ("churn\n").
@@ -190,6 +190,8 @@ class MonitorDefinition(StrictSection):
                             f"{where}.metric",
                             f"{check.metric} needs schema.{role}, which is not set",
                         )
+                if check.metric == ESTIMATE_COVERAGE:
+                    _check_estimate_coverage(check, schema, where)
         return self
 
     @model_validator(mode="after")
@@ -298,6 +300,34 @@ class MonitorDefinition(StrictSection):
         if spec.scope == "segments" and not schema.segments:
             raise KeyedError("retraining.scope", "segments needs schema.segments")
         return self
+
+
+def _check_estimate_coverage(check: CheckSpec, schema: SchemaSpec, where: str) -> None:
+    """A check of the estimate's running coverage needs the columns the estimate reads, and
+    is of the whole model: no segment, and no baseline to be relative to.
+
+    Raises:
+        KeyedError: naming the key at fault.
+    """
+    for role in ("score", "prediction"):
+        if getattr(schema, role) is None:
+            raise KeyedError(
+                f"{where}.metric",
+                f"{ESTIMATE_COVERAGE} needs schema.{role}, which is not set: the performance "
+                "is estimated from each row's score and predicted class",
+            )
+    if check.segment:
+        raise KeyedError(
+            f"{where}.segment",
+            f"{ESTIMATE_COVERAGE} is the model's, over whole windows: it has no segment",
+        )
+    for key in ("max_relative_drop", "max_relative_increase"):
+        if getattr(check, key) is not None:
+            raise KeyedError(
+                f"{where}.{key}",
+                f"{ESTIMATE_COVERAGE} has no baseline to be relative to; use min (the "
+                "intervals are 95%, so the coverage should be near 0.95)",
+            )
 
 
 def _check_detector_signal(check: CheckSpec, schema: SchemaSpec, where: str) -> None:
