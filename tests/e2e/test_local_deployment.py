@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from driftline.estimation import ESTIMATED_METRICS
 from driftline.local import LocalRuntime
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +91,35 @@ def test_a_drifted_batch_notifies_and_the_schedule_starts_retraining(once: dict[
     assert once["metrics"][
         "METRIC#churn#accuracy#_overall|2026-11-24T23:00:00Z#P1D#churn-P1D-20261124T2300"
     ] == pytest.approx(0.82175)
+
+
+def test_the_estimate_is_stored_and_reconciled_with_the_labels_of_the_batch(
+    once: dict[str, Any],
+) -> None:
+    # GIVEN the batch carries its labels, so each window's estimate is reconciled at once
+    metrics = once["metrics"]
+
+    def stored(name: str, window: str) -> float:
+        key = f"{window}#churn-{window}-20261124T2300"
+        value: float = metrics[f"METRIC#churn#{name}#_overall|2026-11-24T23:00:00Z#{key}"]
+        return value
+
+    for window in ("P1D", "P30D"):
+        for name in ESTIMATED_METRICS:
+            assert 0.0 <= stored(f"estimated.{name}", window) <= 1.0
+            assert stored(f"reconciled.{name}.estimated", window) == stored(
+                f"estimated.{name}", window
+            )
+    inside = {
+        window: sum(stored(f"reconciled.{name}.inside", window) for name in ESTIMATED_METRICS)
+        for window in ("P1D", "P30D")
+    }
+    # THEN the coverage of the first window is its own, and that of the second counts both
+    # windows' reconciled estimates, read back from the table by the real handler
+    assert stored("estimate_coverage", "P1D") == pytest.approx(inside["P1D"] / 6)
+    assert stored("estimate_coverage", "P30D") == pytest.approx(
+        (inside["P1D"] + inside["P30D"]) / 12
+    )
 
 
 def test_duplicate_and_reordered_delivery_changes_nothing(once: dict[str, Any]) -> None:

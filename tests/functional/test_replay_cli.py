@@ -379,3 +379,27 @@ def test_backtest_lists_an_estimated_check_as_not_replayed(
     ]
     assert "estimate from the scores" in result["not_replayed"][1]["reason"]
     assert code == 1  # the measured accuracy check still fires after the drop
+
+
+def test_backtest_lists_a_coverage_check_of_the_estimate_as_not_replayed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a definition that also checks the running coverage of the estimate
+    s = scenario(tmp_path)
+    s.config.write_text(
+        DEFINITION + "  - {name: estimate-coverage, metric: estimate_coverage, min: 0.8}\n",
+        encoding="utf-8",
+    )
+    # WHEN backtest replays the logs
+    _, result, _ = run(
+        capsys, "backtest", "--config", s.config, "--input", s.logs, "--labels", s.labels
+    )
+    # THEN the other checks are replayed and the coverage check is listed with why it is not
+    assert "estimate-coverage" not in checks_by_name(result)
+    assert "accuracy-floor" in checks_by_name(result)
+    assert result["not_replayed"][-1] == {
+        "name": "estimate-coverage",
+        "kind": "metric",
+        "reason": "reads the estimate's reconciliations that scheduled evaluations store; a "
+        "backtest makes no estimate",
+    }

@@ -235,6 +235,8 @@ def test_every_driftline_metric_on_the_dashboard_is_emitted_by_the_code(
     for dimensions, name in (
         (frozenset({"model", "window"}), "drift_share_drifted"),
         (frozenset({"model", "window"}), "accuracy"),
+        (frozenset({"model", "window"}), "estimated_accuracy"),
+        (frozenset({"model", "window"}), "estimate_coverage"),
         (frozenset({"model"}), "Rows"),
         (frozenset({"model"}), "BadRows"),
         (frozenset({"model", "reason"}), "RejectedFiles"),

@@ -248,6 +248,7 @@ def test_sections_put_failed_checks_first_and_the_checks_that_passed_last(
         "failed-checks",
         "actions",
         "performance",
+        "estimate",
         "worst-slices",
         "history",
         "detectors",
@@ -393,6 +394,63 @@ def test_performance_per_segment_against_its_own_baseline(document: Node) -> Non
     basic = segment_rows[0]
     assert basic[1] == "2,024"
     assert basic[2] == "0.7796baseline 0.8366 (−6.8%)"
+
+
+def test_estimate_section_scores_the_estimate_against_the_labels(
+    example: Churn, document: Node
+) -> None:
+    # GIVEN the churn example, fully labelled, whose accuracy fell below what the scores say
+    reconciled = example.result["performance"]["reconciled"]
+    assert reconciled["overall"]["accuracy"]["inside"] is False
+    estimate = section(document, "estimate")
+    # THEN the running coverage is said in words: 5 of this evaluation's 6 metrics inside
+    assert (
+        "Coverage of the estimate: 83.3% of 6 reconciled estimates (metrics of 1 evaluation, "
+        "each metric's latest 100) had the measured value inside their 95% interval."
+    ) in estimate.text()
+    # AND each metric's estimate, interval, measured value and error, accuracy flagged outside
+    table = {row[0]: row for row in rows(estimate) if len(row) == 6}
+    assert table["accuracy"] == [
+        "accuracy",
+        "0.834",
+        "0.823 – 0.845",
+        "0.8217",
+        "0.01223",
+        "outside",
+    ]
+    assert table["auc"][5] == "inside"
+    # AND per segment how many metrics were inside, naming the others
+    segments = {row[0]: row for row in rows(estimate) if len(row) == 3}
+    assert segments["plan=basic"] == ["plan=basic", "5 of 6", "outside: accuracy"]
+
+
+def test_estimate_section_says_why_a_window_is_not_reconciled() -> None:
+    # GIVEN a window whose labels have not all arrived, after reconciled evaluations
+    result = {
+        "performance": {
+            "reconciled": {
+                "overall": {"skip": "labels cover 10 of 4,000 rows (0.25%)"},
+                "segments": {"plan=pro": {"skip": "labels cover 0 of 400 rows (0.00%)"}},
+                "coverage": {
+                    "share": 0.9,
+                    "inside": 9,
+                    "pairs": 10,
+                    "evaluations": 2,
+                    "trailing": 100,
+                },
+            }
+        }
+    }
+    estimate = section(parse(render_report(result)), "estimate")
+    # THEN the coverage so far and the reason are shown
+    assert "Coverage of the estimate: 90%" in estimate.text()
+    assert "This window is not reconciled: labels cover 10 of 4,000 rows (0.25%)." in (
+        estimate.text()
+    )
+    assert rows(estimate) == [["plan=pro", "—", "labels cover 0 of 400 rows (0.00%)"]]
+    # AND a model whose performance is not estimated has no such section
+    skipped = {"performance": {"reconciled": {"skip": "not estimated"}}}
+    assert "estimate" not in section_order(parse(render_report(skipped)))
 
 
 def test_worst_slices_table(document: Node) -> None:

@@ -30,6 +30,7 @@ from driftline.formatting import value_kind
 from driftline.io import CaptureColumns, open_table
 from driftline.labels import JoinReport, LabelTable, join_labels
 from driftline.metrics import PerformanceProfile, compute_metric
+from driftline.metrics.catalogue import ESTIMATE_COVERAGE
 from driftline.performance import decide_metric_check
 from driftline.profile.dataset import DatasetProfile
 from driftline.profile.performance import PerformanceSpec, performance_of
@@ -240,7 +241,8 @@ def backtest(
     replayed = [
         (index, check)
         for index, check in enumerate(definition.checks)
-        if check.detector is not None or (check.metric is not None and not check.estimated)
+        if check.detector is not None
+        or (check.metric not in (None, ESTIMATE_COVERAGE) and not check.estimated)
     ]
     if replayed and not labelled.any():
         raise InvalidInputError(
@@ -274,7 +276,9 @@ def backtest(
         "not_replayed": [
             _not_replayed(check)
             for check in definition.checks
-            if check.estimated or (check.detector is None and check.metric is None)
+            if check.estimated
+            or check.metric == ESTIMATE_COVERAGE
+            or (check.detector is None and check.metric is None)
         ],
         "first_fired": _first_fired(results),
     }
@@ -287,6 +291,12 @@ def _not_replayed(check: CheckSpec) -> dict[str, Any]:
         reason = (
             "decided on the estimate from the scores, with the baseline's calibrator; "
             "use driftline evaluate"
+        )
+    elif check.metric == ESTIMATE_COVERAGE:
+        kind = "metric"
+        reason = (
+            "reads the estimate's reconciliations that scheduled evaluations store; a "
+            "backtest makes no estimate"
         )
     else:
         kind = "drift" if check.drift is not None else "quality"

@@ -7,6 +7,7 @@ no clock: the evaluation id and the window are arguments.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,10 +39,12 @@ from driftline.estimation.performance import EstimatedPerformance, ScopeCells, i
 from driftline.formatting import short_number
 from driftline.io import CaptureColumns
 from driftline.metrics import PerformanceProfile
+from driftline.metrics.catalogue import ESTIMATE_COVERAGE
 from driftline.performance import PerformanceReport, baseline_value, decide_metric_check
 from driftline.profile.dataset import DatasetProfile, Kind, ProfileSpec, Reference
 from driftline.profile.performance import PerformanceSpec, Slice
 from driftline.quality import column_quality, dataset_quality
+from driftline.reconciliation import ReconciledPoint, Reconciliation, decide_coverage_check
 from driftline.stats.base import DriftResult
 
 #: Actions in the order of their severity (the result lists the most severe first).
@@ -204,6 +207,28 @@ def estimated_performance(
     )
 
 
+def reconciled_performance(
+    definition: MonitorDefinition,
+    estimated: EstimatedPerformance,
+    current: DatasetProfile,
+    *,
+    evaluation_id: str,
+    history: Sequence[ReconciledPoint] = (),
+) -> Reconciliation:
+    """The estimate against the labelled rows' measured performance, overall and per
+    segment (where the labels and the estimate each cover enough of the rows), with the
+    model's running coverage over ``history`` and this evaluation
+    (``estimation.coverage_evaluations`` of each metric's latest)."""
+    return Reconciliation.of(
+        estimated,
+        current.performance,
+        {key: segment.performance for key, segment in current.segments.items()},
+        evaluation_id=evaluation_id,
+        history=history,
+        trailing=definition.estimation.coverage_evaluations,
+    )
+
+
 @dataclass(frozen=True)
 class Window:
     """The time range an evaluation covers (ISO 8601 strings, or None when not known)."""
@@ -228,6 +253,7 @@ class EvaluationResult:
     worst_slices: tuple[Slice, ...] = ()
     label_join: dict[str, Any] | None = None
     estimated: EstimatedPerformance | None = None
+    reconciled: Reconciliation | None = None
 
     @property
     def status(self) -> str:
@@ -262,6 +288,8 @@ class EvaluationResult:
             document["labels"]["join"] = self.label_join
         if self.estimated is not None and "labels" in document:
             document["estimated"] = self.estimated.to_dict()
+            if self.reconciled is not None:
+                document["reconciled"] = self.reconciled.to_dict()
         return document
 
     def actions(self) -> list[dict[str, Any]]:
@@ -286,6 +314,7 @@ def evaluate(
     window: Window | None = None,
     label_join: dict[str, Any] | None = None,
     drift_figures: bool = True,
+    reconciled_history: Sequence[ReconciledPoint] = (),
 ) -> EvaluationResult:
     """Compare ``current`` with ``reference`` and decide every check of ``definition``,
     and the built-in checks it does not replace (:func:`driftline.checks.effective_checks`).
@@ -294,6 +323,10 @@ def evaluate(
     to_dict`), reported under ``performance.labels.join``. ``drift_figures=False`` leaves
     drift out (an empty report): for a definition without drift checks whose result is
     only acted on, such as a batch's quality checks, it saves a test per column and segment.
+    ``reconciled_history`` holds the reconciled pairs of the model's earlier evaluations,
+    oldest first (:class:`~driftline.reconciliation.ReconciledPoint`), for the estimate's
+    running coverage under ``performance.reconciled.coverage``; without it the coverage is
+    this evaluation's alone.
     """
     schema = definition.schema_
     outputs = tuple(output_columns(definition))
@@ -316,13 +349,24 @@ def evaluate(
     }
     quality["_dataset"] = dataset_quality(reference.profile, current).to_dict()
     estimated = estimated_performance(definition, reference, current)
+    reconciled = reconciled_performance(
+        definition, estimated, current, evaluation_id=evaluation_id, history=reconciled_history
+    )
     specs = effective_checks(definition)
     checks = [
-        _decide(check, definition, reference.profile, current, drift, estimated=estimated)
+        decide_coverage_check(check, reconciled)
+        if check.metric == ESTIMATE_COVERAGE
+        else _decide(check, definition, reference.profile, current, drift, estimated=estimated)
         for check in specs
     ]
+    # The worst slices say where the labelled rows err: for a failed check of the labelled
+    # rows' performance, not of the estimate or its coverage.
     performance_failed = any(
-        result.status == "fail" and (spec.metric is not None or spec.detector is not None)
+        result.status == "fail"
+        and (
+            (spec.metric not in (None, ESTIMATE_COVERAGE) and not spec.estimated)
+            or spec.detector is not None
+        )
         for spec, result in zip(specs, checks, strict=True)
     )
     worst = current.slices.worst() if performance_failed and current.slices else []
@@ -339,6 +383,7 @@ def evaluate(
         worst_slices=tuple(worst),
         label_join=label_join,
         estimated=estimated,
+        reconciled=reconciled,
     )
 
 

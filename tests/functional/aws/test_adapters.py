@@ -85,6 +85,27 @@ def test_concurrent_increments_lose_no_update(services: Services, atomic_calls: 
     assert table.state("m", "DETECTOR", "counter").document == {"n": 16}
 
 
+def test_the_latest_points_of_a_metric_up_to_a_time_oldest_first(services: Services) -> None:
+    # GIVEN a figure stored by eight evaluations, two windows at each of four times
+    table = services.table
+    for day in range(1, 5):
+        for window in ("P1D", "P7D"):
+            table.put_metrics(
+                "credit",
+                time=f"2026-11-0{day}T00:00:00Z",
+                window=window,
+                evaluation_id=f"credit-{window}-{day}",
+                figures=[("reconciled.auc.inside", None, float(day % 2))],
+            )
+    # WHEN the latest three up to every point of the 3rd are read
+    latest = table.latest_metric(
+        "credit", "reconciled.auc.inside", until="2026-11-03T00:00:00Z#~", limit=3
+    )
+    # THEN they are the 2nd's P7D and both of the 3rd, oldest first
+    assert [p.evaluation_id for p in latest] == ["credit-P7D-2", "credit-P1D-3", "credit-P7D-3"]
+    assert [p.value for p in latest] == [0.0, 1.0, 1.0]
+
+
 def test_metrics_of_one_segment_over_a_time_range_in_one_query(services: Services) -> None:
     table = services.table
     for day in range(1, 6):

@@ -265,6 +265,28 @@ class Table:
                 points.append(MetricPoint(time, window, evaluation_id, float(item["value"]["N"])))
         return points
 
+    def latest_metric(
+        self, model: str, metric: str, *, segment: str | None = None, until: str, limit: int
+    ) -> list[MetricPoint]:
+        """The latest ``limit`` points of one metric of one model and segment whose sort key
+        is at most ``until`` (``<time>`` or ``<time>#~`` for every point of that time),
+        oldest first, in one Query read backwards."""
+        response = self.client.query(
+            TableName=self.name,
+            KeyConditionExpression="PK = :pk AND SK <= :until",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"METRIC#{model}#{metric}#{segment or OVERALL}"},
+                ":until": {"S": until},
+            },
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        points = []
+        for item in reversed(response.get("Items", ())):
+            time, window, evaluation_id = item["SK"]["S"].split("#", 2)
+            points.append(MetricPoint(time, window, evaluation_id, float(item["value"]["N"])))
+        return points
+
     # -- helpers --------------------------------------------------------------------------
 
     def _get(self, pk: str, sk: str, *, consistent: bool = False) -> dict[str, Any] | None:

@@ -68,7 +68,12 @@ from driftline.config.checks import (
     PersistSpec,
 )
 from driftline.config.data import BaselineSpec, CaptureSpec, FeatureKind, SchemaSpec
-from driftline.config.definition import MODEL_NAME, CloudWatchSpec, MonitorDefinition
+from driftline.config.definition import (
+    MODEL_NAME,
+    CloudWatchSpec,
+    EstimationSpec,
+    MonitorDefinition,
+)
 from driftline.config.drift import DriftMethodChoice, DriftMethodName, DriftSpec, FeatureDriftSpec
 from driftline.config.durations import MAX_DURATION, Duration, parse_duration
 from driftline.config.json_schema import dump_json_schema, monitor_definition_json_schema
@@ -117,6 +122,7 @@ __all__ = [
     "DriftSpec",
     "Duration",
     "EmergencyRetrainActionSpec",
+    "EstimationSpec",
     "EstimatorName",
     "ExternalTrainingSpec",
     "FairnessGateSpec",

@@ -1,6 +1,7 @@
 """The whole monitor definition (:class:`MonitorDefinition`): its top-level keys (model,
-schedule, windows), the ``cloudwatch`` section, and the rules across sections (a check names
-a feature of the schema, a metric fits the task, a drift method fits its features, ...)."""
+schedule, windows), the ``cloudwatch`` and ``estimation`` sections, and the rules across
+sections (a check names a feature of the schema, a metric fits the task, a drift method fits
+its features, ...)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from driftline.config.retraining import (
     check_retraining_settings,
 )
 from driftline.config.strict import StrictSection
-from driftline.metrics.catalogue import CHECK_METRICS
+from driftline.metrics.catalogue import CHECK_METRICS, ESTIMATE_COVERAGE
 from driftline.stats.methods import METHODS, TEST
 
 # Matched with fullmatch: "$" alone would accept a trailing newline ("churn\n").
@@ -51,6 +52,25 @@ class CloudWatchSpec(StrictSection):
     )
 
 
+#: How many of each metric's latest reconciled evaluations the estimate's coverage counts,
+#: by default and at most (``estimation.coverage_evaluations``).
+COVERAGE_EVALUATIONS = 100
+MAX_COVERAGE_EVALUATIONS = 1000
+
+
+class EstimationSpec(StrictSection):
+    coverage_evaluations: int = Field(
+        COVERAGE_EVALUATIONS,
+        ge=1,
+        le=MAX_COVERAGE_EVALUATIONS,
+        description=(
+            "How many of each metric's latest reconciled evaluations the estimate's running "
+            "coverage counts: the share of them whose measured value, once the labels "
+            "arrived, fell inside the estimate's 95% interval (docs/performance.md)."
+        ),
+    )
+
+
 class MonitorDefinition(StrictSection):
     """A model's monitor definition: schema, baseline, drift settings, checks, schedule."""
 
@@ -70,6 +90,7 @@ class MonitorDefinition(StrictSection):
         None, description="How retraining trains, judges and rolls out (docs/retraining.md)."
     )
     cloudwatch: CloudWatchSpec = Field(default_factory=CloudWatchSpec)
+    estimation: EstimationSpec = Field(default_factory=EstimationSpec)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -177,6 +198,8 @@ class MonitorDefinition(StrictSection):
                             f"{where}.metric",
                             f"{check.metric} needs schema.{role}, which is not set",
                         )
+                if check.metric == ESTIMATE_COVERAGE:
+                    _check_estimate_coverage(check, schema, where)
         return self
 
     @model_validator(mode="after")
@@ -302,6 +325,34 @@ def _check_estimable(check: CheckSpec, schema: SchemaSpec, where: str) -> None:
             f"{where}.estimated",
             f"check {shown(check.name)} cannot be estimated: {why}",
         )
+
+
+def _check_estimate_coverage(check: CheckSpec, schema: SchemaSpec, where: str) -> None:
+    """A check of the estimate's running coverage needs the columns the estimate reads, and
+    is of the whole model: no segment, and no baseline to be relative to.
+
+    Raises:
+        KeyedError: naming the key at fault.
+    """
+    for role in ("score", "prediction"):
+        if getattr(schema, role) is None:
+            raise KeyedError(
+                f"{where}.metric",
+                f"{ESTIMATE_COVERAGE} needs schema.{role}, which is not set: the performance "
+                "is estimated from each row's score and predicted class",
+            )
+    if check.segment:
+        raise KeyedError(
+            f"{where}.segment",
+            f"{ESTIMATE_COVERAGE} is the model's, over whole windows: it has no segment",
+        )
+    for key in ("max_relative_drop", "max_relative_increase"):
+        if getattr(check, key) is not None:
+            raise KeyedError(
+                f"{where}.{key}",
+                f"{ESTIMATE_COVERAGE} has no baseline to be relative to; use min (the "
+                "intervals are 95%, so the coverage should be near 0.95)",
+            )
 
 
 def _check_detector_signal(check: CheckSpec, schema: SchemaSpec, where: str) -> None:

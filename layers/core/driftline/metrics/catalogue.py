@@ -12,7 +12,9 @@ None when neither is better (``positive_rate``: what matters is that it moves).
 :data:`METRICS` are the metrics read off a
 :class:`~driftline.metrics.profile.PerformanceProfile`, so a window's value is computed
 from merged profiles, never from raw rows. :data:`CHECK_METRICS` adds ``label_coverage``,
-which the evaluation computes itself from row counts.
+which the evaluation computes itself from row counts, and ``estimate_coverage``, the share of
+a binary classifier's estimates made before labels whose measured value fell inside their
+interval, which it computes from the stored reconciliations (:mod:`driftline.reconciliation`).
 
 >>> METRICS["log_loss"].higher_is_better, METRICS["auc"].needs_score
 (False, True)
@@ -28,8 +30,9 @@ from typing import Literal, get_args
 Task = Literal["binary_classification", "multiclass_classification", "regression", "ranking"]
 #: Every task, in the order of :data:`Task`.
 TASKS: tuple[Task, ...] = get_args(Task)
-#: The part of a performance profile a metric is read off (``rows``: the row counts).
-Part = Literal["confusion", "scores", "regression", "ranking", "groups", "rows"]
+#: The part of a performance profile a metric is read off (``rows``: the row counts;
+#: ``reconciliations``: no profile's, the model's reconciled estimates).
+Part = Literal["confusion", "scores", "regression", "ranking", "groups", "rows", "reconciliations"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,9 @@ class MetricSpec:
         """Whether the metric needs the sensitive (protected-group) column."""
         return self.part == "groups"
 
+
+#: The running coverage of the estimate, a check metric (docs/performance.md).
+ESTIMATE_COVERAGE = "estimate_coverage"
 
 _BINARY: frozenset[Task] = frozenset({"binary_classification"})
 _CLASSIFICATION: frozenset[Task] = frozenset({"binary_classification", "multiclass_classification"})
@@ -181,6 +187,16 @@ CHECK_METRICS: dict[str, MetricSpec] = {
     **METRICS,
     "label_coverage": MetricSpec(
         "label_coverage", frozenset(TASKS), True, "rows", "labelled rows / rows", _SHARE
+    ),
+    # Needs schema.score and schema.prediction (the estimate reads them): the definition's
+    # rules check it, as `needs` lists only what a profile's part reads.
+    ESTIMATE_COVERAGE: MetricSpec(
+        ESTIMATE_COVERAGE,
+        _BINARY,
+        True,
+        "reconciliations",
+        "share of reconciled estimates whose measured value fell inside their 95% interval",
+        _SHARE,
     ),
 }
 

@@ -7,7 +7,8 @@ is escaped. The same arguments always give the same bytes, so a report can be st
 its evaluation id as often as the evaluation is retried.
 
 The page reads top-down in the order an on-call engineer needs it: status and what was
-requested, the failed checks, performance (overall, per segment, worst slices, over time),
+requested, the failed checks, performance (overall, per segment, the estimate made before
+the labels against them and its running coverage, worst slices, over time),
 detectors, drift with distributions, data quality, then the checks that passed or could not
 be decided (docs/report.md).
 
@@ -25,6 +26,7 @@ from typing import Any
 from driftline.profile.dataset import DatasetProfile
 from driftline.report.detector_section import detector_section
 from driftline.report.drift_section import drift_section, outputs_section
+from driftline.report.estimate_section import estimate_section
 from driftline.report.figures import figure, items, mapping, number, share, text
 from driftline.report.markup import Html, cell, join, table, tag
 from driftline.report.performance_section import (
@@ -88,6 +90,7 @@ def render_report(
         ("failed-checks", "Failed checks", failed_checks_section(result)),
         ("actions", "Actions", actions_section(result)),
         ("performance", "Performance", performance_section(result)),
+        ("estimate", "Estimate", estimate_section(result)),
         ("worst-slices", "Worst slices", worst_slices_section(result)),
         ("history", "Over time", history_section(result, history)),
         ("detectors", "Detectors", detector_section(detectors)),

@@ -17,8 +17,16 @@ from driftline.aws.jobs.keys import time_of
 from driftline.aws.jobs.services import Services
 from driftline.config.definition import MonitorDefinition
 from driftline.config.durations import parse_duration
-from driftline.evaluation import EvaluationResult, Window, evaluate
+from driftline.estimation import ESTIMATED_METRICS
+from driftline.evaluation import EvaluationResult, Window, evaluate, not_estimated
 from driftline.profile.dataset import DatasetProfile, Reference
+from driftline.reconciliation import (
+    COVERAGE_RECORD,
+    ESTIMATED_RECORD,
+    RECONCILED_RECORD,
+    ReconciledPoint,
+    estimate_records,
+)
 from driftline.report import render_report
 
 #: The evaluation status as the dashboard's ``Status`` metric plots it.
@@ -61,6 +69,7 @@ def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str
                 current,
                 evaluation_id=evaluation_id,
                 window=Window(start.isoformat(), end.isoformat()),
+                reconciled_history=reconciled_history(services, definition, until=end),
             )
             document = result.to_dict()
             _store_metrics(
@@ -109,6 +118,33 @@ def _history(services: Services, model: str, window: str, *, before: str) -> lis
         if key.endswith(".json") and key < f"reports/{model}/{before}.json"
     )
     return [services.store.get_json(key) for key in keys[-HISTORY:]]
+
+
+def reconciled_history(
+    services: Services, definition: MonitorDefinition, *, until: datetime
+) -> list[ReconciledPoint]:
+    """The stored reconciled pairs of a model's whole windows up to ``until`` (its earlier
+    evaluations, and this run's windows already stored), oldest first: each metric's latest
+    ``estimation.coverage_evaluations``, read from its ``reconciled.<metric>.inside`` figures.
+    Empty for a model whose performance is not estimated (no read at all)."""
+    if not_estimated(definition) is not None:
+        return []
+    stamp = until.strftime(TIME_FORMAT)
+    found: list[tuple[tuple[str, str, str], ReconciledPoint]] = []
+    for metric in ESTIMATED_METRICS:
+        for point in services.table.latest_metric(
+            definition.model,
+            RECONCILED_RECORD.format(metric=metric, part="inside"),
+            until=f"{stamp}#~",
+            limit=definition.estimation.coverage_evaluations,
+        ):
+            key = (point.time, point.window, point.evaluation_id)
+            found.append((key, ReconciledPoint(point.evaluation_id, metric, point.value >= 0.5)))
+    return [point for _, point in sorted(found, key=lambda entry: entry[0])]
+
+
+#: How a metric point's time is written in the metrics store's sort key.
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def _window_profile(
@@ -278,10 +314,27 @@ def _store_metrics(
             figures.append((f"drift.{name}", None, float(feature["statistic"])))
     figures.append(("drift.share_drifted", None, float(document["drift"]["share_drifted"])))
     figures.append(("rows", None, float(result.current_rows)))
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ")
-    services.table.put_metrics(
-        model, time=stamp, window=window, evaluation_id=result.evaluation_id, figures=figures
+    # The estimate (value and interval ends), its reconciliation with the labels (estimated,
+    # realised, inside) and the running coverage, overall and per segment: to the table.
+    estimates = (
+        estimate_records(result.estimated, result.reconciled)
+        if result.estimated is not None
+        else []
     )
+    stamp = time.strftime(TIME_FORMAT)
+    services.table.put_metrics(
+        model,
+        time=stamp,
+        window=window,
+        evaluation_id=result.evaluation_id,
+        figures=[*figures, *estimates],
+    )
+    # CloudWatch gets the overall estimates and the coverage only: every metric name is a
+    # custom metric billed per month, and the interval ends and reconciled figures are read
+    # from the table (coverage, report), not graphed.
+    graphed = {ESTIMATED_RECORD.format(metric=metric) for metric in ESTIMATED_METRICS}
+    graphed.add(COVERAGE_RECORD)
+    figures += [entry for entry in estimates if entry[1] is None and entry[0] in graphed]
     overall = {name.replace(".", "_"): value for name, segment, value in figures if not segment}
     # For the dashboard: the status as a level (0 ok, 1 warning, 2 critical) and the count of
     # failed checks, beside the overall figures. Segment figures go to CloudWatch only when
