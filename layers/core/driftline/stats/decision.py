@@ -4,10 +4,12 @@ the number of tests one evaluation runs.
 A column drifts when both hold:
 
 - **credible**: its evidence p-value, adjusted for the evaluation's family of tests
-  (:mod:`driftline.stats.correction`), is below ``alpha``. The evidence is a test that is
-  valid at the batch's size: Kolmogorov–Smirnov on the samples (``ks``, ``wasserstein``),
-  or the calibrated test of homogeneity on the counts (every other method;
-  :mod:`driftline.stats.homogeneity`). So a stationary model's evaluation pages with
+  (:mod:`driftline.stats.correction`), is below ``alpha``. The evidence is valid at the
+  batch's size: for a numeric column (``ks``, ``wasserstein``) Kolmogorov–Smirnov on the
+  samples and the calibrated test of homogeneity on its histogram, combined by Bonferroni
+  (``ks+binned``: KS sees a shift of the bulk, the binned test a change in the tails, such
+  as a wider spread); for every other method the calibrated test of homogeneity on the
+  counts (:mod:`driftline.stats.homogeneity`). So a stationary model's evaluation pages with
   probability at most ``alpha`` however many columns and segments it tests;
 - **large enough**: its effect — the method's own measure of how far the distributions are
   apart — is at least the minimum effect. So a batch of a million rows does not page on a

@@ -77,7 +77,8 @@ DISTANCE: Direction = "statistic >= threshold"
 TEST: Direction = "p_value < threshold"
 
 MethodInput = Literal["counts", "samples"]
-#: The test behind a method's p-value in a drift decision.
+#: The test behind a method's p-value in a drift decision (``ks``: KS on the samples, and in
+#: a decision also the binned test on the histogram, :mod:`driftline.stats.decision`).
 Evidence = Literal["ks", "binned"]
 #: A method's computation: the statistic and, for a test, its p-value (None for a distance).
 Measure = Callable[[FeatureDistributions], tuple[float, float | None]]
