@@ -39,8 +39,29 @@ def churn(
     )
 
 
-def _scores_with_gini(y: np.ndarray, noise: np.ndarray, gini: float) -> np.ndarray:
-    """Scores whose Gini on ``y`` is ``gini`` (the separation bisected on the data)."""
+def _calibrated_scores_with_gini(
+    y: np.ndarray, noise: np.ndarray, gini: float, prior: float
+) -> np.ndarray:
+    """Calibrated scores whose Gini on ``y`` is exactly ``gini``.
+
+    A row's latent signal is ``x = s·(2y − 1) + noise`` (standard normal noise): ``N(s, 1)``
+    for a positive, ``N(−s, 1)`` for a negative, so the log-odds of a positive given ``x``
+    is ``logit(prior) + 2·s·x``, and its logistic is the probability the row is a positive.
+    The separation ``s`` is bisected on the data until the rows' Gini is ``gini``; the score
+    is monotone in ``x``, so it keeps that Gini. A smaller Gini means a smaller ``s``:
+    scores pulled towards ``prior``, as calibrated as before but less discriminating
+    (what confidence-based performance estimation sees without the labels).
+
+    >>> rng = np.random.default_rng(0)
+    >>> y = (rng.random(4000) < 0.25).astype(int)
+    >>> noise = rng.normal(size=4000)
+    >>> sharp = _calibrated_scores_with_gini(y, noise, 0.5, 0.25)
+    >>> flat = _calibrated_scores_with_gini(y, noise, 0.4, 0.25)
+    >>> round(float(y.mean()), 3), round(float(sharp.mean()), 3), round(float(flat.mean()), 3)
+    (0.254, 0.252, 0.252)
+    >>> round(float(sharp.std()), 3), round(float(flat.std()), 3)
+    (0.181, 0.145)
+    """
 
     def gini_of(scale: float) -> float:
         s = scale * (2 * y - 1) + noise
@@ -57,20 +78,27 @@ def _scores_with_gini(y: np.ndarray, noise: np.ndarray, gini: float) -> np.ndarr
     for _ in range(50):
         middle = (low + high) / 2
         low, high = (middle, high) if gini_of(middle) < gini else (low, middle)
-    scores: np.ndarray = 1 / (1 + np.exp(-(high * (2 * y - 1) + noise)))
+    log_odds = np.log(prior / (1 - prior)) + 2 * high * (high * (2 * y - 1) + noise)
+    scores: np.ndarray = 1 / (1 + np.exp(-log_odds))
     return scores
 
 
+#: Share of defaults in each risk segment.
+DEFAULT_RATES = {"subprime": 0.25, "prime": 0.08}
+
+
 def credit(rows: int, *, ginis: dict[str, float], seed: int, start: pd.Timestamp) -> pd.DataFrame:
-    """Loan applications of two risk segments with planted per-segment Gini."""
+    """Loan applications of two risk segments with planted per-segment Gini, scored with
+    calibrated default probabilities (a row scored ``p`` defaults with probability ``p``)."""
     rng = np.random.default_rng(seed)
     segment = rng.choice(["subprime", "prime"], rows, p=[0.4, 0.6])
-    y = (rng.random(rows) < np.where(segment == "subprime", 0.25, 0.08)).astype(int)
+    rate = np.where(segment == "subprime", DEFAULT_RATES["subprime"], DEFAULT_RATES["prime"])
+    y = (rng.random(rows) < rate).astype(int)
     noise = rng.normal(0.0, 1.0, rows)
     score = np.empty(rows)
     for name, gini in ginis.items():
         mask = segment == name
-        score[mask] = _scores_with_gini(y[mask], noise[mask], gini)
+        score[mask] = _calibrated_scores_with_gini(y[mask], noise[mask], gini, DEFAULT_RATES[name])
     return pd.DataFrame(
         {
             "request_id": [f"r{seed}-{i}" for i in range(rows)],
