@@ -17,6 +17,7 @@ import pytest
 
 from driftline.aws.model_store import ModelRegistry
 from driftline.aws.s3 import ObjectStore
+from driftline.aws.store import MetricPoint
 from driftline.cli import main
 from driftline.config import load_monitor_definition
 from driftline.demo import scenarios
@@ -50,9 +51,40 @@ def test_demo_reaches_every_expected_outcome(
         "NOTIFY  [driftline] churn: CRITICAL - accuracy-floor failed (accuracy 0.84 < 0.85)" in out
     )
     assert "EXECUTION churn-retrain-" in out
-    report = json.loads(next((tmp_path / "credit").glob("*.json")).read_text())
-    checks = {c["name"]: c["status"] for c in report["checks"]}
-    assert checks == {"subprime-gini": "fail", "prime-gini": "pass", "schema-columns": "pass"}
+
+    # Credit: the estimated subprime Gini pages on the unlabelled applications and starts a
+    # retraining; the labels land weeks later, the measured check confirms, the estimate is
+    # reconciled with them.
+    reports = [
+        json.loads(path.read_text()) for path in sorted((tmp_path / "credit").glob("*.json"))
+    ]
+    assert [{c["name"]: c["status"] for c in r["checks"]} for r in reports] == [
+        {
+            "subprime-gini-est": "fail",
+            "subprime-gini": "skip",
+            "prime-gini": "skip",
+            "schema-columns": "pass",
+        },
+        {
+            "subprime-gini-est": "fail",
+            "subprime-gini": "fail",
+            "prime-gini": "pass",
+            "schema-columns": "pass",
+        },
+    ]
+    credit = out[out.index("(credit) ===") : out.index("(fraud) ===")]
+    estimated = credit.index("NOTIFY  [driftline] credit-scoring: CRITICAL - subprime-gini-est")
+    started = credit.index("EXECUTION credit-scoring-retrain-credit-scoring-P30D-20261125T0000-")
+    labels = credit.index("upload labels/credit-scoring/")
+    measured = credit.index("NOTIFY  [driftline] credit-scoring: CRITICAL - subprime-gini failed")
+    assert estimated < started < labels < measured
+    assert "[ESTIMATED]" in credit[estimated:labels]
+    assert "held    retrain: in cooldown" in credit[labels:]
+    assert re.search(
+        r"the estimate paged on 2026-11-25 00:00, before any label; the labels confirmed the "
+        r"drop: realised 0\.\d{4}, inside the estimate's interval 0\.\d{4}-0\.\d{4}",
+        credit,
+    )
 
     # Fraud: the emergency retraining trains, passes its gates, runs a canary on live
     # traffic and is promoted by the canary's test, all printed with the numbers.
@@ -133,6 +165,93 @@ def test_a_scenario_expecting_a_promotion_is_not_reached_by_anything_else(
     run: dict[str, Any], missing: str | None
 ) -> None:
     unmet = scenarios.canary_unmet("x", run, expected="promote")
+    if missing is None:
+        assert unmet == []
+    else:
+        assert any(missing in problem for problem in unmet), unmet
+
+
+def _credit_outcome(**changes: Any) -> scenarios.Outcome:
+    """What the credit scenario should reach: an evaluation without labels whose estimated
+    check failed and started a retraining, then one with every label whose measured check
+    failed, reconciled and stored. ``changes`` spoil one part of it."""
+
+    def report(day: str, coverage: float, statuses: dict[str, str]) -> dict[str, Any]:
+        evaluation = f"credit-scoring-P30D-202611{day}T0000"
+        reconciled = {scenarios.SUBPRIME: {"auc": {"inside": True}}} if coverage else {}
+        return {
+            "evaluation_id": evaluation,
+            "window": {"end": f"2026-11-{day}T00:00:00+00:00"},
+            "performance": {
+                "labels": {"overall": {"coverage": coverage}},
+                "reconciled": {"segments": reconciled},
+            },
+            "checks": [{"name": name, "status": status} for name, status in statuses.items()],
+            "actions": [
+                {"action": "retrain", "checks": [n for n in statuses if n.endswith("est")]}
+            ],
+        }
+
+    early = report(
+        "25",
+        changes.get("early_coverage", 0.0),
+        {
+            "subprime-gini-est": changes.get("estimated", "fail"),
+            "subprime-gini": "skip",
+            "prime-gini": "skip",
+        },
+    )
+    late = report(
+        "28",
+        1.0,
+        {
+            "subprime-gini-est": "fail",
+            "subprime-gini": changes.get("measured", "fail"),
+            "prime-gini": "pass",
+        },
+    )
+    if changes.get("unreconciled"):
+        late["performance"]["reconciled"]["segments"] = {}
+    executions = (
+        []
+        if changes.get("no_execution")
+        else [{"name": f"credit-scoring-retrain-{early['evaluation_id']}-abc"}]
+    )
+    point = MetricPoint("2026-11-28T00:00:00Z", "P30D", late["evaluation_id"], 1.0)
+    stored = (
+        {}
+        if changes.get("not_stored")
+        else {
+            (record, scenarios.SUBPRIME): [point]
+            for record in ("reconciled.auc.realised", "reconciled.auc.inside")
+        }
+    )
+    return scenarios.Outcome(
+        reports={r["evaluation_id"]: r for r in (late, early)},
+        executions=executions,
+        stored=stored,
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "missing"),
+    [
+        ({}, None),
+        ({"early_coverage": 1.0}, "the first without labels"),
+        ({"estimated": "pass"}, "subprime-gini-est should fail on the unlabelled"),
+        ({"no_execution": True}, "should start from the estimate"),
+        ({"measured": "pass"}, "subprime-gini should fail once the labels landed"),
+        ({"unreconciled": True}, "reconciled with the labels"),
+        ({"not_stored": True}, "should be stored"),
+    ],
+)
+def test_the_credit_scenario_is_reached_only_when_the_estimate_pages_before_the_labels(
+    changes: dict[str, Any], missing: str | None
+) -> None:
+    # GIVEN the credit scenario's outcome, or one with a part missing
+    # WHEN it is verified
+    unmet = scenarios.credit_verify(_credit_outcome(**changes))
+    # THEN it is reached only when nothing is missing, and names what is
     if missing is None:
         assert unmet == []
     else:

@@ -2,8 +2,10 @@
 
 Each scenario deploys template.yaml in moto (:class:`~driftline.local.LocalRuntime`), uploads
 generated data whose drift is planted, fires the schedule, and prints a timeline: what
-arrived, what each function did, what the on-call engineer was told, which executions
-started and, for each, the steps it went through. After each step the demo waits for the
+arrived (with the scenario's notes on what the data mean), what each function did, what the
+on-call engineer was told and what was held back, which executions started and, for each,
+the steps it went through, and the scenario's summary lines (the credit scenario's estimate
+before its labels against what the labels showed). After each step the demo waits for the
 executions that step started; a canary waiting for traffic gets live requests routed by the
 registry's split (:mod:`driftline.demo.serving`), so retraining runs to its decision. It
 then checks the scenario reached its expected outcome; the command exits 0 only if every
@@ -26,6 +28,7 @@ import pandas as pd
 
 from driftline.aws.model_store import ModelRegistry
 from driftline.aws.s3 import ObjectStore
+from driftline.aws.store import Table
 from driftline.config.loading import load_monitor_definition
 from driftline.demo.scenarios import SCENARIOS, Outcome, Scenario
 from driftline.demo.serving import serve_canary
@@ -50,6 +53,9 @@ def run_demo(
         started = time.perf_counter()
         out.write(f"\n=== {scenario.title} ({name}) ===\nexpected: {scenario.expected}\n")
         outcome = _run(scenario, template=template, output=output / name, out=out)
+        if scenario.summary is not None:
+            for line in scenario.summary(outcome):
+                out.write(f"  {line}\n")
         unmet = scenario.verify(outcome)
         unmet += [
             f"execution {e} was still running when the demo stopped" for e in outcome.unfinished
@@ -111,6 +117,9 @@ def _play(
     canaries = _Canaries(scenario, runtime, outcome, out)
     try:
         for kind, target, payload in scenario.steps(anchor):
+            if kind == "note":
+                out.write(f"  -- {target}\n")
+                continue
             if kind == "upload":
                 body = payload.to_csv(index=False) if isinstance(payload, pd.DataFrame) else payload
                 rows = f" ({len(payload):,} rows)" if isinstance(payload, pd.DataFrame) else ""
@@ -127,6 +136,7 @@ def _play(
         outcome.executions = runtime.executions()
         for execution in outcome.executions:
             outcome.retraining[execution["name"]] = canaries.describe(execution)
+        _read_stored(runtime, scenario, outcome)
         _save_reports(runtime, outcome, output)
         if runtime.failures():
             out.write(f"    FAILED invocations: {len(runtime.failures())}\n")
@@ -327,6 +337,18 @@ def _save_reports(runtime: LocalRuntime, outcome: Outcome, output: Path) -> None
             target.write_text(json.dumps(document, indent=2))
 
 
+def _read_stored(runtime: LocalRuntime, scenario: Scenario, outcome: Outcome) -> None:
+    """The figures of the metrics table the scenario names, every evaluation's."""
+    if not scenario.stored:
+        return
+    table = Table(runtime.client("dynamodb"), runtime.name_of("MonitorTable"))
+    model = load_monitor_definition(scenario.config).model
+    for record, segment in scenario.stored:
+        outcome.stored[(record, segment)] = table.metric(
+            model, record, segment=segment, start="0", end="~"
+        )
+
+
 def _read_json(body: bytes) -> Any:
     return json.loads(gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body)
 
@@ -357,3 +379,5 @@ def _describe_call(call: Any, outcome: Outcome, out: TextIO) -> None:
             out.write(
                 f"    evaluate {evaluation['model']} {window['window']}: {window['status']}\n"
             )
+        for held in (evaluation.get("acted") or {}).get("suppressed", []):
+            out.write(f"    held    {held}\n")
