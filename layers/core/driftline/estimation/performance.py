@@ -2,6 +2,12 @@
 data's score cells, overall and per segment, as the result reports it under
 ``performance.estimated`` (docs/result.md).
 
+A multiclass classifier's scopes are estimated alike from their class score cells, with the
+baseline's calibrator per class (:meth:`EstimatedPerformance.of_classes`, :mod:`~driftline.
+estimation.multiclass`); the rows it cannot read add ``prediction_unknown`` (a predicted
+class none of the declared ones), and its metrics are accuracy and the macro precision,
+recall, F1 and ROC AUC, none derived.
+
 Every scope (the whole window, each segment) is estimated with the one calibrator of the
 whole baseline, as the measured metrics of a segment are measured with the model's one
 positive class. A scope's rows that the estimate cannot read are counted by why: no score
