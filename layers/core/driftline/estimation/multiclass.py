@@ -358,8 +358,11 @@ def multiclass_sampling_variances(
       class's variance from :func:`~driftline.estimation.sampling.sampling_variances`.
       This leaves out the covariance between classes (a row that is of class ``j`` is not
       of class ``k``), which per-class cells cannot give: it needs a row's probabilities of
-      two classes together. The baseline's model-error term, measured against realised
-      metrics, holds what it leaves out at the size of a baseline chunk.
+      two classes together. It makes the standard deviations too small: measured against
+      simulated labels (3 to 5 classes, 1,000 to 3,000 rows), 0.78 to 0.85 of the simulated
+      ones. The baseline's model-error term, measured against realised metrics, holds what
+      it leaves out at the size of a baseline chunk (so for much larger windows the interval
+      is on the wide side, for much smaller ones on the narrow side).
 
     Returns:
         By name, the metrics the estimate defines; an empty mapping without rows.
