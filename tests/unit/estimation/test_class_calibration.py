@@ -129,6 +129,7 @@ def test_rows_gathered_chunk_by_chunk_give_the_calibration_of_the_rows_together(
     ("change", "key"),
     [
         (lambda d: d.update(classes=["a"]), "classes"),
+        (lambda d: d.update(classes=[0, 1, 1.0]), "classes"),
         (lambda d: d["per_class"].pop(), "per_class"),
         (lambda d: d.update(model_error=[1]), "model_error"),
     ],

@@ -162,6 +162,8 @@ class ClassCalibration:
             raise _invalid("classes", "must be a list of two or more classes")
         if not all(isinstance(label, bool | int | float | str) for label in classes):
             raise _invalid("classes", "must hold numbers or texts")
+        if len({normalise_label(label) for label in classes}) != len(classes):
+            raise _invalid("classes", "must not name a class twice")
         per_class = data.get("per_class")
         if not isinstance(per_class, list) or len(per_class) != len(classes):
             raise _invalid(
