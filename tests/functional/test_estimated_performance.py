@@ -357,14 +357,14 @@ def test_a_baseline_stored_before_model_error_terms_gives_intervals_of_sampling_
         ),
         (
             {"task": "multiclass_classification", "score": None, "positive_class": None},
-            "performance is estimated for binary classifiers only; the task is "
-            "multiclass_classification",
+            "schema.class_scores is not set: the estimate reads each row's probability of "
+            "every class",
         ),
     ],
 )
 def test_a_model_the_estimate_cannot_read_says_why(change: dict[str, Any], reason: str) -> None:
     # GIVEN a binary classifier without a score or without a prediction column, or a
-    # multiclass one
+    # multiclass one without a score column per class
     raw = load_monitor_definition(DEFINITION).model_dump(mode="json", by_alias=True)
     raw["schema"].update(change)
     definition = load_monitor_definition(json.dumps(raw))

@@ -33,7 +33,7 @@ from driftline.config.data import not_estimated as schema_not_estimated
 from driftline.config.definition import MonitorDefinition
 from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
-from driftline.estimation.columns import EstimationColumns
+from driftline.estimation.columns import ClassEstimationColumns, EstimationColumns
 from driftline.estimation.label_shift import LabelShift
 from driftline.estimation.performance import EstimatedPerformance, ScopeCells, interval_section
 from driftline.formatting import short_number
@@ -122,6 +122,7 @@ def profile_spec(definition: MonitorDefinition) -> ProfileSpec:
     known = {schema.id, schema.timestamp, schema.query, schema.sensitive, schema.conversion} - {
         None
     }
+    known |= set((schema.class_scores or {}).values())
     required = {name: f"schema.features.{key_part(name)}" for name in schema.features}
     for index, column in enumerate(schema.segments):
         required.setdefault(column, f"schema.segments[{index}]")
@@ -155,12 +156,22 @@ def performance_spec(definition: MonitorDefinition) -> PerformanceSpec | None:
     )
 
 
-def estimation_columns(definition: MonitorDefinition) -> EstimationColumns | None:
-    """The columns a binary classifier's estimate reads (None: no estimate, see
-    :func:`not_estimated`)."""
+def estimation_columns(
+    definition: MonitorDefinition,
+) -> EstimationColumns | ClassEstimationColumns | None:
+    """The columns a binary or multiclass classifier's estimate reads (None: no estimate,
+    see :func:`not_estimated`)."""
     if not_estimated(definition) is not None:
         return None
     schema = definition.schema_
+    if schema.class_scores is not None:
+        assert schema.prediction is not None
+        return ClassEstimationColumns(
+            classes=tuple(schema.class_scores),
+            scores=tuple(schema.class_scores.values()),
+            prediction=schema.prediction,
+            label=schema.label,
+        )
     assert schema.score is not None and schema.prediction is not None
     return EstimationColumns(
         score=schema.score,
@@ -172,7 +183,8 @@ def estimation_columns(definition: MonitorDefinition) -> EstimationColumns | Non
 
 def not_estimated(definition: MonitorDefinition) -> str | None:
     """Why the model's performance is not estimated before labels, or None when it is:
-    the estimate is for binary classifiers with a score and a prediction column.
+    the estimate is for binary classifiers with a score and a prediction column, and for
+    multiclass classifiers with a score column per class and a prediction column.
 
     >>> from driftline.config import load_monitor_definition
     >>> not_estimated(load_monitor_definition(
@@ -194,6 +206,12 @@ def estimated_performance(
         return EstimatedPerformance.skip(reason)
     columns = estimation_columns(definition)
     assert columns is not None  # a model that is estimated has them
+    if isinstance(columns, ClassEstimationColumns):
+        return EstimatedPerformance.of_classes(
+            reference.class_calibration,
+            ScopeCells(current.rows, current.class_score_cells),
+            {key: ScopeCells(s.rows, s.class_score_cells) for key, s in current.segments.items()},
+        )
     baseline = reference.profile.performance
     label_shift = None
     if current.score_cells is not None:
@@ -458,7 +476,7 @@ def decide_estimated_check(
     evidence = EstimateEvidence(
         lower=interval.lower,
         upper=interval.upper,
-        covers=interval_section(model_error)["covers"][metric],
+        covers=interval_section(model_error, estimated.estimated_metrics)["covers"][metric],
         rows=scope.estimate.rows,
         window_rows=current.rows,
         labelled=labels.labelled if labels is not None else 0,
@@ -470,6 +488,8 @@ def decide_estimated_check(
 def _measured_baseline(profile: PerformanceProfile | None, metric: str) -> float | None:
     """The baseline's measured value of an estimated check's metric: the catalogue's, and
     specificity (estimated only) from the baseline's confusion counts, ``TN / (TN + FP)``."""
+    if metric == "auc_macro":  # estimated only: the profiles measure no multiclass AUC
+        return None
     if metric != "specificity":
         return baseline_value(profile, metric)
     if profile is None or profile.confusion is None:

@@ -57,10 +57,11 @@ from driftline.checks import CheckResult, judge, skip
 from driftline.config.checks import CheckSpec
 from driftline.config.definition import COVERAGE_EVALUATIONS
 from driftline.estimation.binary import ESTIMATED_METRICS
+from driftline.estimation.multiclass import MULTICLASS_METRICS, MulticlassEstimate
 from driftline.estimation.performance import EstimatedPerformance, EstimatedScope
 from driftline.metrics import PerformanceProfile
 from driftline.metrics.catalogue import ESTIMATE_COVERAGE
-from driftline.metrics.encoding import normalise_label
+from driftline.metrics.encoding import Label, normalise_label
 from driftline.performance import ScopePerformance
 
 #: The share of a scope's rows that must be labelled, and estimated, for it to be reconciled.
@@ -114,10 +115,15 @@ class ReconciledScope:
         if unfair is not None:
             return cls(skipped=unfair)
         assert measured is not None
-        realised, not_measured = realised_metrics(measured)
+        names: tuple[str, ...] = ESTIMATED_METRICS
+        if isinstance(estimated.estimate, MulticlassEstimate):
+            names = MULTICLASS_METRICS
+            realised, not_measured = realised_class_metrics(measured, estimated.estimate.classes)
+        else:
+            realised, not_measured = realised_metrics(measured)
         metrics: dict[str, ReconciledMetric] = {}
         undefined: dict[str, str] = {}
-        for name in ESTIMATED_METRICS:
+        for name in names:
             if name in estimated.estimate.undefined:
                 undefined[name] = estimated.estimate.undefined[name]
             elif name in not_measured:
@@ -221,6 +227,54 @@ def realised_metrics(profile: PerformanceProfile) -> tuple[dict[str, float], dic
         {name: values[name] for name in ESTIMATED_METRICS if name in values},
         {name: undefined[name] for name in ESTIMATED_METRICS if name in undefined},
     )
+
+
+def realised_class_metrics(
+    profile: PerformanceProfile, classes: Sequence[Label]
+) -> tuple[dict[str, float], dict[str, str]]:
+    """The realised value of every estimated multiclass metric on a scope's labelled rows,
+    and the reason for each that is undefined.
+
+    Accuracy is the share of the labelled rows with a predicted class whose prediction is
+    right (the measured accuracy); the macro precision, recall and F1 are the means over the
+    declared ``classes`` (``schema.class_scores``), a class's zero denominator counting 0,
+    as the estimate averages them (the measured macro metrics average over the classes seen
+    in the labels or the predictions: the same unless a declared class is in neither).
+    ``auc_macro`` is undefined: the profiles measure no multiclass AUC.
+
+    >>> from driftline.metrics.confusion import ConfusionCounts
+    >>> profile = PerformanceProfile("multiclass_classification", 4, 4,
+    ...     confusion=ConfusionCounts.from_labels(["a", "b", "c", "a"], ["a", "b", "b", "a"]))
+    >>> values, undefined = realised_class_metrics(profile, ("a", "b", "c"))
+    >>> values["accuracy"], round(values["precision_macro"], 4), values["recall_macro"]
+    (0.75, 0.5, 0.6666666666666666)
+    """
+    values: dict[str, float] = {}
+    undefined = {
+        "auc_macro": (
+            "realised auc_macro is undefined: the profiles measure no AUC of a multiclass model"
+        )
+    }
+    confusion = profile.confusion
+    total = sum(confusion.cells.values()) if confusion is not None else 0
+    if confusion is None or total == 0:
+        for name in MULTICLASS_METRICS[:-1]:
+            undefined[name] = f"{name} needs labelled rows with a predicted class; there are none"
+        return values, {name: undefined[name] for name in MULTICLASS_METRICS}
+    right = sum(count for (truth, guess), count in confusion.cells.items() if truth == guess)
+    values["accuracy"] = right / total
+    per_class: dict[str, list[float]] = {"precision": [], "recall": [], "f1": []}
+    for label in classes:
+        wanted = normalise_label(label)
+        tp = confusion.cells.get((wanted, wanted), 0)
+        chosen = sum(count for (_, guess), count in confusion.cells.items() if guess == wanted)
+        actual = sum(count for (truth, _), count in confusion.cells.items() if truth == wanted)
+        per_class["precision"].append(tp / chosen if chosen else 0.0)
+        per_class["recall"].append(tp / actual if actual else 0.0)
+        per_class["f1"].append(2 * tp / (chosen + actual) if chosen + actual else 0.0)
+    for name, figures in per_class.items():
+        values[f"{name}_macro"] = sum(figures) / len(figures)
+    return values, undefined
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ import pytest
 
 from driftline.cli import main
 from driftline.config import load_monitor_definition
-from driftline.config.checks import ESTIMATED_CHECK_METRICS
+from driftline.config.checks import ESTIMATED_CHECK_METRICS, ESTIMATED_CHECK_METRICS_BY_TASK
 from driftline.errors import ConfigError
 from driftline.estimation import ESTIMATED_METRICS
+from driftline.estimation.multiclass import MULTICLASS_METRICS
 
 SCHEMA = {
     "task": "binary_classification",
@@ -65,8 +66,12 @@ def test_a_metric_check_is_measured_unless_it_says_estimated() -> None:
 
 
 def test_the_estimated_metrics_are_the_estimates_and_gini() -> None:
-    # THEN an estimated check may name what performance.estimated reports, no more
-    assert (*ESTIMATED_METRICS, "gini") == ESTIMATED_CHECK_METRICS
+    # THEN an estimated check may name what performance.estimated reports, no more: a
+    # binary classifier's estimates and gini, a multiclass one's estimates
+    binary = ESTIMATED_CHECK_METRICS_BY_TASK["binary_classification"]
+    assert (*ESTIMATED_METRICS, "gini") == binary
+    assert ESTIMATED_CHECK_METRICS_BY_TASK["multiclass_classification"] == MULTICLASS_METRICS
+    assert set(ESTIMATED_CHECK_METRICS) == {*binary, *MULTICLASS_METRICS}
 
 
 @pytest.mark.parametrize(
@@ -121,9 +126,14 @@ def test_an_estimated_check_that_could_not_be_decided_is_refused_naming_it(
     ("schema", "why"),
     [
         (
-            {"task": "multiclass_classification"},
-            "performance is estimated for binary classifiers only; the task is "
-            "multiclass_classification",
+            {"task": "multiclass_classification", "score": None},
+            "schema.class_scores is not set: the estimate reads each row's probability of "
+            "every class",
+        ),
+        (
+            {"task": "regression", "score": None},
+            "performance is estimated for binary and multiclass classifiers only; the task is "
+            "regression",
         ),
         ({"score": None}, "schema.score is not set: the estimate reads each row's score"),
         (

@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from driftline.config.actions import ActionName
 from driftline.config.messages import shown
 from driftline.config.strict import StrictSection
+from driftline.estimation.multiclass import MULTICLASS_METRICS
 from driftline.estimation.performance import REPORTED_METRICS
 from driftline.metrics.catalogue import CHECK_METRICS
 
@@ -34,8 +35,16 @@ SHARE_QUALITY_MEASURES = frozenset(set(QUALITY_MEASURES) - {"volume_ratio", "abs
 #: value in 8 rows is 12.5 %, and says nothing about the next day.
 QUALITY_MIN_ROWS = 100
 #: The metrics an estimated check (``estimated: true``) may name: those the estimate
-#: reports (``performance.estimated``), specificity among them though it is not measured.
-ESTIMATED_CHECK_METRICS: tuple[str, ...] = REPORTED_METRICS
+#: reports (``performance.estimated``), of a binary classifier (specificity among them though
+#: it is not measured) or of a multiclass one (auc_macro among them, likewise).
+ESTIMATED_CHECK_METRICS: tuple[str, ...] = tuple(
+    dict.fromkeys((*REPORTED_METRICS, *MULTICLASS_METRICS))
+)
+#: The metrics an estimated check may name, by task (the definition's rules check it).
+ESTIMATED_CHECK_METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
+    "binary_classification": REPORTED_METRICS,
+    "multiclass_classification": MULTICLASS_METRICS,
+}
 #: The evidence floor of an estimated check when it sets no ``min_rows``: the rows the
 #: estimate is made on. At 100 rows the sampling error alone is about ±0.08 on an accuracy
 #: near 0.8 (95 %); a point estimate on fewer says little about the model.
@@ -95,8 +104,10 @@ class CheckSpec(StrictSection):
         description=(
             "Decide the metric on its estimate from the scores (performance.estimated), "
             "before labels arrive, instead of on the labelled rows: binary classifiers with "
-            "schema.score, schema.prediction and schema.label; metrics "
-            f"{', '.join(ESTIMATED_CHECK_METRICS)}. Relative bounds compare with the "
+            "schema.score, schema.prediction and schema.label (metrics "
+            f"{', '.join(REPORTED_METRICS)}), multiclass classifiers with "
+            "schema.class_scores, schema.prediction and schema.label (metrics "
+            f"{', '.join(MULTICLASS_METRICS)}). Relative bounds compare with the "
             "baseline's measured value."
         ),
     )
@@ -268,7 +279,7 @@ class CheckSpec(StrictSection):
 
 def metric_range(metric: str) -> tuple[float | None, float | None]:
     """The values a check's metric can take: the catalogue's, or [0, 1] for a metric only
-    estimated (specificity).
+    estimated (specificity, auc_macro).
 
     >>> metric_range("gini"), metric_range("specificity")
     ((-1.0, 1.0), (0.0, 1.0))

@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from driftline.config.messages import KeyedError, key_part, shown
 from driftline.config.strict import StrictSection
 from driftline.metrics.catalogue import Task
+from driftline.metrics.encoding import Label, normalise_label
 
 FeatureKind = Literal["numeric", "categorical"]
 
@@ -24,6 +25,14 @@ class SchemaSpec(StrictSection):
     task: Task
     prediction: str | None = None
     score: str | None = Field(None, description="Probability of the positive class.")
+    class_scores: dict[int | str, str] | None = Field(
+        None,
+        description=(
+            "Multiclass: each class (as the prediction and label columns hold it) and the "
+            "column of its probability, e.g. {cat: p_cat, dog: p_dog}; with schema.prediction "
+            "and schema.label, the performance is estimated before labels arrive."
+        ),
+    )
     label: str | None = None
     positive_class: int | float | str | bool | None = None
     features: dict[str, FeatureKind] = Field(min_length=1)
@@ -62,19 +71,81 @@ class SchemaSpec(StrictSection):
 
 def not_estimated(schema: SchemaSpec) -> str | None:
     """Why a model's performance is not estimated from its scores, or None when it is: the
-    estimate is for binary classifiers with a score and a prediction column
-    (:func:`driftline.evaluation.not_estimated`).
+    estimate is for binary classifiers with a score and a prediction column, and for
+    multiclass classifiers with a score column per class (``class_scores``) and a prediction
+    column (:func:`driftline.evaluation.not_estimated`).
 
     >>> not_estimated(SchemaSpec(task="regression", prediction="p", features={"a": "numeric"}))
-    'performance is estimated for binary classifiers only; the task is regression'
+    'performance is estimated for binary and multiclass classifiers only; the task is regression'
+    >>> not_estimated(SchemaSpec(task="multiclass_classification", prediction="p",
+    ...                          features={"a": "numeric"}))[:59]
+    'schema.class_scores is not set: the estimate reads each row'
     """
+    if schema.task == "multiclass_classification":
+        if schema.class_scores is None:
+            return (
+                "schema.class_scores is not set: the estimate reads each row's probability of "
+                "every class"
+            )
+        if schema.prediction is None:
+            return "schema.prediction is not set: the estimate needs each row's predicted class"
+        return None
     if schema.task != "binary_classification":
-        return f"performance is estimated for binary classifiers only; the task is {schema.task}"
+        return (
+            "performance is estimated for binary and multiclass classifiers only; the task is "
+            f"{schema.task}"
+        )
     if schema.score is None:
         return "schema.score is not set: the estimate reads each row's score"
     if schema.prediction is None:
         return "schema.prediction is not set: the estimate needs each row's predicted class"
     return None
+
+
+def check_class_scores(schema: SchemaSpec) -> None:
+    """``schema.class_scores`` belongs to a multiclass classifier and names two or more
+    distinct classes, each with a column of its own that plays no other role.
+
+    Raises:
+        KeyedError: naming ``schema.class_scores`` or the class's key under it.
+    """
+    scores = schema.class_scores
+    if scores is None:
+        return
+    if schema.task != "multiclass_classification":
+        hint = (
+            "; a binary classifier's probability is schema.score"
+            if (schema.task == "binary_classification")
+            else ""
+        )
+        raise KeyedError(
+            "schema.class_scores",
+            f"applies to multiclass_classification only; the task is {schema.task}{hint}",
+        )
+    if len(scores) < 2:
+        raise KeyedError(
+            "schema.class_scores",
+            f"expected two or more classes, each with its score column; got {len(scores)}",
+        )
+    roles = {
+        column: f"schema.{role}"
+        for role in ("id", "timestamp", "prediction", "score", "label")
+        if (column := getattr(schema, role)) is not None
+    }
+    classes: dict[Label, str] = {}
+    for key, column in scores.items():
+        where = f"schema.class_scores.{key_part(key)}"
+        label = normalise_label(key)
+        if label in classes:
+            raise KeyedError(where, f"names the same class as {shown(classes[label])}")
+        classes[label] = str(key)
+        if not column:
+            raise KeyedError(where, "expected a column name, got an empty text")
+        if column in roles:
+            raise KeyedError(where, f"column {shown(column)} is also {roles[column]}")
+        if column in schema.features:
+            raise KeyedError(where, f"column {shown(column)} is also a feature")
+        roles[column] = where
 
 
 class BaselineSpec(StrictSection):

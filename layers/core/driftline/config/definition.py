@@ -10,12 +10,18 @@ import re
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from driftline.config.actions import ActionsSpec
-from driftline.config.checks import QUALITY_MEASURE_KINDS, SCHEMA_COLUMNS_CHECK, CheckSpec
+from driftline.config.checks import (
+    ESTIMATED_CHECK_METRICS_BY_TASK,
+    QUALITY_MEASURE_KINDS,
+    SCHEMA_COLUMNS_CHECK,
+    CheckSpec,
+)
 from driftline.config.data import (
     BaselineSpec,
     CaptureSpec,
     SchemaSpec,
     check_capture,
+    check_class_scores,
     not_estimated,
 )
 from driftline.config.drift import BOUNDED_EFFECTS, DriftSpec
@@ -113,6 +119,11 @@ class MonitorDefinition(StrictSection):
     @model_validator(mode="after")
     def _capture_fits_the_schema(self) -> MonitorDefinition:
         check_capture(self.capture, self.schema_)
+        return self
+
+    @model_validator(mode="after")
+    def _class_scores_fit_the_schema(self) -> MonitorDefinition:
+        check_class_scores(self.schema_)
         return self
 
     @model_validator(mode="after")
@@ -312,10 +323,12 @@ class MonitorDefinition(StrictSection):
 
 def _check_estimable(check: CheckSpec, schema: SchemaSpec, where: str) -> None:
     """An estimated check needs a model whose performance is estimated (a binary classifier
-    with a score and a prediction column) and labels to calibrate the baseline on.
+    with a score and a prediction column, or a multiclass one with a score column per class
+    and a prediction column), labels to calibrate the baseline on, and a metric the estimate
+    of that task reports.
 
     Raises:
-        KeyedError: naming the check's ``estimated`` key and the check.
+        KeyedError: naming the check's ``estimated`` key and the check, or its ``metric``.
     """
     why = not_estimated(schema)
     if why is None and schema.label is None:
@@ -324,6 +337,13 @@ def _check_estimable(check: CheckSpec, schema: SchemaSpec, where: str) -> None:
         raise KeyedError(
             f"{where}.estimated",
             f"check {shown(check.name)} cannot be estimated: {why}",
+        )
+    allowed = ESTIMATED_CHECK_METRICS_BY_TASK[schema.task]
+    if check.metric not in allowed:
+        raise KeyedError(
+            f"{where}.metric",
+            f"check {shown(check.name)}: {check.metric} is not estimated for {schema.task}; "
+            f"an estimated check of it may name {', '.join(allowed)}",
         )
 
 
@@ -334,12 +354,14 @@ def _check_estimate_coverage(check: CheckSpec, schema: SchemaSpec, where: str) -
     Raises:
         KeyedError: naming the key at fault.
     """
-    for role in ("score", "prediction"):
+    multiclass = schema.task == "multiclass_classification"
+    for role in ("class_scores" if multiclass else "score", "prediction"):
         if getattr(schema, role) is None:
+            scores = "probability of every class" if multiclass else "score"
             raise KeyedError(
                 f"{where}.metric",
                 f"{ESTIMATE_COVERAGE} needs schema.{role}, which is not set: the performance "
-                "is estimated from each row's score and predicted class",
+                f"is estimated from each row's {scores} and predicted class",
             )
     if check.segment:
         raise KeyedError(

@@ -21,7 +21,11 @@ accuracy is studied by Guillory et al. 2021). The package's rooms:
   fitted on the others), which widens every interval;
 - :mod:`~driftline.estimation.label_shift`: the class prior of the current rows from their
   predicted classes and the baseline's confusion counts (black-box shift estimation), for
-  when the prior itself moves, which breaks the assumption below.
+  when the prior itself moves, which breaks the assumption below;
+- :mod:`~driftline.estimation.multiclass` and :mod:`~driftline.estimation.
+  class_calibration`: a multiclass classifier's estimate, one class against the rest: per
+  class the score cells of its probability and a calibrator, and from them accuracy and the
+  macro precision, recall, F1 and ROC AUC with their intervals.
 
 The estimate is only as good as the calibrator: it assumes that ``P(y = 1 | score)`` is the
 same in the estimated rows as in the baseline (no concept drift, no shift of the class
@@ -49,28 +53,40 @@ from driftline.estimation.calibration import (
     fit_isotonic,
     needs_calibration,
 )
+from driftline.estimation.class_calibration import ClassCalibration
 from driftline.estimation.label_shift import LabelShift, PriorEstimate, estimate_prior
 from driftline.estimation.model_error import ModelError, ModelErrorTerm, measure_model_error
+from driftline.estimation.multiclass import (
+    MULTICLASS_METRICS,
+    ClassScoreCells,
+    MulticlassEstimate,
+    estimate_multiclass,
+)
 from driftline.estimation.sampling import sampling_variances
 from driftline.estimation.score_cells import ScoreCells
 
 __all__ = [
     "ESTIMATED_METRICS",
+    "MULTICLASS_METRICS",
     "SEPARATED_AUC",
     "BinaryEstimate",
     "CalibrationDecision",
     "Calibrator",
+    "ClassCalibration",
+    "ClassScoreCells",
     "IdentityCalibrator",
     "IsotonicCalibrator",
     "LabelShift",
     "ModelError",
     "ModelErrorTerm",
+    "MulticlassEstimate",
     "PriorEstimate",
     "ScoreCells",
     "build_calibrator",
     "calibration_error",
     "calibrator_from_dict",
     "estimate_binary",
+    "estimate_multiclass",
     "estimate_prior",
     "fit_isotonic",
     "measure_model_error",

@@ -139,8 +139,12 @@ class ModelError:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ModelError:
-        """Inverse of :meth:`to_dict`, validated.
+    def from_dict(
+        cls, data: Mapping[str, Any], metrics: tuple[str, ...] = ESTIMATED_METRICS
+    ) -> ModelError:
+        """Inverse of :meth:`to_dict`, validated; ``metrics`` are the names a term may
+        have (a multiclass baseline's are :data:`~driftline.estimation.multiclass.
+        MULTICLASS_METRICS`).
 
         Raises:
             InvalidInputError: ``reason="invalid_calibrator"``, naming the key under
@@ -158,14 +162,12 @@ class ModelError:
         if not isinstance(stored, Mapping):
             raise _invalid("terms", "must be a mapping of metric to term")
         terms: dict[str, ModelErrorTerm] = {}
-        for name in ESTIMATED_METRICS:
+        for name in metrics:
             if name in stored:
                 terms[name] = _term(stored[name], f"terms.{name}")
-        unknown = sorted(str(name) for name in stored if name not in ESTIMATED_METRICS)
+        unknown = sorted(str(name) for name in stored if name not in metrics)
         if unknown:
-            raise _invalid(
-                "terms", f"holds unknown metrics; allowed: {', '.join(ESTIMATED_METRICS)}"
-            )
+            raise _invalid("terms", f"holds unknown metrics; allowed: {', '.join(metrics)}")
         return cls(rows, chunk_rows, terms)
 
 

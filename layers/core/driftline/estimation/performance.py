@@ -2,6 +2,12 @@
 data's score cells, overall and per segment, as the result reports it under
 ``performance.estimated`` (docs/result.md).
 
+A multiclass classifier's scopes are estimated alike from their class score cells, with the
+baseline's calibrator per class (:meth:`EstimatedPerformance.of_classes`, :mod:`~driftline.
+estimation.multiclass`); the rows it cannot read add ``prediction_unknown`` (a predicted
+class none of the declared ones), and its metrics are accuracy and the macro precision,
+recall, F1 and ROC AUC, none derived.
+
 Every scope (the whole window, each segment) is estimated with the one calibrator of the
 whole baseline, as the measured metrics of a segment are measured with the model's one
 positive class. A scope's rows that the estimate cannot read are counted by why: no score
@@ -41,8 +47,16 @@ from typing import Any
 from driftline.estimation.baseline import BaselineCalibration
 from driftline.estimation.binary import ESTIMATED_METRICS, BinaryEstimate, estimate_binary
 from driftline.estimation.calibration import Calibrator
+from driftline.estimation.class_calibration import ClassCalibration
 from driftline.estimation.label_shift import LabelShift
 from driftline.estimation.model_error import ModelError, ModelErrorTerm
+from driftline.estimation.multiclass import (
+    MULTICLASS_METRICS,
+    ClassScoreCells,
+    MulticlassEstimate,
+    estimate_multiclass,
+    multiclass_sampling_variances,
+)
 from driftline.estimation.sampling import sampling_variances
 from driftline.estimation.score_cells import ScoreCells
 
@@ -78,14 +92,26 @@ CELLS_PREDATE = (
     "the current data's profiles carry no score cells: profiles written before version 4 "
     "have none, and a window that merges one is not estimated"
 )
+#: Why a multiclass window is not estimated when the baseline predates per-class calibrators.
+CLASS_BASELINE_PREDATES = (
+    "the baseline was profiled before per-class calibrators were stored with it (or before "
+    "schema.class_scores was set); upload the baseline again to estimate"
+)
+#: Why a multiclass window is not estimated when one of its profiles predates class cells.
+CLASS_CELLS_PREDATE = (
+    "the current data's profiles carry no class score cells: profiles written before they "
+    "were kept (or before schema.class_scores was set) have none, and a window that merges "
+    "one is not estimated"
+)
 
 
 @dataclass(frozen=True)
 class ScopeCells:
-    """A scope's rows and its score cells (None when a profile merged in had none)."""
+    """A scope's rows and its score cells, or class score cells for a multiclass model
+    (None when a profile merged in had none)."""
 
     rows: int
-    cells: ScoreCells | None
+    cells: ScoreCells | ClassScoreCells | None
 
 
 @dataclass(frozen=True)
@@ -129,9 +155,9 @@ class Interval:
 class EstimatedScope:
     """The estimate of one scope, the interval of each defined metric and the rows left
     out of it, by why; :attr:`metrics` and :attr:`undefined` add the derived metrics
-    (:data:`DERIVED_METRICS`) to the estimate's."""
+    (:data:`DERIVED_METRICS`) to a binary estimate's."""
 
-    estimate: BinaryEstimate
+    estimate: BinaryEstimate | MulticlassEstimate
     left_out: dict[str, int]
     intervals: dict[str, Interval] = field(default_factory=dict)
 
@@ -163,9 +189,31 @@ class EstimatedScope:
             intervals,
         )
 
+    @classmethod
+    def of_classes(
+        cls,
+        scope: ScopeCells,
+        cells: ClassScoreCells,
+        calibrators: tuple[Calibrator, ...],
+        terms: Mapping[str, ModelErrorTerm],
+    ) -> EstimatedScope:
+        """A multiclass scope: its class cells estimated with a calibrator per class."""
+        unpredicted = scope.rows - cells.n - cells.unbinned
+        estimate = estimate_multiclass(cells, calibrators)
+        variances = multiclass_sampling_variances(cells, calibrators)
+        intervals = {
+            name: Interval.around(value, variances[name], terms.get(name))
+            for name, value in estimate.metrics.items()
+        }
+        return cls(estimate, {**cells.left_out, "prediction_missing": unpredicted}, intervals)
+
     @property
     def metrics(self) -> dict[str, float]:
-        """Every defined metric, estimated or derived, in :data:`REPORTED_METRICS` order."""
+        """Every defined metric, estimated or derived, in :data:`REPORTED_METRICS` order (a
+        multiclass estimate's in :data:`~driftline.estimation.multiclass.
+        MULTICLASS_METRICS` order, none derived)."""
+        if isinstance(self.estimate, MulticlassEstimate):
+            return dict(self.estimate.metrics)
         found = dict(self.estimate.metrics)
         for name, (source, scale, shift) in DERIVED_METRICS.items():
             if source in found:
@@ -175,6 +223,8 @@ class EstimatedScope:
     @property
     def undefined(self) -> dict[str, str]:
         """Every undefined metric with its reason; a derived one gives its source's."""
+        if isinstance(self.estimate, MulticlassEstimate):
+            return dict(self.estimate.undefined)
         reasons = dict(self.estimate.undefined)
         for name, (source, _, _) in DERIVED_METRICS.items():
             if source in reasons:
@@ -184,9 +234,25 @@ class EstimatedScope:
 
     @property
     def expected_positive_share(self) -> float | None:
-        """The estimated prior: expected positives over the rows (None without rows)."""
+        """The estimated prior: expected positives over the rows (None without rows, and
+        for a multiclass estimate, whose classes each have a share)."""
+        if isinstance(self.estimate, MulticlassEstimate):
+            return None
         rows = self.estimate.rows
         return self.estimate.expected_positives / rows if rows else None
+
+    @property
+    def expected_class_shares(self) -> dict[str, float] | None:
+        """A multiclass estimate's expected share of each class, by the class as text
+        (None for a binary one, and without rows)."""
+        if not isinstance(self.estimate, MulticlassEstimate) or not self.estimate.rows:
+            return None
+        return {
+            str(label): share
+            for label, share in zip(
+                self.estimate.classes, self.estimate.expected_shares, strict=True
+            )
+        }
 
 
 @dataclass(frozen=True)
@@ -204,9 +270,18 @@ class EstimatedPerformance:
 
     overall: EstimatedScope | None = None
     segments: dict[str, EstimatedScope] = field(default_factory=dict)
-    calibration: BaselineCalibration | None = None
+    calibration: BaselineCalibration | ClassCalibration | None = None
     skipped: str | None = None
     label_shift: LabelShift | None = None
+
+    @property
+    def estimated_metrics(self) -> tuple[str, ...]:
+        """The metrics this estimate estimates (before any derived one): a binary
+        classifier's :data:`~driftline.estimation.binary.ESTIMATED_METRICS`, or a multiclass
+        classifier's :data:`~driftline.estimation.multiclass.MULTICLASS_METRICS`."""
+        if isinstance(self.calibration, ClassCalibration):
+            return MULTICLASS_METRICS
+        return ESTIMATED_METRICS
 
     @classmethod
     def skip(cls, reason: str) -> EstimatedPerformance:
@@ -229,7 +304,7 @@ class EstimatedPerformance:
         calibrator = calibration.calibrator
         if calibrator is None:
             return cls.skip(f"the baseline has no calibrator: {calibration.skipped}")
-        if overall.cells is None:
+        if not isinstance(overall.cells, ScoreCells):
             return cls.skip(CELLS_PREDATE)
         terms = calibration.model_error.terms if calibration.model_error is not None else {}
         return cls(
@@ -238,10 +313,45 @@ class EstimatedPerformance:
                 key: EstimatedScope.of(scope, scope.cells, calibrator, terms)
                 for key, scope in sorted(segments.items())
                 # a segment has cells whenever the window does: every profile merged in had
-                if scope.cells is not None
+                if isinstance(scope.cells, ScoreCells)
             },
             calibration,
             label_shift=label_shift,
+        )
+
+    @classmethod
+    def of_classes(
+        cls,
+        calibration: ClassCalibration | None,
+        overall: ScopeCells,
+        segments: Mapping[str, ScopeCells],
+    ) -> EstimatedPerformance:
+        """Estimate every scope of a multiclass model with the baseline's per-class
+        calibrators, or say why not: the baseline predates them or has none, the current
+        profiles carry no class cells, or the cells declare other classes than the
+        baseline's calibrators (``schema.class_scores`` changed since the baseline)."""
+        if calibration is None:
+            return cls.skip(CLASS_BASELINE_PREDATES)
+        calibrators = calibration.calibrators
+        if calibrators is None:
+            return cls.skip(f"the baseline has no calibrators: {calibration.skipped}")
+        if not isinstance(overall.cells, ClassScoreCells):
+            return cls.skip(CLASS_CELLS_PREDATE)
+        if overall.cells.classes != calibration.classes:
+            return cls.skip(
+                "the current data's class score cells declare other classes than the "
+                "baseline's calibrators (schema.class_scores changed since the baseline was "
+                "profiled); upload the baseline again to estimate"
+            )
+        terms = calibration.model_error.terms if calibration.model_error is not None else {}
+        return cls(
+            EstimatedScope.of_classes(overall, overall.cells, calibrators, terms),
+            {
+                key: EstimatedScope.of_classes(scope, scope.cells, calibrators, terms)
+                for key, scope in sorted(segments.items())
+                if isinstance(scope.cells, ClassScoreCells)
+            },
+            calibration,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -270,6 +380,17 @@ class EstimatedPerformance:
                 for name, value in scope.metrics.items()
             }
 
+        if isinstance(self.calibration, ClassCalibration):
+            return {
+                "method": METHOD,
+                **per_scope(metrics),
+                "undefined": per_scope(lambda scope: scope.undefined),
+                "rows": per_scope(lambda scope: scope.estimate.rows),
+                "left_out": per_scope(lambda scope: dict(scope.left_out)),
+                "expected_class_shares": per_scope(lambda scope: scope.expected_class_shares),
+                "interval": interval_section(self.calibration.model_error, MULTICLASS_METRICS),
+                "calibration": class_calibration_section(self.calibration),
+            }
         decision = self.calibration.decision
         assert decision is not None and self.calibration.calibrator is not None
         document = {
@@ -292,8 +413,26 @@ class EstimatedPerformance:
         return document
 
 
-def interval_section(model_error: ModelError | None) -> dict[str, Any]:
-    """What the intervals cover: the level; per metric ``sampling_and_model_error`` or
+def class_calibration_section(calibration: ClassCalibration) -> dict[str, Any]:
+    """A multiclass baseline's calibration as the result reports it: the labelled rows it
+    had and, per class (by the class as text), the rows fitted on, the calibrator and the
+    decision that chose it."""
+    classes: dict[str, Any] = {}
+    for label, fitted in zip(calibration.classes, calibration.per_class, strict=True):
+        assert fitted.calibrator is not None and fitted.decision is not None
+        classes[str(label)] = {
+            "fitted_rows": fitted.fitted_rows,
+            "calibrator": fitted.calibrator.kind,
+            **fitted.decision.to_dict(),
+        }
+    return {"rows": calibration.rows, "classes": classes}
+
+
+def interval_section(
+    model_error: ModelError | None, metrics: tuple[str, ...] = ESTIMATED_METRICS
+) -> dict[str, Any]:
+    """What the intervals cover: the level; per metric of ``metrics`` (a binary
+    classifier's by default, or a multiclass one's) ``sampling_and_model_error`` or
     ``sampling`` (a derived metric as its source); and the baseline's model-error terms
     (``sd``: the square root of the excess variance, ``mean_error``, ``chunks``), or why
     there are none.
@@ -315,9 +454,8 @@ def interval_section(model_error: ModelError | None) -> dict[str, Any]:
                 for name, term in terms.items()
             },
         }
-    covers = {
-        name: SAMPLING_AND_MODEL_ERROR if name in terms else SAMPLING for name in ESTIMATED_METRICS
-    }
+    covers = {name: SAMPLING_AND_MODEL_ERROR if name in terms else SAMPLING for name in metrics}
     for name, (source, _, _) in DERIVED_METRICS.items():
-        covers[name] = covers[source]
+        if source in covers:
+            covers[name] = covers[source]
     return {"level": LEVEL, "covers": covers, "model_error": stored}

@@ -22,14 +22,21 @@ import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import reduce
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from driftline.errors import IncompatibleProfilesError, InsufficientDataError, InvalidInputError
 from driftline.estimation.baseline import BaselineCalibration, CalibrationRows
-from driftline.estimation.columns import EstimationColumns, score_cells_of
+from driftline.estimation.class_calibration import ClassCalibration, ClassCalibrationRows
+from driftline.estimation.columns import (
+    ClassEstimationColumns,
+    EstimationColumns,
+    class_score_cells_of,
+    score_cells_of,
+)
+from driftline.estimation.multiclass import ClassScoreCells
 from driftline.estimation.score_cells import ScoreCells
 from driftline.metrics import PerformanceProfile
 from driftline.numbers import coerce_numbers
@@ -51,12 +58,16 @@ from driftline.profile.performance import (
 )
 
 ColumnProfile = NumericProfile | CategoricalProfile
+_Cells = TypeVar("_Cells", ScoreCells, ClassScoreCells)
 Kind = Literal["numeric", "categorical"]
 
 PROFILE_FORMAT = "driftline.profile"
 #: 4: a binary classifier's score cells, and a baseline's calibrator (3: numeric columns'
 #: values exact up to 100,000, a deterministic sketch above; 2: KLL sketches; 1: error
-#: slices as a mapping of key to figures): all still read.
+#: slices as a mapping of key to figures): all still read. A multiclass classifier's class
+#: score cells and per-class calibrators are optional keys of version 4
+#: (``class_score_cells``, ``class_calibration``): a profile without them is one written
+#: before they were, and a window that merges one is not estimated.
 PROFILE_VERSION = 4
 READABLE_VERSIONS = (1, 2, 3, 4)
 
@@ -81,8 +92,10 @@ class ProfileSpec:
     #: (``schema.features.age``, ``schema.segments[0]``): see :func:`build_reference`.
     required: Mapping[str, str] = field(default_factory=dict)
     #: A binary classifier's score and prediction columns, whose rows (labelled or not)
-    #: every profile keeps as score cells for estimating performance (None: no cells).
-    estimation: EstimationColumns | None = None
+    #: every profile keeps as score cells for estimating performance, or a multiclass
+    #: classifier's class score and prediction columns, kept as class score cells (None:
+    #: no cells).
+    estimation: EstimationColumns | ClassEstimationColumns | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,9 @@ class DatasetProfile:
         score_cells: a binary classifier's scored rows, labelled or not, as score cells
             (None for other models, and for a profile merged with one written before
             version 4, which had none).
+        class_score_cells: a multiclass classifier's scored rows, labelled or not, as class
+            score cells (None for other models, and for a profile merged with one written
+            before they were kept).
     """
 
     rows: int
@@ -143,6 +159,7 @@ class DatasetProfile:
     performance: PerformanceProfile | None = None
     slices: SliceErrors | None = None
     score_cells: ScoreCells | None = None
+    class_score_cells: ClassScoreCells | None = None
 
     def merge(self, other: DatasetProfile) -> DatasetProfile:
         """The profile of both batches (associative and commutative).
@@ -180,6 +197,7 @@ class DatasetProfile:
             _merge_optional(self.performance, other.performance, "performance"),
             _merge_optional(self.slices, other.slices, "error slices"),
             _merge_cells(self.score_cells, other.score_cells),
+            _merge_cells(self.class_score_cells, other.class_score_cells),
         )
 
     def with_bad_rows(self, bad_rows: int) -> DatasetProfile:
@@ -202,6 +220,8 @@ class DatasetProfile:
         }
         if self.score_cells is not None:
             document["score_cells"] = self.score_cells.to_dict()
+        if self.class_score_cells is not None:
+            document["class_score_cells"] = self.class_score_cells.to_dict()
         return document
 
     def _body(self) -> dict[str, Any]:
@@ -248,6 +268,11 @@ class DatasetProfile:
             PerformanceProfile.from_dict(data["performance"]) if data.get("performance") else None,
             SliceErrors.from_dict(data["slices"]) if data.get("slices") else None,
             ScoreCells.from_dict(data["score_cells"]) if data.get("score_cells") else None,
+            (
+                ClassScoreCells.from_dict(data["class_score_cells"])
+                if data.get("class_score_cells")
+                else None
+            ),
         )
 
 
@@ -256,11 +281,14 @@ class Reference:
     """A baseline: its profile (built with its own bins), the bins it imposes and, for a
     binary classifier with a score and a prediction, the calibrator fitted on its labelled
     rows (or why there is none; None for other models and for baselines profiled before
-    version 4)."""
+    version 4); for a multiclass classifier with class scores and a prediction, the
+    per-class calibrators (``class_calibration``; None for other models and for baselines
+    profiled before they were stored)."""
 
     profile: DatasetProfile
     bins: Bins
     calibration: BaselineCalibration | None = None
+    class_calibration: ClassCalibration | None = None
 
     def with_bad_rows(self, bad_rows: int) -> Reference:
         """The same baseline, its profile recording ``bad_rows`` rows the reader rejected."""
@@ -273,15 +301,19 @@ class Reference:
         }
         if self.calibration is not None:
             document["calibration"] = self.calibration.to_dict()
+        if self.class_calibration is not None:
+            document["class_calibration"] = self.class_calibration.to_dict()
         return document
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Reference:
         calibration = data.get("calibration")
+        class_calibration = data.get("class_calibration")
         return cls(
             DatasetProfile.from_dict(data["profile"]),
             Bins.from_dict(data["bins"]),
             None if calibration is None else BaselineCalibration.from_dict(calibration),
+            None if class_calibration is None else ClassCalibration.from_dict(class_calibration),
         )
 
 
@@ -460,6 +492,10 @@ def build_reference(
     fixed = derive_bins(first, spec, bins=bins, max_categories=max_categories, samples=samples)
     if spec.estimation is None:
         return Reference(profile_frames(open_frames(), spec, fixed), fixed)
+    if isinstance(spec.estimation, ClassEstimationColumns):
+        by_class = ClassCalibrationRows(spec.estimation)
+        second = profile_frames(by_class.gathering(open_frames()), spec, fixed)
+        return Reference(second, fixed, class_calibration=by_class.calibration())
     gathered = CalibrationRows(spec.estimation)
     second = profile_frames(gathered.gathering(open_frames()), spec, fixed)
     return Reference(second, fixed, gathered.calibration())
@@ -513,9 +549,19 @@ def _profile_columns(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) 
                 values, vocabulary=vocabulary, max_tracked=spec.max_tracked
             )
     performance = performance_of(frame, spec.performance) if spec.performance else None
-    cells = score_cells_of(frame, spec.estimation) if spec.estimation else None
+    cells = class_cells = None
+    if isinstance(spec.estimation, ClassEstimationColumns):
+        class_cells = class_score_cells_of(frame, spec.estimation)
+    elif spec.estimation is not None:
+        cells = score_cells_of(frame, spec.estimation)
     return DatasetProfile(
-        rows, columns, 0, frozenset(absent), performance=performance, score_cells=cells
+        rows,
+        columns,
+        0,
+        frozenset(absent),
+        performance=performance,
+        score_cells=cells,
+        class_score_cells=class_cells,
     )
 
 
@@ -527,9 +573,10 @@ def _merge_optional(left: Any, right: Any, what: str) -> Any:
     return left.merge(right)
 
 
-def _merge_cells(left: ScoreCells | None, right: ScoreCells | None) -> ScoreCells | None:
-    """Both profiles' cells added up; none when either has none (a profile written before
-    version 4: the sum would leave its rows out, so the window is not estimated)."""
+def _merge_cells(left: _Cells | None, right: _Cells | None) -> _Cells | None:
+    """Both profiles' cells (score cells, or class score cells) added up; none when either
+    has none (a profile written before they were kept: the sum would leave its rows out, so
+    the window is not estimated)."""
     if left is None or right is None:
         return None
     return left.merge(right)

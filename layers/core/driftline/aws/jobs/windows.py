@@ -18,6 +18,7 @@ from driftline.aws.jobs.services import Services
 from driftline.config.definition import MonitorDefinition
 from driftline.config.durations import parse_duration
 from driftline.estimation import ESTIMATED_METRICS
+from driftline.estimation.multiclass import MULTICLASS_METRICS
 from driftline.evaluation import EvaluationResult, Window, evaluate, not_estimated
 from driftline.profile.dataset import DatasetProfile, Reference
 from driftline.reconciliation import (
@@ -131,7 +132,12 @@ def reconciled_history(
         return []
     stamp = until.strftime(TIME_FORMAT)
     found: list[tuple[tuple[str, str, str], ReconciledPoint]] = []
-    for metric in ESTIMATED_METRICS:
+    estimated = (
+        MULTICLASS_METRICS
+        if definition.schema_.task == "multiclass_classification"
+        else ESTIMATED_METRICS
+    )
+    for metric in estimated:
         for point in services.table.latest_metric(
             definition.model,
             RECONCILED_RECORD.format(metric=metric, part="inside"),
@@ -332,7 +338,10 @@ def _store_metrics(
     # CloudWatch gets the overall estimates and the coverage only: every metric name is a
     # custom metric billed per month, and the interval ends and reconciled figures are read
     # from the table (coverage, report), not graphed.
-    graphed = {ESTIMATED_RECORD.format(metric=metric) for metric in ESTIMATED_METRICS}
+    graphed = {
+        ESTIMATED_RECORD.format(metric=metric)
+        for metric in (*ESTIMATED_METRICS, *MULTICLASS_METRICS)
+    }
     graphed.add(COVERAGE_RECORD)
     figures += [entry for entry in estimates if entry[1] is None and entry[0] in graphed]
     overall = {name.replace(".", "_"): value for name, segment, value in figures if not segment}
