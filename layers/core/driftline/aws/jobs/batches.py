@@ -13,7 +13,7 @@ from driftline.aws.emf import emit
 from driftline.aws.jobs.acting import act
 from driftline.aws.jobs.holding import usable_input
 from driftline.aws.jobs.keys import content_version, rows_key_of, time_of, variant_of
-from driftline.aws.jobs.labels import detector_result, join_waiting_labels
+from driftline.aws.jobs.labels import detector_result, join_waiting_labels, read_rows
 from driftline.aws.jobs.rejections import reject
 from driftline.aws.jobs.services import Services, read_input, stored_document
 from driftline.checks import effective_checks
@@ -101,6 +101,11 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
         "profile": profile.to_dict(),
     }
     status = _store_batch_profile(services, profile_key, document, replacing=earlier is not None)
+    # With its profile stored, a batch whose labels came first is reconciled with them.
+    reconciled = [
+        early.reconcile(rows_key, read_rows(services, rows_key)[0])
+        for rows_key in sorted(early.labelled)
+    ]
     emit(
         services.namespace,
         {"model": model},
@@ -110,6 +115,8 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
     outcome: dict[str, Any] = {"status": status, "rows": profile.rows}
     if early.join_report.joined:
         outcome["early_labels"] = early.join_report.joined
+    if any(done is not None for done in reconciled):
+        outcome["batches"] = [done for done in reconciled if done is not None]
     if any(run["fired"] or run["reordered"] for run in early.detector_runs.values()):
         detected = detector_result(
             definition, early.detector_runs, evaluation_id=f"{model}-labels-{batch_id}"
