@@ -21,11 +21,15 @@ reconciled is the very estimate reported for the same rows before their labels: 
 figures, to the bit.
 
 **Coverage.** A 95 % interval should hold the realised value about 95 % of the time. The
-running coverage of a model is the share of reconciled (evaluation, metric) pairs, over the
-whole window of each evaluation (not its segments), whose realised value was inside the
-interval, over each metric's latest ``trailing`` reconciled evaluations
-(:class:`EstimateCoverage`). Pairs are keyed by evaluation id: the same evaluation counted
-twice (delivered again, stored again) counts once.
+running coverage of a model is the share of reconciled pairs, of whole scopes (not their
+segments), whose realised value was inside the interval, over each metric's latest
+``trailing`` (:class:`EstimateCoverage`); ``counts`` says what the pairs are of: whole
+windows of evaluations (``driftline evaluate``), or, on AWS, the batches reconciled when
+their labels landed (:mod:`driftline.batch_reconciliation`), which the evaluation passes in
+as it is (``Reconciliation.of(coverage=...)``) so that rows already counted with their
+batch are not counted again with every window that holds them. Pairs are keyed by
+evaluation or batch id: the same one counted twice (delivered again, stored again) counts
+once.
 
 >>> from driftline.estimation.calibration import CalibrationDecision, IdentityCalibrator
 >>> from driftline.estimation.baseline import BaselineCalibration
