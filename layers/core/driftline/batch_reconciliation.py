@@ -4,7 +4,7 @@ A scheduled evaluation reconciles a window only when 99 % of its rows are labell
 (:mod:`driftline.reconciliation`); a rolling window ending now always holds fresh
 unlabelled predictions, so with labels that come days late it would never reconcile. A
 *batch* (one inference file) is complete once its labels are in: it is reconciled when a
-label file is joined to it, on its own rows.
+label file is joined to it, or when it lands carrying its labels inline, on its own rows.
 
 - **The estimate** is the batch's own, from its stored profile's score cells
   (:func:`driftline.evaluation.estimated_performance`): what any window holding only this
@@ -81,17 +81,20 @@ def labelled_profile(
     labels: LabelTable,
 ) -> DatasetProfile:
     """A batch's kept rows, all of them, profiled with ``labels`` joined by id (a label of
-    the table replaces an inline one): the measured performance of its labelled rows, over
-    all its rows, overall and per segment.
+    the table replaces an inline one; without label files, the rows' inline labels alone):
+    the measured performance of its labelled rows, over all its rows, overall and per
+    segment.
 
     Raises:
-        InvalidInputError: the rows have no id column (``missing_column``).
+        InvalidInputError: labels to join and rows without the id column
+            (``missing_column``).
     """
     schema = definition.schema_
-    assert schema.id is not None and schema.label is not None
-    joined, _ = join_labels(rows, labels, id=schema.id, label=schema.label)
+    frame = rows
+    if len(labels) and schema.id is not None and schema.label is not None:
+        frame, _ = join_labels(rows, labels, id=schema.id, label=schema.label)
     bins = reference.bins if reference is not None else None
-    return profile_frames([joined], profile_spec(definition), bins)
+    return profile_frames([frame], profile_spec(definition), bins)
 
 
 def reconcile_batch(

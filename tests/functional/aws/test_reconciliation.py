@@ -497,3 +497,30 @@ def test_a_batch_too_small_for_an_interval_is_not_reconciled(services: Services)
         "reason": reason,
     } in logged
     assert batch_items(services) == {}
+
+
+def test_a_batch_carrying_its_labels_is_reconciled_as_it_lands_and_on_a_retry(
+    services: Services,
+) -> None:
+    # GIVEN a batch whose predictions carry their labels inline
+    start_model(services)
+    batch = land_batch_rows(0)
+    key = inference_key(EARLY_DAYS[0])
+    services.store.put(key, csv(batch))
+
+    # WHEN it lands
+    outcome = jobs.profile_batch(services, key, received=EARLY_DAYS[0] + HOUR)
+    # THEN it is reconciled at once, with no label file
+    assert outcome["batches"] == [{"batch": digest(key), "reconciled": sorted(ESTIMATED_METRICS)}]
+    stored = batch_items(services)
+    assert len(stored) == 3 * 6 * 3
+
+    # WHEN an attempt stored its profile and failed before reconciling, and is retried
+    client, name = services.table.client, services.table.name
+    for item in client.scan(TableName=name)["Items"]:
+        if "#batch#" in item["SK"]["S"]:
+            client.delete_item(TableName=name, Key={"PK": item["PK"], "SK": item["SK"]})
+    again = jobs.profile_batch(services, key, received=EARLY_DAYS[0] + HOUR)
+    # THEN the retry reconciles it: the same figures
+    assert again["status"] == "duplicate"
+    assert batch_items(services) == stored

@@ -119,13 +119,21 @@ def _label_files(services: Services, model: str, hour: datetime, batch: str) -> 
     """The label files that labelled rows of a batch (each left a labelled profile), in
     the order their labels stand in: by the file's day, then its key (a later file's
     label of a row replaces an earlier one's)."""
-    prefix = f"profiles/{model}/labelled/{hour:%Y/%m/%d/%H}/{batch}-"
     keys = set()
-    for pair_key in services.store.keys(prefix):
+    for pair_key in services.store.keys(labelled_prefix(model, hour, batch)):
         document = stored_document(services, pair_key)
         if document is not None and isinstance(document.get("labels"), str):
             keys.add(document["labels"])
     return sorted(keys, key=lambda key: (time_of(key) or _UNDATED, key))
+
+
+def labelled_prefix(model: str, hour: datetime, batch: str) -> str:
+    """Where the labelled profiles of a batch's (label file, batch) pairs are stored.
+
+    >>> labelled_prefix("churn", datetime(2026, 11, 24, 10, tzinfo=UTC), "ab12")
+    'profiles/churn/labelled/2026/11/24/10/ab12-'
+    """
+    return f"profiles/{model}/labelled/{hour:%Y/%m/%d/%H}/{batch}-"
 
 
 def batch_coverage(
