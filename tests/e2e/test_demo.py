@@ -218,11 +218,13 @@ def _credit_outcome(**changes: Any) -> scenarios.Outcome:
         else [{"name": f"credit-scoring-retrain-{early['evaluation_id']}-abc"}]
     )
     point = MetricPoint("2026-11-28T00:00:00Z", "P30D", late["evaluation_id"], 1.0)
+    batch = MetricPoint("2026-11-24T10:00:00Z", "batch", "credit-scoring-reconciled-ab", 1.0)
+    kept = [] if changes.get("batch_not_stored") else [batch]
     stored = (
         {}
         if changes.get("not_stored")
         else {
-            (record, scenarios.SUBPRIME): [point]
+            (record, scenarios.SUBPRIME): [*kept, point]
             for record in ("reconciled.auc.realised", "reconciled.auc.inside")
         }
     )
@@ -243,6 +245,7 @@ def _credit_outcome(**changes: Any) -> scenarios.Outcome:
         ({"measured": "pass"}, "subprime-gini should fail once the labels landed"),
         ({"unreconciled": True}, "reconciled with the labels"),
         ({"not_stored": True}, "should be stored"),
+        ({"batch_not_stored": True}, "stored for the applications' batch"),
     ],
 )
 def test_the_credit_scenario_is_reached_only_when_the_estimate_pages_before_the_labels(

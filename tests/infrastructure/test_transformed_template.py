@@ -44,8 +44,9 @@ S3_ACCESS = {
         "s3:GetObject": {"baselines/", "profiles/"},
         "s3:PutObject": {"profiles/", "quarantine/"},
     },
+    # profile_batch reads the label files that came before their predictions
     "ProfileBatchFunction": {
-        "s3:GetObject": {"inference/", "profiles/"},
+        "s3:GetObject": {"inference/", "labels/", "profiles/"},
         "s3:PutObject": {"profiles/", "quarantine/"},
     },
     "IngestLabelsFunction": {

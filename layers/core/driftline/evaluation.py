@@ -44,7 +44,12 @@ from driftline.performance import PerformanceReport, baseline_value, decide_metr
 from driftline.profile.dataset import DatasetProfile, Kind, ProfileSpec, Reference
 from driftline.profile.performance import PerformanceSpec, Slice
 from driftline.quality import column_quality, dataset_quality
-from driftline.reconciliation import ReconciledPoint, Reconciliation, decide_coverage_check
+from driftline.reconciliation import (
+    EstimateCoverage,
+    ReconciledPoint,
+    Reconciliation,
+    decide_coverage_check,
+)
 from driftline.stats.base import DriftResult
 
 #: Actions in the order of their severity (the result lists the most severe first).
@@ -232,11 +237,12 @@ def reconciled_performance(
     *,
     evaluation_id: str,
     history: Sequence[ReconciledPoint] = (),
+    coverage: EstimateCoverage | None = None,
 ) -> Reconciliation:
     """The estimate against the labelled rows' measured performance, overall and per
     segment (where the labels and the estimate each cover enough of the rows), with the
-    model's running coverage over ``history`` and this evaluation
-    (``estimation.coverage_evaluations`` of each metric's latest)."""
+    model's running coverage: ``coverage`` when given, else over ``history`` and this
+    evaluation (``estimation.coverage_evaluations`` of each metric's latest)."""
     return Reconciliation.of(
         estimated,
         current.performance,
@@ -244,6 +250,7 @@ def reconciled_performance(
         evaluation_id=evaluation_id,
         history=history,
         trailing=definition.estimation.coverage_evaluations,
+        coverage=coverage,
     )
 
 
@@ -333,6 +340,7 @@ def evaluate(
     label_join: dict[str, Any] | None = None,
     drift_figures: bool = True,
     reconciled_history: Sequence[ReconciledPoint] = (),
+    estimate_coverage: EstimateCoverage | None = None,
 ) -> EvaluationResult:
     """Compare ``current`` with ``reference`` and decide every check of ``definition``,
     and the built-in checks it does not replace (:func:`driftline.checks.effective_checks`).
@@ -344,7 +352,10 @@ def evaluate(
     ``reconciled_history`` holds the reconciled pairs of the model's earlier evaluations,
     oldest first (:class:`~driftline.reconciliation.ReconciledPoint`), for the estimate's
     running coverage under ``performance.reconciled.coverage``; without it the coverage is
-    this evaluation's alone.
+    this evaluation's alone. ``estimate_coverage``, when given, is that running coverage as
+    computed elsewhere and is reported and checked as it is (on AWS: the coverage of the
+    batches reconciled when their labels landed, :mod:`driftline.batch_reconciliation`);
+    the window is still reconciled, for reading, but not counted.
     """
     schema = definition.schema_
     outputs = tuple(output_columns(definition))
@@ -368,7 +379,12 @@ def evaluate(
     quality["_dataset"] = dataset_quality(reference.profile, current).to_dict()
     estimated = estimated_performance(definition, reference, current)
     reconciled = reconciled_performance(
-        definition, estimated, current, evaluation_id=evaluation_id, history=reconciled_history
+        definition,
+        estimated,
+        current,
+        evaluation_id=evaluation_id,
+        history=reconciled_history,
+        coverage=estimate_coverage,
     )
     specs = effective_checks(definition)
     checks = [

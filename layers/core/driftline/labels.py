@@ -149,6 +149,33 @@ class LabelTable:
 
 _ABSENT = object()
 
+
+def merge_label_tables(tables: Iterable[LabelTable]) -> LabelTable:
+    """The labels of several label files as one table, in the order given: where two files
+    label the same id, the later file's label stands (counted in ``duplicates``, and in
+    ``conflicts`` when it changed the label). Each file's own counts are added up.
+
+    >>> first = LabelTable({"1": 0, "2": 1})
+    >>> merged = merge_label_tables([first, LabelTable({"2": 0, "3": 1})])
+    >>> merged.labels, merged.duplicates, merged.conflicts
+    ({'1': 0, '2': 0, '3': 1}, 1, 1)
+    """
+    merged = LabelTable()
+    for table in tables:
+        merged.without_id += table.without_id
+        merged.without_label += table.without_label
+        merged.duplicates += table.duplicates
+        merged.conflicts += table.conflicts
+        for key, value in table.labels.items():
+            previous = merged.labels.get(key, _ABSENT)
+            if previous is not _ABSENT:
+                merged.duplicates += 1
+                if previous != value:
+                    merged.conflicts += 1
+            merged.labels[key] = value
+    return merged
+
+
 #: Tasks whose labels are classes (compared with the model's classes) rather than numbers.
 _CLASS_TASKS = ("binary_classification", "multiclass_classification")
 

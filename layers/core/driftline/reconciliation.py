@@ -21,11 +21,15 @@ reconciled is the very estimate reported for the same rows before their labels: 
 figures, to the bit.
 
 **Coverage.** A 95 % interval should hold the realised value about 95 % of the time. The
-running coverage of a model is the share of reconciled (evaluation, metric) pairs, over the
-whole window of each evaluation (not its segments), whose realised value was inside the
-interval, over each metric's latest ``trailing`` reconciled evaluations
-(:class:`EstimateCoverage`). Pairs are keyed by evaluation id: the same evaluation counted
-twice (delivered again, stored again) counts once.
+running coverage of a model is the share of reconciled pairs, of whole scopes (not their
+segments), whose realised value was inside the interval, over each metric's latest
+``trailing`` (:class:`EstimateCoverage`); ``counts`` says what the pairs are of: whole
+windows of evaluations (``driftline evaluate``), or, on AWS, the batches reconciled when
+their labels landed (:mod:`driftline.batch_reconciliation`), which the evaluation passes in
+as it is (``Reconciliation.of(coverage=...)``) so that rows already counted with their
+batch are not counted again with every window that holds them. Pairs are keyed by
+evaluation or batch id: the same one counted twice (delivered again, stored again) counts
+once.
 
 >>> from driftline.estimation.calibration import CalibrationDecision, IdentityCalibrator
 >>> from driftline.estimation.baseline import BaselineCalibration
@@ -108,9 +112,17 @@ class ReconciledScope:
     skipped: str | None = None
 
     @classmethod
-    def of(cls, estimated: EstimatedScope, measured: PerformanceProfile | None) -> ReconciledScope:
+    def of(
+        cls, estimated: EstimatedScope, measured: PerformanceProfile | None, *, min_rows: int = 0
+    ) -> ReconciledScope:
         """Compare a scope's estimate with its measured performance, when the labelled rows
-        and the estimated rows are each at least :data:`MIN_SHARE` of its rows."""
+        and the estimated rows are each at least :data:`MIN_SHARE` of its rows, and at least
+        ``min_rows`` rows were estimated (fewer make an interval too wide to say much)."""
+        if estimated.estimate.rows < min_rows:
+            return cls(
+                skipped=f"too few rows to reconcile: {estimated.estimate.rows:,} rows "
+                f"estimated, fewer than {min_rows:,}"
+            )
         unfair = _unfair(estimated.estimate.rows, measured)
         if unfair is not None:
             return cls(skipped=unfair)
@@ -287,22 +299,31 @@ class ReconciledPoint:
     inside: bool
 
 
+#: What a running coverage counts (``EstimateCoverage.counts``): the whole windows of
+#: evaluations (``driftline evaluate``, where the evaluation's own window is all there is), or
+#: the batches reconciled when their labels landed (on AWS, :mod:`driftline.batch_reconciliation`).
+WINDOWS = "windows"
+BATCHES = "batches"
+
+
 @dataclass(frozen=True)
 class EstimateCoverage:
-    """The share of reconciled (evaluation, metric) pairs whose realised value fell inside
-    the interval.
+    """The share of reconciled (evaluation or batch, metric) pairs whose realised value fell
+    inside the interval.
 
     Attributes:
         pairs: the pairs counted.
         inside: those whose realised value fell inside.
-        evaluations: the evaluations they come from.
-        trailing: how many of each metric's latest reconciled evaluations were counted.
+        evaluations: the reconciled windows or batches (``counts``) they come from.
+        trailing: how many of each metric's latest reconciled windows or batches were counted.
+        counts: :data:`WINDOWS` or :data:`BATCHES`.
     """
 
     pairs: int
     inside: int
     evaluations: int
     trailing: int
+    counts: str = WINDOWS
 
     @property
     def share(self) -> float | None:
@@ -311,7 +332,11 @@ class EstimateCoverage:
 
     @classmethod
     def of(
-        cls, points: Iterable[ReconciledPoint], *, trailing: int = COVERAGE_EVALUATIONS
+        cls,
+        points: Iterable[ReconciledPoint],
+        *,
+        trailing: int = COVERAGE_EVALUATIONS,
+        counts: str = WINDOWS,
     ) -> EstimateCoverage:
         """The coverage of ``points``, oldest first: a later point of the same evaluation
         and metric replaces an earlier one, and per metric the latest ``trailing`` count.
@@ -319,15 +344,18 @@ class EstimateCoverage:
         >>> points = [ReconciledPoint("e1", "auc", False), ReconciledPoint("e2", "auc", True),
         ...           ReconciledPoint("e2", "auc", True), ReconciledPoint("e3", "auc", True)]
         >>> EstimateCoverage.of(points).to_dict()
-        {'share': 0.6667, 'inside': 2, 'pairs': 3, 'evaluations': 3, 'trailing': 100}
+        {'share': 0.6667, 'inside': 2, 'pairs': 3, 'evaluations': 3, 'trailing': 100,
+         'counts': 'windows'}
         >>> EstimateCoverage.of(points, trailing=2).share
         1.0
 
         Raises:
-            ValueError: ``trailing`` below 1.
+            ValueError: ``trailing`` below 1, or ``counts`` neither windows nor batches.
         """
         if trailing < 1:
             raise ValueError(f"expected trailing >= 1, got {trailing}")
+        if counts not in (WINDOWS, BATCHES):
+            raise ValueError(f"expected counts {WINDOWS!r} or {BATCHES!r}, got {counts!r}")
         latest: dict[tuple[str, str], bool] = {}
         for point in points:
             key = (point.metric, point.evaluation_id)
@@ -342,7 +370,20 @@ class EstimateCoverage:
             inside=sum(inside for _, inside in kept),
             evaluations=len({evaluation_id for evaluation_id, _ in kept}),
             trailing=trailing,
+            counts=counts,
         )
+
+    def counted(self) -> str:
+        """What the pairs come from, in words.
+
+        >>> EstimateCoverage(12, 11, 2, 100, BATCHES).counted()
+        '2 batches'
+        >>> EstimateCoverage(6, 6, 1, 100).counted()
+        '1 evaluation'
+        """
+        if self.counts == BATCHES:
+            return f"{self.evaluations} batch{'' if self.evaluations == 1 else 'es'}"
+        return f"{self.evaluations} evaluation{'' if self.evaluations == 1 else 's'}"
 
     def to_dict(self) -> dict[str, Any]:
         share = self.share
@@ -352,6 +393,7 @@ class EstimateCoverage:
             "pairs": self.pairs,
             "evaluations": self.evaluations,
             "trailing": self.trailing,
+            "counts": self.counts,
         }
 
 
@@ -375,6 +417,9 @@ class Reconciliation:
         evaluation_id: str,
         history: Sequence[ReconciledPoint] = (),
         trailing: int = COVERAGE_EVALUATIONS,
+        coverage: EstimateCoverage | None = None,
+        min_rows: int = 0,
+        counts: str = WINDOWS,
     ) -> Reconciliation:
         """Reconcile every estimated scope with its measured performance.
 
@@ -388,20 +433,28 @@ class Reconciliation:
                 evaluation among them (stored by an earlier attempt) are replaced by its own.
             trailing: how many of each metric's latest reconciled evaluations the coverage
                 counts.
+            coverage: the running coverage as computed elsewhere, reported as it is instead
+                of one over ``history`` and this evaluation (on AWS: that of the batches
+                reconciled when their labels landed, which already count these rows).
+            min_rows: the fewest rows estimated for a scope to be reconciled (fewer: the
+                scope is skipped with the count).
+            counts: what ``evaluation_id`` names, :data:`WINDOWS` or :data:`BATCHES` (the
+                coverage's ``counts``).
         """
         if estimated.overall is None:
             return cls(skipped=f"the performance was not estimated: {estimated.skipped}")
-        whole = ReconciledScope.of(estimated.overall, overall)
+        whole = ReconciledScope.of(estimated.overall, overall, min_rows=min_rows)
         by_segment = {
-            key: ReconciledScope.of(scope, segments.get(key))
+            key: ReconciledScope.of(scope, segments.get(key), min_rows=min_rows)
             for key, scope in estimated.segments.items()
         }
-        points = [p for p in history if p.evaluation_id != evaluation_id]
-        points += [
-            ReconciledPoint(evaluation_id, name, metric.inside)
-            for name, metric in whole.metrics.items()
-        ]
-        coverage = EstimateCoverage.of(points, trailing=trailing)
+        if coverage is None:
+            points = [p for p in history if p.evaluation_id != evaluation_id]
+            points += [
+                ReconciledPoint(evaluation_id, name, metric.inside)
+                for name, metric in whole.metrics.items()
+            ]
+            coverage = EstimateCoverage.of(points, trailing=trailing, counts=counts)
         return cls(whole, by_segment, coverage)
 
     def to_dict(self) -> dict[str, Any]:
@@ -447,8 +500,7 @@ def decide_coverage_check(check: CheckSpec, reconciliation: Reconciliation | Non
         return skip(
             check,
             f"{ESTIMATE_COVERAGE}: {coverage.pairs} reconciled estimates so far (over "
-            f"{coverage.evaluations} evaluations), fewer than the {COVERAGE_MIN_PAIRS} it "
-            "decides on",
+            f"{coverage.counted()}), fewer than the {COVERAGE_MIN_PAIRS} it decides on",
         )
     decided = judge(check, coverage.share, baseline=None)
     return CheckResult(
@@ -460,7 +512,7 @@ def decide_coverage_check(check: CheckSpec, reconciliation: Reconciliation | Non
         decided.segment,
         decided.action,
         f"{decided.detail} ({coverage.inside} of {coverage.pairs} reconciled estimates inside "
-        f"their 95% interval, over {coverage.evaluations} evaluations)",
+        f"their 95% interval, over {coverage.counted()})",
     )
 
 
@@ -468,6 +520,7 @@ def decide_coverage_check(check: CheckSpec, reconciliation: Reconciliation | Non
 #: estimate and interval ends, and its reconciliation; ``inside`` is 1 or 0.
 ESTIMATED_RECORD = "estimated.{metric}"
 RECONCILED_RECORD = "reconciled.{metric}.{part}"
+RECONCILED_PARTS = ("estimated", "realised", "inside")
 COVERAGE_RECORD = "estimate_coverage"
 
 
@@ -497,24 +550,36 @@ def estimate_records(
             ]
     if reconciliation is None or reconciliation.overall is None:
         return records
-    reconciled: list[tuple[str | None, ReconciledScope]] = [(None, reconciliation.overall)]
-    reconciled += list(reconciliation.segments.items())
-    for segment, reconciled_scope in reconciled:
-        for name, metric in reconciled_scope.metrics.items():
-            records += [
-                (
-                    RECONCILED_RECORD.format(metric=name, part="estimated"),
-                    segment,
-                    metric.estimated,
-                ),
-                (RECONCILED_RECORD.format(metric=name, part="realised"), segment, metric.realised),
-                (
-                    RECONCILED_RECORD.format(metric=name, part="inside"),
-                    segment,
-                    float(metric.inside),
-                ),
-            ]
+    records += reconciled_records(reconciliation)
     coverage = reconciliation.coverage
     if coverage is not None and coverage.share is not None:
         records.append((COVERAGE_RECORD, None, coverage.share))
+    return records
+
+
+def reconciled_records(reconciliation: Reconciliation) -> list[tuple[str, str | None, float]]:
+    """``(name, segment, value)`` of every reconciled figure, overall (segment None) and
+    per segment: ``reconciled.<metric>.estimated``, ``.realised`` and ``.inside`` (1 or 0)
+    for each reconciled metric; none for a skipped scope.
+
+    >>> reconciled_records(Reconciliation(ReconciledScope(
+    ...     {"auc": ReconciledMetric(0.8, 0.75, 0.85, 0.9)})))
+    [('reconciled.auc.estimated', None, 0.8), ('reconciled.auc.realised', None, 0.9),
+     ('reconciled.auc.inside', None, 0.0)]
+    """
+    if reconciliation.overall is None:
+        return []
+    records: list[tuple[str, str | None, float]] = []
+    reconciled: list[tuple[str | None, ReconciledScope]] = [(None, reconciliation.overall)]
+    reconciled += list(reconciliation.segments.items())
+    for segment, scope in reconciled:
+        for name, metric in scope.metrics.items():
+            records += [
+                (RECONCILED_RECORD.format(metric=name, part=part), segment, value)
+                for part, value in zip(
+                    RECONCILED_PARTS,
+                    (metric.estimated, metric.realised, float(metric.inside)),
+                    strict=True,
+                )
+            ]
     return records

@@ -106,6 +106,40 @@ def test_the_latest_points_of_a_metric_up_to_a_time_oldest_first(services: Servi
     assert [p.value for p in latest] == [0.0, 1.0, 1.0]
 
 
+def test_the_latest_points_of_one_window_skip_the_others_across_pages(
+    services: Services,
+) -> None:
+    # GIVEN a figure stored by batches and by evaluations, the evaluations' the newer
+    table = services.table
+    for day in range(1, 10):
+        window = "batch" if day <= 3 else "P1D"
+        table.put_metrics(
+            "credit",
+            time=f"2026-11-0{day}T00:00:00Z",
+            window=window,
+            evaluation_id=f"credit-{window}-{day}",
+            figures=[("reconciled.auc.inside", None, 1.0)],
+        )
+    # WHEN the latest two of the batches are read (each page holds two items)
+    latest = table.latest_metric(
+        "credit", "reconciled.auc.inside", until="2026-11-30", limit=2, window="batch"
+    )
+    # THEN they are found past the evaluations' pages, oldest first
+    assert [p.evaluation_id for p in latest] == ["credit-batch-2", "credit-batch-3"]
+    # AND deleting figures removes them, absent ones being no error
+    table.delete_metrics(
+        "credit",
+        time="2026-11-03T00:00:00Z",
+        window="batch",
+        evaluation_id="credit-batch-3",
+        figures=[("reconciled.auc.inside", None), ("reconciled.auc.realised", "plan=pro")],
+    )
+    latest = table.latest_metric(
+        "credit", "reconciled.auc.inside", until="2026-11-30", limit=5, window="batch"
+    )
+    assert [p.evaluation_id for p in latest] == ["credit-batch-1", "credit-batch-2"]
+
+
 def test_metrics_of_one_segment_over_a_time_range_in_one_query(services: Services) -> None:
     table = services.table
     for day in range(1, 6):

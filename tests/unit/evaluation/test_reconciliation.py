@@ -110,6 +110,7 @@ def test_calibrated_scores_put_the_realised_values_inside_the_intervals() -> Non
         "pairs": 6,
         "evaluations": 1,
         "trailing": 100,
+        "counts": "windows",
     }
 
 

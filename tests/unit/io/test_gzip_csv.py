@@ -30,7 +30,7 @@ def streamed(chunks: list[pd.DataFrame]) -> bytes:
 
 
 def read_back(data: bytes) -> pd.DataFrame:
-    """As the label join reads a rows file (driftline.aws.jobs.labels._read_rows)."""
+    """As the label join reads a rows file (driftline.aws.jobs.labels.read_rows)."""
     return pd.read_csv(io.BytesIO(data), compression="gzip")
 
 

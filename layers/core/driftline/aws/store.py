@@ -236,11 +236,7 @@ class Table:
                     }
                 }
             )
-        for start in range(0, len(requests), 25):
-            pending: dict[str, Any] = {self.name: requests[start : start + 25]}
-            while pending:
-                response = self.client.batch_write_item(RequestItems=pending)
-                pending = response.get("UnprocessedItems") or {}
+        self._write_batches(requests)
         return len(requests)
 
     def metric(
@@ -266,28 +262,80 @@ class Table:
         return points
 
     def latest_metric(
-        self, model: str, metric: str, *, segment: str | None = None, until: str, limit: int
+        self,
+        model: str,
+        metric: str,
+        *,
+        segment: str | None = None,
+        until: str,
+        limit: int,
+        window: str | None = None,
     ) -> list[MetricPoint]:
         """The latest ``limit`` points of one metric of one model and segment whose sort key
         is at most ``until`` (``<time>`` or ``<time>#~`` for every point of that time),
-        oldest first, in one Query read backwards."""
-        response = self.client.query(
-            TableName=self.name,
-            KeyConditionExpression="PK = :pk AND SK <= :until",
-            ExpressionAttributeValues={
+        oldest first, in one Query read backwards; with ``window``, only the points of that
+        window (filtered by the Query, paged until ``limit`` are found or none is left)."""
+        query: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "PK = :pk AND SK <= :until",
+            "ExpressionAttributeValues": {
                 ":pk": {"S": f"METRIC#{model}#{metric}#{segment or OVERALL}"},
                 ":until": {"S": until},
             },
-            ScanIndexForward=False,
-            Limit=limit,
-        )
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if window is not None:
+            query["FilterExpression"] = "#window = :window"
+            query["ExpressionAttributeNames"] = {"#window": "window"}
+            query["ExpressionAttributeValues"][":window"] = {"S": window}
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self.client.query(**query)
+            items += response.get("Items", ())
+            start = response.get("LastEvaluatedKey")
+            if window is None or len(items) >= limit or not start:
+                break
+            query["ExclusiveStartKey"] = start
         points = []
-        for item in reversed(response.get("Items", ())):
-            time, window, evaluation_id = item["SK"]["S"].split("#", 2)
-            points.append(MetricPoint(time, window, evaluation_id, float(item["value"]["N"])))
+        for item in reversed(items[:limit]):
+            time, window_of, evaluation_id = item["SK"]["S"].split("#", 2)
+            points.append(MetricPoint(time, window_of, evaluation_id, float(item["value"]["N"])))
         return points
 
+    def delete_metrics(
+        self,
+        model: str,
+        *,
+        time: str,
+        window: str,
+        evaluation_id: str,
+        figures: Iterable[tuple[str, str | None]],
+    ) -> None:
+        """Delete ``(metric, segment)`` figures of one evaluation (those absent are no
+        error): what a newer computation under the same id no longer holds."""
+        requests = [
+            {
+                "DeleteRequest": {
+                    "Key": {
+                        "PK": {"S": f"METRIC#{model}#{metric}#{segment or OVERALL}"},
+                        "SK": {"S": f"{time}#{window}#{evaluation_id}"},
+                    }
+                }
+            }
+            for metric, segment in figures
+        ]
+        self._write_batches(requests)
+
     # -- helpers --------------------------------------------------------------------------
+
+    def _write_batches(self, requests: Sequence[dict[str, Any]]) -> None:
+        """BatchWriteItem 25 requests at a time, the unprocessed ones sent again."""
+        for start in range(0, len(requests), 25):
+            pending: dict[str, Any] = {self.name: list(requests[start : start + 25])}
+            while pending:
+                response = self.client.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
 
     def _get(self, pk: str, sk: str, *, consistent: bool = False) -> dict[str, Any] | None:
         response = self.client.get_item(

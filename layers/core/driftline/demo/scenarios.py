@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from driftline.aws.store import MetricPoint
+from driftline.batch_reconciliation import BATCH_WINDOW
 from driftline.demo import data
 from driftline.demo.serving import LiveTraffic
 
@@ -253,8 +254,14 @@ def credit_verify(outcome: Outcome) -> list[str]:
         unmet.append(f"the subprime estimate should be reconciled with the labels: {reconciled}")
     for record in ("reconciled.auc.realised", "reconciled.auc.inside"):
         points = outcome.stored.get((record, SUBPRIME), [])
-        if [point.evaluation_id for point in points] != [late["evaluation_id"]]:
+        windows = [point for point in points if point.window != BATCH_WINDOW]
+        if [point.evaluation_id for point in windows] != [late["evaluation_id"]]:
             unmet.append(f"{record} of {SUBPRIME} should be stored for the labelled evaluation")
+        if len([point for point in points if point.window == BATCH_WINDOW]) != 1:
+            unmet.append(
+                f"{record} of {SUBPRIME} should be stored for the applications' batch, once, "
+                "when their labels landed"
+            )
     return unmet
 
 

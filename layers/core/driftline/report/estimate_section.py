@@ -10,6 +10,15 @@ overall and per segment, from ``performance.reconciled`` (docs/result.md).
 >>> page = estimate_section(result)
 >>> "Coverage of the estimate: 50%" in page, "of 2 reconciled estimates" in page
 (True, True)
+>>> "metrics of 2 evaluations" in page
+True
+
+On AWS the coverage counts the batches reconciled when their labels landed:
+
+>>> result["performance"]["reconciled"]["coverage"]["counts"] = "batches"
+>>> "metrics of 2 batches of predictions reconciled when their labels landed" in (
+...     estimate_section(result))
+True
 """
 
 from __future__ import annotations
@@ -51,24 +60,34 @@ def estimate_section(result: Mapping[str, Any]) -> Html | None:
 
 
 def coverage_line(coverage: Mapping[str, Any]) -> Html:
-    """The running coverage in words, with what it should be."""
+    """The running coverage in words, with what it should be, and what it counts: the
+    batches reconciled when their labels landed (AWS), or whole windows (``counts``)."""
     pairs = number(coverage.get("pairs"))
+    batches = coverage.get("counts") == "batches"
     if not pairs:
+        needed = (
+            "a batch of predictions whose rows are all (99%) labelled"
+            if batches
+            else "a window whose rows are all (99%) labelled"
+        )
         return tag(
             "p",
-            "No estimate has been reconciled with labels yet: that needs a window whose rows "
-            "are all (99%) labelled.",
+            f"No estimate has been reconciled with labels yet: that needs {needed}.",
             class_="muted",
         )
-    evaluations = coverage.get("evaluations")
-    plural = "" if number(evaluations) == 1 else "s"
+    counted = number(coverage.get("evaluations"))
+    if batches:
+        plural = "" if counted == 1 else "es"
+        what = f"batch{plural} of predictions reconciled when their labels landed"
+    else:
+        what = f"evaluation{'' if counted == 1 else 's'}"
     return tag(
         "p",
         tag("strong", f"Coverage of the estimate: {share(coverage.get('share'))}"),
         f" of {figure(coverage.get('pairs'))} reconciled estimates (metrics of "
-        f"{figure(evaluations)} evaluation{plural}, each metric's latest "
+        f"{figure(coverage.get('evaluations'))} {what}, each metric's latest "
         f"{figure(coverage.get('trailing'))}) had the measured value inside their 95% "
-        "interval. It should be near 95%; well below it over many evaluations, the link "
+        "interval. It should be near 95%; well below it over many of them, the link "
         "between scores and labels has moved since the baseline and the estimates made "
         "before labels are off.",
     )

@@ -24,6 +24,8 @@ One room per use case, each a module of this package:
 - :mod:`~driftline.aws.jobs.batches`: an inference log uploaded (``profile_batch``);
 - :mod:`~driftline.aws.jobs.labels`: a label file uploaded (``ingest_labels``): the label
   join and the detector updates;
+- :mod:`~driftline.aws.jobs.reconciling`: each batch a label file labelled reconciled with
+  its estimate, its figures stored, and the batches' running coverage read back;
 - :mod:`~driftline.aws.jobs.windows`: a scheduled evaluation (``evaluate_model``): windows,
   daily roll-ups, metrics;
 - :mod:`~driftline.aws.jobs.acting`: a result acted on (``act``), the outbox delivered.

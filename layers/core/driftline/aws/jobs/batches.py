@@ -13,13 +13,14 @@ from driftline.aws.emf import emit
 from driftline.aws.jobs.acting import act
 from driftline.aws.jobs.holding import usable_input
 from driftline.aws.jobs.keys import content_version, rows_key_of, time_of, variant_of
-from driftline.aws.jobs.labels import detector_result, join_waiting_labels
+from driftline.aws.jobs.labels import LabelPairs, detector_result, join_waiting_labels, read_rows
+from driftline.aws.jobs.reconciling import labelled_prefix
 from driftline.aws.jobs.rejections import reject
 from driftline.aws.jobs.services import Services, read_input, stored_document
 from driftline.checks import effective_checks
 from driftline.config.definition import MonitorDefinition
 from driftline.errors import DriftlineError, InvalidInputError
-from driftline.evaluation import Window, evaluate, profile_spec
+from driftline.evaluation import Window, evaluate, not_estimated, profile_spec
 from driftline.ids import digest
 from driftline.io.gzip_csv import GzipCsvWriter
 from driftline.profile.dataset import DatasetProfile, Reference, profile_frames
@@ -45,6 +46,9 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
         # decide; a check already notified is not notified twice).
         stored_profile = DatasetProfile.from_dict(earlier["profile"])
         again: dict[str, Any] = {"status": "duplicate", "profile": profile_key}
+        # ... or before it reconciled the batch with its labels (inline, or come first).
+        pairs = LabelPairs(services, definition, reference)
+        again.update(_reconcile(services, pairs, stored_profile, rows_key_of(model, hour, file_id)))
         again.update(
             _act_on_quality(
                 services,
@@ -110,6 +114,9 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
     outcome: dict[str, Any] = {"status": status, "rows": profile.rows}
     if early.join_report.joined:
         outcome["early_labels"] = early.join_report.joined
+    # With its profile stored, a batch whose labels came first, or came inline with it, is
+    # reconciled with them.
+    outcome.update(_reconcile(services, early, profile, rows_key))
     if any(run["fired"] or run["reordered"] for run in early.detector_runs.values()):
         detected = detector_result(
             definition, early.detector_runs, evaluation_id=f"{model}-labels-{batch_id}"
@@ -131,6 +138,25 @@ def profile_batch(services: Services, key: str, *, received: datetime) -> dict[s
         "batch profiled", model=model, key=key, rows=profile.rows, bad_rows=profile.bad_rows
     )
     return outcome
+
+
+def _reconcile(
+    services: Services, pairs: LabelPairs, profile: DatasetProfile, rows_key: str
+) -> dict[str, Any]:
+    """Reconcile a batch with its labels when it has any: inline, or from label files joined
+    to it (by ``pairs`` now, or by an earlier attempt or version: their labelled profiles)."""
+    if not_estimated(pairs.definition) is not None:
+        return {}  # nothing to reconcile: no read, no listing
+    inline = profile.performance is not None and bool(profile.performance.labelled)
+    hour, batch = time_of(rows_key), rows_key.rsplit("/", 1)[-1].removesuffix(".csv.gz")
+    joined = rows_key in pairs.labelled or (
+        hour is not None
+        and bool(services.store.keys(labelled_prefix(pairs.definition.model, hour, batch)))
+    )
+    if not (inline or joined):
+        return {}
+    done = pairs.reconcile(rows_key, read_rows(services, rows_key)[0])
+    return {} if done is None else {"batches": [done]}
 
 
 def _store_batch_profile(

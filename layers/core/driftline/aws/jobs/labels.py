@@ -14,6 +14,7 @@ import pandas as pd
 from driftline.aws.jobs.acting import act
 from driftline.aws.jobs.holding import usable_input
 from driftline.aws.jobs.keys import content_version, time_of
+from driftline.aws.jobs.reconciling import reconcile_labelled_batch
 from driftline.aws.jobs.rejections import reject
 from driftline.aws.jobs.services import (
     WRITE_ATTEMPTS,
@@ -78,11 +79,17 @@ def ingest_labels(services: Services, key: str, *, received: datetime) -> dict[s
             f"profiles/{model}/rows/{day - timedelta(days=offset):%Y/%m/%d}/"
         )
     ]
+    reconciled: list[dict[str, Any]] = []
     for rows_key in sorted(rows_keys):
-        rows, rows_version = _read_rows(services, rows_key)
-        pairs.join(source, rows_key, rows, rows_version=rows_version)
+        rows, rows_version = read_rows(services, rows_key)
+        if pairs.join(source, rows_key, rows, rows_version=rows_version):
+            done = pairs.reconcile(rows_key, rows)
+            if done is not None:
+                reconciled.append(done)
     outcome: dict[str, Any] = {"labels": len(labels), **pairs.join_report.to_dict(labels)}
     outcome.pop("coverage", None)
+    if reconciled:
+        outcome["batches"] = reconciled
     outcome["detectors"] = {name: run["fired"] for name, run in pairs.detector_runs.items()}
     if any(run["fired"] or run["reordered"] for run in pairs.detector_runs.values()):
         result = detector_result(
@@ -123,7 +130,7 @@ def join_waiting_labels(
     ]
     if not label_keys:
         return pairs
-    rows, _ = _read_rows(services, rows_key)
+    rows, _ = read_rows(services, rows_key)
     for label_key in sorted(label_keys):
         try:
             stored = get_input(services, label_key)
@@ -174,7 +181,7 @@ def _lookback(definition: MonitorDefinition) -> timedelta:
     return min(longest, MAX_LABEL_LOOKBACK)
 
 
-def _read_rows(services: Services, rows_key: str) -> tuple[pd.DataFrame, str]:
+def read_rows(services: Services, rows_key: str) -> tuple[pd.DataFrame, str]:
     """A batch's kept rows and the version of their bytes."""
     body = services.store.get(rows_key).body
     return pd.read_csv(io.BytesIO(body), compression="gzip"), content_version(body)
@@ -213,11 +220,14 @@ class LabelPairs:
         self.reference = reference
         self.join_report = JoinReport()
         self.detector_runs: dict[str, dict[str, Any]] = {}
+        #: The label tables joined so far, by label file key; the rows keys they labelled.
+        self.tables: dict[str, LabelTable] = {}
+        self.labelled: set[str] = set()
 
     def join(
         self, source: LabelSource, rows_key: str, rows: pd.DataFrame, *, rows_version: str
-    ) -> None:
-        """Join one label file with one batch's kept rows.
+    ) -> bool:
+        """Join one label file with one batch's kept rows; True when it labels some of them.
 
         The labelled rows are profiled under the predictions' hour (a window's performance
         counts the predictions made in it, whenever their labels came) and under the ids of
@@ -230,11 +240,13 @@ class LabelPairs:
         pair_id = digest(source.file_id, rows_key)
         known = set(source.labels.labels)
         if rows.empty or schema.id not in rows.columns:
-            return
+            return False
         ids = id_text(rows[schema.id])
         matched = rows[ids.isin(known).to_numpy()]
         if matched.empty:
-            return
+            return False
+        self.tables[source.key] = source.labels
+        self.labelled.add(rows_key)
         # Only labels from the file: inline labels are already in the batch's own profile.
         joined, _ = join_labels(
             matched.drop(columns=[schema.label], errors="ignore"),
@@ -273,6 +285,33 @@ class LabelPairs:
                 "reordered": previous["reordered"] + run["reordered_fires"],
                 "without_signal": previous["without_signal"] + run["without_signal"],
             }
+        return True
+
+    def reconcile(self, rows_key: str, rows: pd.DataFrame) -> dict[str, Any] | None:
+        """Reconcile the batch of ``rows_key`` with every label file that labels it
+        (:func:`~driftline.aws.jobs.reconciling.reconcile_labelled_batch`), the label files
+        joined here read once."""
+
+        def read_labels(key: str) -> LabelTable:
+            table = _label_table(
+                self.services,
+                self.definition,
+                self.reference,
+                get_input(self.services, key).body,
+                key,
+            )
+            self.tables[key] = table
+            return table
+
+        return reconcile_labelled_batch(
+            self.services,
+            self.definition,
+            self.reference,
+            rows_key,
+            rows,
+            known=self.tables,
+            read_labels=read_labels,
+        )
 
 
 def _update_detectors(

@@ -14,20 +14,15 @@ from driftline.aws.emf import emit_many
 from driftline.aws.jobs.acting import act
 from driftline.aws.jobs.holding import page_once, ready
 from driftline.aws.jobs.keys import time_of
+from driftline.aws.jobs.reconciling import TIME_FORMAT, batch_coverage
 from driftline.aws.jobs.services import Services
 from driftline.config.definition import MonitorDefinition
 from driftline.config.durations import parse_duration
 from driftline.estimation import ESTIMATED_METRICS
 from driftline.estimation.multiclass import MULTICLASS_METRICS
-from driftline.evaluation import EvaluationResult, Window, evaluate, not_estimated
+from driftline.evaluation import EvaluationResult, Window, evaluate
 from driftline.profile.dataset import DatasetProfile, Reference
-from driftline.reconciliation import (
-    COVERAGE_RECORD,
-    ESTIMATED_RECORD,
-    RECONCILED_RECORD,
-    ReconciledPoint,
-    estimate_records,
-)
+from driftline.reconciliation import COVERAGE_RECORD, ESTIMATED_RECORD, estimate_records
 from driftline.report import render_report
 
 #: The evaluation status as the dashboard's ``Status`` metric plots it.
@@ -70,7 +65,9 @@ def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str
                 current,
                 evaluation_id=evaluation_id,
                 window=Window(start.isoformat(), end.isoformat()),
-                reconciled_history=reconciled_history(services, definition, until=end),
+                # The coverage counts the batches reconciled when their labels landed; the
+                # window is reconciled for reading only (its rows are those batches' rows).
+                estimate_coverage=batch_coverage(services, definition, until=end),
             )
             document = result.to_dict()
             _store_metrics(
@@ -119,38 +116,6 @@ def _history(services: Services, model: str, window: str, *, before: str) -> lis
         if key.endswith(".json") and key < f"reports/{model}/{before}.json"
     )
     return [services.store.get_json(key) for key in keys[-HISTORY:]]
-
-
-def reconciled_history(
-    services: Services, definition: MonitorDefinition, *, until: datetime
-) -> list[ReconciledPoint]:
-    """The stored reconciled pairs of a model's whole windows up to ``until`` (its earlier
-    evaluations, and this run's windows already stored), oldest first: each metric's latest
-    ``estimation.coverage_evaluations``, read from its ``reconciled.<metric>.inside`` figures.
-    Empty for a model whose performance is not estimated (no read at all)."""
-    if not_estimated(definition) is not None:
-        return []
-    stamp = until.strftime(TIME_FORMAT)
-    found: list[tuple[tuple[str, str, str], ReconciledPoint]] = []
-    estimated = (
-        MULTICLASS_METRICS
-        if definition.schema_.task == "multiclass_classification"
-        else ESTIMATED_METRICS
-    )
-    for metric in estimated:
-        for point in services.table.latest_metric(
-            definition.model,
-            RECONCILED_RECORD.format(metric=metric, part="inside"),
-            until=f"{stamp}#~",
-            limit=definition.estimation.coverage_evaluations,
-        ):
-            key = (point.time, point.window, point.evaluation_id)
-            found.append((key, ReconciledPoint(point.evaluation_id, metric, point.value >= 0.5)))
-    return [point for _, point in sorted(found, key=lambda entry: entry[0])]
-
-
-#: How a metric point's time is written in the metrics store's sort key.
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def _window_profile(
