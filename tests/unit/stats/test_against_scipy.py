@@ -348,3 +348,58 @@ def test_psi_equals_the_symmetrised_kl_divergence_from_scipy(
     # sum (q - p) ln(q / p) = KL(q || p) + KL(p || q), both on the smoothed proportions
     expected = np.sum(scipy.special.rel_entr(q, p) + scipy.special.rel_entr(p, q))
     assert population_stability_index(a, b) == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    total=st.integers(2, 300_000),
+    draws=st.floats(0.0, 1.0),
+    in_bin=st.integers(0, 5_000),
+    position=st.floats(0.0, 1.0),
+)
+def test_the_exact_test_of_a_sparse_bin_equals_scipy_hypergeom(
+    total: int, draws: float, in_bin: int, position: float
+) -> None:
+    # GIVEN a bin of in_bin rows among total, n_current of them drawn into the batch
+    from driftline.stats.homogeneity import _exact_cell_p_value
+
+    n_current = max(1, min(total - 1, round(draws * total)))
+    in_bin = min(in_bin, total)
+    low, high = max(0, n_current - (total - in_bin)), min(in_bin, n_current)
+    in_current = low + round(position * (high - low))
+    # WHEN its two-sided exact p-value is taken
+    found = _exact_cell_p_value(in_current, in_bin, total, n_current)
+    # THEN it is scipy's: twice the smaller hypergeometric tail, at most 1
+    upper = scipy.stats.hypergeom.sf(in_current - 1, total, in_bin, n_current)
+    lower = scipy.stats.hypergeom.cdf(in_current, total, in_bin, n_current)
+    expected = min(1.0, 2.0 * min(float(upper), float(lower)))
+    assert found == pytest.approx(expected, rel=1e-7, abs=1e-300)
+
+
+def test_a_numeric_columns_evidence_does_not_import_scipy_stats() -> None:
+    # GIVEN a fresh interpreter (scipy.stats costs about 0.6 s of a cold start)
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from driftline.stats.base import FeatureDistributions, WeightedSample\n"
+        "from driftline.stats.decision import measure_drift\n"
+        "rng = np.random.default_rng(0)\n"
+        "r, c = rng.normal(0, 1, 5000), rng.normal(0, 1.5, 500)\n"
+        "edges = np.quantile(r, np.linspace(0.1, 0.9, 9))\n"
+        "counts = lambda v: np.bincount(np.searchsorted(edges, v), minlength=10)\n"
+        "ref = np.concatenate([[0.0], counts(r), [0.0]])\n"
+        "cur = np.concatenate([[2.0], counts(c), [3.0]])\n"
+        "f = FeatureDistributions('numeric', ref, cur, WeightedSample.from_values(r),\n"
+        "    WeightedSample.from_values(c), 1.0)\n"
+        "m = measure_drift(f, 'ks')\n"
+        "assert m.evidence == 'ks+binned', m\n"
+        "print('scipy.stats' in sys.modules)\n"
+    )
+    # WHEN a numeric column with sparse under- and overflow bins is measured
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    # THEN its exact test of the sparse bins did not pull scipy.stats in
+    assert found == "False"
