@@ -33,7 +33,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,15 +138,9 @@ class BaselineCalibration:
         Raises:
             InvalidInputError: ``reason="invalid_calibrator"``, naming the key.
         """
-        if not isinstance(data, Mapping):
-            raise _invalid("", f"must be a mapping; got {type(data).__name__}")
-        rows = data.get("rows")
-        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-            raise _invalid("rows", "must be a count (an integer >= 0)")
-        if "skipped" in data:
-            if not isinstance(data["skipped"], str):
-                raise _invalid("skipped", "must be a text")
-            return cls(rows, skipped=data["skipped"])
+        rows, skipped = stored_rows(data)
+        if skipped is not None:
+            return cls(rows, skipped=skipped)
         fitted_rows = data.get("fitted_rows")
         if not isinstance(fitted_rows, int) or isinstance(fitted_rows, bool):
             raise _invalid("fitted_rows", "must be a count (an integer >= 1)")
@@ -254,6 +248,29 @@ class CalibrationRows:
         predicted = np.concatenate(self._predicted) if self._predicted else np.empty(0, np.int8)
         self._scores, self._positive, self._predicted = [], [], []
         return BaselineCalibration.fitted(scores, positive, predicted)
+
+
+def stored_rows(
+    data: object, invalid: Callable[[str, str], InvalidInputError] | None = None
+) -> tuple[int, str | None]:
+    """A stored calibration's ``rows`` and, when it was not fitted, why (``skipped``),
+    validated: the part every stored calibration (one score, one per class) shares.
+    ``invalid(key, problem)`` makes the error (default: this module's wording).
+
+    Raises:
+        InvalidInputError: ``reason="invalid_calibrator"``, naming the key.
+    """
+    error = invalid or _invalid
+    if not isinstance(data, Mapping):
+        raise error("", f"must be a mapping; got {type(data).__name__}")
+    rows = data.get("rows")
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+        raise error("rows", "must be a count (an integer >= 0)")
+    if "skipped" not in data:
+        return rows, None
+    if not isinstance(data["skipped"], str):
+        raise error("skipped", "must be a text")
+    return rows, data["skipped"]
 
 
 def _invalid(key: str, problem: str) -> InvalidInputError:

@@ -42,6 +42,7 @@ from driftline.estimation.baseline import (
     MAX_CALIBRATION_ROWS,
     NO_LABEL_COLUMN,
     BaselineCalibration,
+    stored_rows,
 )
 from driftline.estimation.calibration import Calibrator, IdentityCalibrator, fit_isotonic
 from driftline.estimation.columns import ClassEstimationColumns, labelled_class_rows_of
@@ -49,9 +50,8 @@ from driftline.estimation.model_error import (
     BLOCKS,
     CHUNKS_PER_BLOCK,
     MIN_CHUNK_ROWS,
-    MIN_CHUNKS,
     ModelError,
-    ModelErrorTerm,
+    error_terms,
 )
 from driftline.estimation.multiclass import (
     MULTICLASS_METRICS,
@@ -148,15 +148,9 @@ class ClassCalibration:
         Raises:
             InvalidInputError: ``reason="invalid_calibrator"``, naming the key.
         """
-        if not isinstance(data, Mapping):
-            raise _invalid("", f"must be a mapping; got {type(data).__name__}")
-        rows = data.get("rows")
-        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-            raise _invalid("rows", "must be a count (an integer >= 0)")
-        if "skipped" in data:
-            if not isinstance(data["skipped"], str):
-                raise _invalid("skipped", "must be a text")
-            return cls(rows, skipped=data["skipped"])
+        rows, skipped = stored_rows(data, _invalid)
+        if skipped is not None:
+            return cls(rows, skipped=skipped)
         classes = data.get("classes")
         if not isinstance(classes, list) or len(classes) < 2:
             raise _invalid("classes", "must be a list of two or more classes")
@@ -286,13 +280,7 @@ def measure_class_model_error(
                 if name in estimated and name in realised:
                     errors[name].append(estimated[name] - realised[name])
                     variances[name].append(spread[name])
-    terms = {}
-    for name in MULTICLASS_METRICS:
-        if len(errors[name]) >= MIN_CHUNKS:
-            error, variance = np.array(errors[name]), np.array(variances[name])
-            excess = float(np.mean(error**2) - np.mean(variance))
-            terms[name] = ModelErrorTerm(float(error.mean()), max(0.0, excess), int(error.size))
-    return ModelError(rows, rows // chunks, terms)
+    return ModelError(rows, rows // chunks, error_terms(errors, variances))
 
 
 def realised_class_metrics(

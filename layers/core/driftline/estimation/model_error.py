@@ -59,7 +59,7 @@ chunk of 400 rows errs by about 0.1 beyond its sampling error:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,13 +227,23 @@ def measure_model_error(
                 if name in estimated and name in realised:
                     errors[name].append(estimated[name] - realised[name])
                     variances[name].append(spread[name])
+    return ModelError(rows, rows // chunks, error_terms(errors, variances))
+
+
+def error_terms(
+    errors: Mapping[str, Sequence[float]], variances: Mapping[str, Sequence[float]]
+) -> dict[str, ModelErrorTerm]:
+    """Each metric's term from its chunks' errors (estimate − realised) and sampling
+    variances: the mean error and the excess of the mean squared error over the mean
+    sampling variance (at least 0); a metric with fewer than :data:`MIN_CHUNKS` chunks has
+    none."""
     terms = {}
-    for name in ESTIMATED_METRICS:
-        if len(errors[name]) >= MIN_CHUNKS:
-            error, variance = np.array(errors[name]), np.array(variances[name])
+    for name, found in errors.items():
+        if len(found) >= MIN_CHUNKS:
+            error, variance = np.array(found), np.array(variances[name])
             excess = float(np.mean(error**2) - np.mean(variance))
             terms[name] = ModelErrorTerm(float(error.mean()), max(0.0, excess), int(error.size))
-    return ModelError(rows, rows // chunks, terms)
+    return terms
 
 
 def realised_metrics(
