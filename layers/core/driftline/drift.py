@@ -176,12 +176,14 @@ def compare_profiles(
         outputs=outputs,
         per_segment=per_segment,
     )
+    overall = [entry for entry in measured.entries(segments=False) if isinstance(entry, _Pending)]
     pending = [entry for entry in measured.entries() if isinstance(entry, _Pending)]
     decisions = decide_family(
         [entry.measure for entry in pending],
         alpha=[entry.alpha for entry in pending],
         min_effect=[entry.min_effect for entry in pending],
         correction=drift.correction,
+        weights=_alpha_shares(len(overall), len(pending) - len(overall), drift.overall_share),
     )
     decided = {id(entry): result for entry, result in zip(pending, decisions, strict=True)}
     return _report(measured, decided, drift.dataset_drift_share)
@@ -195,12 +197,27 @@ class _Measured:
     outputs: dict[str, FeatureDrift | _Pending]
     segments: dict[str, _Measured]
 
-    def entries(self) -> list[FeatureDrift | _Pending]:
-        """Every column of the report and its segments, in a fixed order."""
+    def entries(self, *, segments: bool = True) -> list[FeatureDrift | _Pending]:
+        """Every column of the report (first, overall) and its segments, in a fixed order."""
         found = [*self.features.values(), *self.outputs.values()]
-        for segment in self.segments.values():
-            found += segment.entries()
+        if segments:
+            for segment in self.segments.values():
+                found += segment.entries()
         return found
+
+
+def _alpha_shares(overall: int, per_segment: int, overall_share: float) -> list[float] | None:
+    """Each test's share of α: ``overall_share`` split evenly among the overall tests, the
+    rest among the segment tests (None, equal shares, when one of the two groups is empty).
+
+    >>> _alpha_shares(2, 4, 0.5)
+    [0.25, 0.25, 0.125, 0.125, 0.125, 0.125]
+    >>> _alpha_shares(3, 0, 0.5) is None
+    True
+    """
+    if overall == 0 or per_segment == 0:
+        return None
+    return [overall_share / overall] * overall + [(1 - overall_share) / per_segment] * per_segment
 
 
 def _measured(

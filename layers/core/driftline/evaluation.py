@@ -7,6 +7,7 @@ no clock: the evaluation id and the window are arguments.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -665,7 +666,7 @@ def drift_evidence(result: DriftResult) -> str:
         f"{verdict}: effect ({result.effect_measure}) {short_number(result.effect)} "
         f"{effect_sign} {short_number(result.threshold)} and adjusted p "
         f"{short_number(result.p_adjusted)} {p_sign} {short_number(result.alpha)} "
-        f"({result.correction} over {result.family} tests; raw p "
+        f"({result.correction} over {result.family} tests{_share_of_alpha(result)}; raw p "
         f"{short_number(result.p_value)}; {test}); n = {result.n_current:,} current, "
         f"{result.n_reference:,} reference"
         + (
@@ -675,6 +676,15 @@ def drift_evidence(result: DriftResult) -> str:
             else ""
         )
     )
+
+
+def _share_of_alpha(result: DriftResult) -> str:
+    """This test's share of the family's α, when the shares are not equal (overall tests
+    get ``drift.overall_share`` of α when segments are tested too)."""
+    share, family = result.alpha_share, result.family
+    if share is None or not family or math.isclose(share * family, 1.0, rel_tol=1e-9):
+        return ""
+    return f", this one's share of alpha {short_number(share)}"
 
 
 def _evidence_test(result: DriftResult) -> str:

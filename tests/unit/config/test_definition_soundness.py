@@ -383,6 +383,10 @@ def test_detector_signals_of_the_schema_are_valid(signal: str) -> None:
         ({"alpha": True}, "drift.alpha"),
         ({"alpha": "low"}, "drift.alpha"),
         ({"correction": "bonferroni"}, "drift.correction"),
+        ({"overall_share": 0}, "drift.overall_share"),
+        ({"overall_share": 1}, "drift.overall_share"),
+        ({"overall_share": True}, "drift.overall_share"),
+        ({"overall_share": "half"}, "drift.overall_share"),
         ({"min_effect": {"ks": -0.02}}, "drift.min_effect"),
         ({"min_effect": {"ks": 0}}, "drift.min_effect"),
         ({"min_effect": {"ks": True}}, "drift.min_effect"),
@@ -405,6 +409,7 @@ def test_sound_drift_decision_settings_are_valid() -> None:
         drift={
             "alpha": 0.5,
             "correction": "bh",
+            "overall_share": 0.8,
             "min_effect": {"ks": 0.05, "psi": 2.5, "wasserstein": 1.5},
             "min_rows": 1,
             "features": {"tenure": {"min_effect": 0.1}},
@@ -412,3 +417,4 @@ def test_sound_drift_decision_settings_are_valid() -> None:
     )
     drift = validate_monitor_definition(data).drift
     assert (drift.alpha, drift.correction, drift.min_effect["psi"]) == (0.5, "bh", 2.5)
+    assert drift.overall_share == 0.8

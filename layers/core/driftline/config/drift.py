@@ -59,6 +59,15 @@ class DriftSpec(StrictSection):
             "any dependence), bh (false discovery rate) or none."
         ),
     )
+    overall_share: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description=(
+            "The share of alpha given to the overall tests when segments are tested too, "
+            "split evenly among them; the rest is split evenly among the segment tests."
+        ),
+    )
     min_effect: dict[DriftMethodName, float] = Field(
         default_factory=dict,
         description=(

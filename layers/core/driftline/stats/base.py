@@ -93,6 +93,8 @@ class DriftResult:
     n_current: int | None = None
     evidence: str | None = None
     family: int | None = None
+    #: This test's share of the family's α (1 / family with equal shares).
+    alpha_share: float | None = None
     borderline: bool = False
     rank_error: float = 0.0
     #: Each test's raw p-value when the evidence combines two (``ks+binned``), by name.
@@ -120,6 +122,7 @@ class DriftResult:
                 n_reference=self.n_reference,
                 n_current=self.n_current,
                 family=self.family,
+                alpha_share=self.alpha_share,
                 borderline=self.borderline,
                 rank_error=self.rank_error,
             )

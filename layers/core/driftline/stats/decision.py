@@ -181,6 +181,7 @@ def decide_family(
     alpha: float | Sequence[float] = DEFAULT_ALPHA,
     min_effect: float | Sequence[float | None] | None = None,
     correction: Correction = "holm",
+    weights: Sequence[float] | None = None,
 ) -> list[DriftResult]:
     """Decide every column of one evaluation together.
 
@@ -189,6 +190,7 @@ def decide_family(
         alpha: the family-wise false-alarm probability, or one per measure.
         min_effect: the minimum effect, or one per measure (None: the method's default).
         correction: how p-values are adjusted for the family.
+        weights: each measure's share of α (normalised to sum 1; None: equal shares).
 
     Returns:
         One decision per measure, in order, stating its evidence.
@@ -199,9 +201,13 @@ def decide_family(
         minimums: list[float | None] = [min_effect] * count
     else:
         minimums = list(min_effect)
-    adjusted = adjust([m.p_value for m in measures], correction)
+    adjusted = adjust([m.p_value for m in measures], correction, weights)
+    total = float(sum(weights)) if weights is not None else float(count)
+    shares = [w / total for w in weights] if weights is not None else [1.0 / max(count, 1)] * count
     decided = []
-    for measure, p_adjusted, level, own in zip(measures, adjusted, alphas, minimums, strict=True):
+    for measure, p_adjusted, level, own, share in zip(
+        measures, adjusted, alphas, minimums, shares, strict=True
+    ):
         threshold = get_method(measure.method).default_min_effect if own is None else own
         drifted = p_adjusted < level and measure.effect >= threshold
         borderline = _borderline(measure, p_adjusted, level, threshold, drifted)
@@ -222,6 +228,7 @@ def decide_family(
                 n_current=measure.n_current,
                 evidence=measure.evidence,
                 family=count,
+                alpha_share=share,
                 borderline=borderline,
                 rank_error=measure.rank_error,
                 evidence_parts=measure.parts,
