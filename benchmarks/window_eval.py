@@ -81,13 +81,126 @@ windows: [P1D, P7D, P30D]
 """
 
 
-def definition() -> Any:
+#: Checks on the estimate, added for the comparison with and without estimates.
+ESTIMATED_CHECKS = """
+  - {name: auc-est, metric: auc, estimated: true, min: 0.7}
+  - {name: accuracy-est, metric: accuracy, estimated: true, min: 0.7}
+  - {name: gini-a-est, metric: gini, estimated: true, segment: {segment: seg_a},
+     max_relative_drop: 0.05}
+"""
+
+
+def definition(*, estimated_checks: bool = False) -> Any:
     from driftline.config import load_monitor_definition
 
     features = {**dict.fromkeys(bench_data.NUMERIC, "numeric")}
     features.update(dict.fromkeys(bench_data.CATEGORICAL, "categorical"))
     text = DEFINITION.replace("{FEATURES}", json.dumps(features))
+    if estimated_checks:
+        text = text.replace("windows: [P1D", ESTIMATED_CHECKS.lstrip("\n") + "windows: [P1D")
     return load_monitor_definition(text, source="bench-window.yaml")
+
+
+def without_estimates(stored: list[str]) -> list[str]:
+    """The same stored profiles without what only the estimate reads (the score cells,
+    overall and per segment): what a profile held before estimates existed."""
+
+    def strip(document: dict[str, Any]) -> dict[str, Any]:
+        document.pop("score_cells", None)
+        for segment in document.get("segments", {}).values():
+            strip(segment)
+        return document
+
+    return [json.dumps(strip(json.loads(text))) for text in stored]
+
+
+def estimate_cost(*, rounds: int = 5, rows_per_day: int = 20_000, days: int = 30) -> dict[str, Any]:
+    """A ``days``-day window of unlabelled inference batches evaluated with estimates (the
+    score cells stored, the estimate and three estimated checks decided) and without (the
+    same profiles without score cells: the estimate is skip), interleaved ``rounds`` times;
+    the best of each phase."""
+    from driftline.evaluation import profile_spec
+    from driftline.profile.dataset import build_reference, profile_frame
+
+    monitor = definition(estimated_checks=True)
+    spec = profile_spec(monitor)
+    baseline = labelled_frame(max(rows_per_day, 1000), day=-1, shift=0.0)
+    reference = build_reference(lambda: [baseline], spec, bins=10)
+    with_cells = []
+    for day in range(days):
+        unlabelled = labelled_frame(rows_per_day, day=day, shift=0.1).drop(columns=["label"])
+        with_cells.append(json.dumps(profile_frame(unlabelled, spec, reference.bins).to_dict()))
+    variants = {"with estimates": with_cells, "without": without_estimates(with_cells)}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
+    for stored in variants.values():  # warm up: imports and first calls are not timed
+        evaluate_window(monitor, reference, stored)
+    for _ in range(rounds):
+        for name, stored in variants.items():
+            runs[name].append(evaluate_window(monitor, reference, stored))
+    best: dict[str, dict[str, Any]] = {}
+    for name, measured in runs.items():
+        chosen = dict(measured[0])
+        for phase in ("load_seconds", "merge_seconds", "evaluate_seconds", "seconds"):
+            chosen[phase] = min(run[phase] for run in measured)
+        chosen["total_seconds"] = min(run["total_seconds"] for run in measured)
+        best[name] = chosen
+    with_result = evaluate_window(monitor, reference, with_cells)
+    return {
+        "rows_per_day": rows_per_day,
+        "days": days,
+        "rounds": rounds,
+        "variants": best,
+        "estimated_statuses": _estimated_statuses(monitor, reference, with_cells),
+        "checks": with_result["checks"],
+    }
+
+
+def _estimated_statuses(monitor: Any, reference: Any, stored: list[str]) -> dict[str, str]:
+    """The estimated checks' statuses on the window (they must decide, not skip)."""
+    from driftline.evaluation import Window, evaluate
+    from driftline.profile.dataset import DatasetProfile
+
+    current = reduce(
+        DatasetProfile.merge, [DatasetProfile.from_dict(json.loads(t)) for t in stored]
+    )
+    result = evaluate(monitor, reference, current, evaluation_id="b", window=Window("s", "e"))
+    return {check.name: check.status for check in result.checks if check.name.endswith("-est")}
+
+
+def render_estimates(result: dict[str, Any], target_ratio: float = 1.2) -> str:
+    rows = []
+    for name, measured in result["variants"].items():
+        rows.append(
+            [
+                name,
+                harness.seconds(measured["load_seconds"]),
+                harness.seconds(measured["merge_seconds"]),
+                harness.seconds(measured["evaluate_seconds"]),
+                harness.seconds(measured["total_seconds"]),
+                f"{measured['profile_bytes'] / 1024:,.0f}",
+            ]
+        )
+    with_, without = result["variants"]["with estimates"], result["variants"]["without"]
+    ratio = with_["total_seconds"] / without["total_seconds"]
+    lines = [
+        harness.table(
+            [
+                "30-day window",
+                "load s",
+                "merge s",
+                "evaluate s",
+                "load + merge + evaluate s",
+                "KiB per stored profile",
+            ],
+            rows,
+        ),
+        f"\n{result['days']} daily inference batches of {result['rows_per_day']:,} rows, "
+        f"{result['checks']} checks, best of {result['rounds']} (interleaved); the estimated "
+        f"checks: {result['estimated_statuses']}.",
+        f"Target: with estimates ≤ {target_ratio:g} × without: {ratio:.2f} × "
+        f"({harness.verdict(ratio <= target_ratio)}).",
+    ]
+    return "\n".join(lines)
 
 
 def labelled_frame(rows: int, *, day: int, shift: float) -> Any:
@@ -329,11 +442,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rows-per-day", type=int, default=20_000)
+    parser.add_argument(
+        "--estimates",
+        action="store_true",
+        help="a 30-day window of inference batches with estimates against without",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory-of", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_of:
         print(json.dumps(_memory_child(args.memory_of)))
+        return
+    if args.estimates:
+        print(render_estimates(estimate_cost(rounds=args.rounds, rows_per_day=args.rows_per_day)))
         return
     print(render(run(rounds=args.rounds, rows_per_day=args.rows_per_day)))
 
