@@ -104,6 +104,17 @@ def test_the_window_benchmark_merges_and_evaluates_tiny_windows() -> None:
     assert "| 2 | 600 |" in window_eval.render(result)
 
 
+def test_the_estimate_comparison_decides_the_estimated_checks_and_strips_only_score_cells() -> None:
+    result = window_eval.estimate_cost(rounds=1, rows_per_day=300, days=2)
+    # THEN with estimates the estimated checks decide; without, the profiles are smaller
+    assert set(result["estimated_statuses"].values()) <= {"pass", "fail"}
+    assert len(result["estimated_statuses"]) == 3
+    variants = result["variants"]
+    assert variants["without"]["profile_bytes"] < variants["with estimates"]["profile_bytes"]
+    assert variants["without"]["rows"] == variants["with estimates"]["rows"] == 600
+    assert "Target: with estimates" in window_eval.render_estimates(result)
+
+
 def test_importtime_is_summed_per_top_level_package() -> None:
     trace = "\n".join(
         [
