@@ -424,6 +424,75 @@ def test_estimate_section_scores_the_estimate_against_the_labels(
     assert segments["plan=basic"] == ["plan=basic", "5 of 6", "outside: accuracy"]
 
 
+def test_estimate_section_shows_the_windows_estimate_overall_and_per_segment(
+    example: Churn, document: Node
+) -> None:
+    estimated = example.result["performance"]["estimated"]
+    estimate = section(document, "estimate")
+    # THEN the rows estimated and the label coverage are said
+    assert "Estimated from the scores of 4,000 rows" in estimate.text()
+    assert "labels cover 100% of the window's rows" in estimate.text()
+    # AND each metric has its value over its interval, overall then per segment
+    table = {row[0]: row for row in rows(estimate) if len(row) == 5}
+    assert set(table) == set(estimated["overall"])
+    accuracy = estimated["overall"]["accuracy"]
+    basic = estimated["segments"]["plan=basic"]["accuracy"]
+    assert table["accuracy"][1] == (
+        f"{accuracy['value']:.4g}{accuracy['lower']:.4g} – {accuracy['upper']:.4g}"
+    )
+    assert (
+        table["accuracy"][2] == f"{basic['value']:.4g}{basic['lower']:.4g} – {basic['upper']:.4g}"
+    )
+    headers = [th.text().strip() for th in estimate.find_all("th")]
+    assert headers[:3] == ["Metric", "Overall", "plan=basic (2,024 rows)"]
+    # AND the class prior's skip reason is given
+    assert "The positive class share is not estimated: the baseline's predictions" in (
+        estimate.text()
+    )
+
+
+def test_an_unlabelled_windows_estimate_is_shown_with_its_class_prior() -> None:
+    # GIVEN a window without labels, its prior shifted and consistent with a prior shift
+    interval = {"value": 0.72, "lower": 0.69, "upper": 0.75, "method": "cbpe"}
+    result = {
+        "performance": {
+            "overall": {"label_coverage": 0.0},
+            "estimated": {
+                "method": "cbpe",
+                "overall": {"auc": interval, "precision": {"skip": "no row predicted positive"}},
+                "segments": {"tier=gold": {"auc": {**interval, "value": 0.61}}},
+                "rows": {"overall": 3000, "segments": {"tier=gold": 900}},
+                "label_shift": {
+                    "method": "bbse",
+                    "prior": 0.45,
+                    "lower": 0.41,
+                    "upper": 0.49,
+                    "baseline_prior": 0.2,
+                    "shifted": True,
+                    "consistent": True,
+                    "accuracy_at_prior": {"value": 0.7, "lower": 0.68, "upper": 0.72},
+                },
+            },
+            "reconciled": {"overall": {"skip": "labels cover 0 of 3,000 rows (0.00%)"}},
+        }
+    }
+    estimate = section(parse(render_report(result)), "estimate")
+    # THEN the estimate is shown before any label, a metric without a value as "—"
+    assert rows(estimate) == [
+        ["auc", "0.720.69 – 0.75", "0.610.69 – 0.75"],
+        ["precision", "—", "—"],
+    ]
+    assert "labels cover 0% of the window's rows" in estimate.text()
+    # AND the prior, what it may mean, and the accuracy to expect at it
+    assert (
+        "Positive class share, estimated from the predictions (black-box shift estimation): "
+        "45% (95% interval 41% – 49%) against 20% in the baseline: shifted beyond chance"
+    ) in estimate.text()
+    assert "the accuracy to expect at that prior is 0.7 (0.68 – 0.72)" in estimate.text()
+    # AND the reconciliation part says none has been reconciled yet
+    assert "This window is not reconciled: labels cover 0 of 3,000 rows" in estimate.text()
+
+
 def test_estimate_section_says_why_a_window_is_not_reconciled() -> None:
     # GIVEN a window whose labels have not all arrived, after reconciled evaluations
     result = {

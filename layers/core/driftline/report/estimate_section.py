@@ -1,6 +1,9 @@
-"""The estimate against the labels in the report: the model's running coverage, then this
-window's reconciled metrics (estimate, interval, measured value, error, inside or not),
-overall and per segment, from ``performance.reconciled`` (docs/result.md).
+"""Estimated performance in the report: this window's estimate made from the scores before
+the labels (``performance.estimated``: each metric with its 95 % interval, overall and per
+segment, the rows estimated and the class prior), then the estimate against the labels: the
+model's running coverage and this window's reconciled metrics (estimate, interval, measured
+value, error, inside or not), overall and per segment, from ``performance.reconciled``
+(docs/result.md).
 
 >>> result = {"performance": {"reconciled": {"min_share": 0.99,
 ...     "overall": {"accuracy": {"estimated": 0.83, "lower": 0.81, "upper": 0.85,
@@ -19,6 +22,16 @@ On AWS the coverage counts the batches reconciled when their labels landed:
 >>> "metrics of 2 batches of predictions reconciled when their labels landed" in (
 ...     estimate_section(result))
 True
+
+A window without labels shows its estimate alone:
+
+>>> unlabelled = {"performance": {"estimated": {"method": "cbpe",
+...     "overall": {"auc": {"value": 0.72, "lower": 0.69, "upper": 0.75, "method": "cbpe"}},
+...     "segments": {}, "rows": {"overall": 3000, "segments": {}}},
+...     "reconciled": {"overall": {"skip": "labels cover 0 of 3,000 rows (0.00%)"}}}}
+>>> page = estimate_section(unlabelled)
+>>> "3,000 rows" in page, "0.69 – 0.75" in page
+(True, True)
 """
 
 from __future__ import annotations
@@ -31,13 +44,107 @@ from driftline.report.markup import Html, cell, join, table, tag
 
 
 def estimate_section(result: Mapping[str, Any]) -> Html | None:
-    """The estimate reconciled with the labels (None when the performance is not estimated,
-    so nothing could be reconciled)."""
-    reconciled = mapping(mapping(result.get("performance")).get("reconciled"))
-    if not reconciled or "skip" in reconciled:
+    """This window's estimate and the estimate reconciled with the labels (None when the
+    performance is neither estimated nor reconciled)."""
+    performance = mapping(result.get("performance"))
+    estimated = mapping(performance.get("estimated"))
+    reconciled = mapping(performance.get("reconciled"))
+    has_estimate = bool(mapping(estimated.get("overall"))) and "skip" not in estimated
+    has_reconciled = bool(reconciled) and "skip" not in reconciled
+    if not has_estimate and not has_reconciled:
         return None
+    parts: list[Html | None] = [tag("h2", "Estimated performance", id="estimate")]
+    if has_estimate:
+        parts += estimated_part(estimated, mapping(performance.get("overall")))
+    if has_reconciled:
+        parts += reconciled_part(reconciled, heading=has_estimate)
+    return join(parts)
+
+
+def estimated_part(estimated: Mapping[str, Any], measured: Mapping[str, Any]) -> list[Html]:
+    """The estimate made from the scores: a metric per row, overall and per segment (value
+    over its 95 % interval), the rows estimated, the label coverage and the class prior."""
+    rows_estimated = mapping(estimated.get("rows"))
+    coverage = number(measured.get("label_coverage"))
+    labels = (
+        f"; labels cover {share(coverage)} of the window's rows" if coverage is not None else ""
+    )
+    intro = tag(
+        "p",
+        f"Estimated from the scores of {figure(rows_estimated.get('overall'))} rows, before "
+        "their labels (confidence-based estimation on the baseline's calibration); each "
+        "95% interval covers the window's sampling error and the estimator's own error "
+        f"measured on the baseline{labels}.",
+    )
+    overall = mapping(estimated.get("overall"))
+    segments = {key: mapping(value) for key, value in mapping(estimated.get("segments")).items()}
+    segment_rows = mapping(rows_estimated.get("segments"))
+    headers = [
+        "Metric",
+        "Overall",
+        *(f"{key} ({figure(segment_rows.get(key))} rows)" for key in segments),
+    ]
+    body = [
+        tag(
+            "tr",
+            cell(name, "name"),
+            estimate_cell(overall.get(name)),
+            *(estimate_cell(scope.get(name)) for scope in segments.values()),
+        )
+        for name in overall
+    ]
+    parts = [intro, table(headers, body, numeric=range(1, len(headers)))]
+    prior = label_shift_line(mapping(estimated.get("label_shift")))
+    if prior is not None:
+        parts.append(prior)
+    return parts
+
+
+def estimate_cell(entry: Any) -> Html:
+    """One estimate: its value over its 95 % interval ("—" when there is none)."""
+    figures = mapping(entry)
+    if number(figures.get("value")) is None:
+        return cell("—", "num")
+    interval = f"{figure(figures.get('lower'))} – {figure(figures.get('upper'))}"
+    return cell(join([figure(figures.get("value")), tag("span", interval, class_="sub")]), "num")
+
+
+def label_shift_line(shift: Mapping[str, Any]) -> Html | None:
+    """The class prior estimated for the window against the baseline's, and what it may
+    mean (docs/performance.md, "Label shift")."""
+    prior = number(shift.get("prior"))
+    if "skip" in shift:
+        return tag("p", f"The positive class share is not estimated: {text(shift['skip'])}.")
+    if prior is None:
+        return None
+    if shift.get("consistent") is False:
+        reading = (
+            "the predictions fit no mix of the baseline's classes: something other than the "
+            "prior changed"
+        )
+    elif shift.get("shifted"):
+        at_prior = mapping(shift.get("accuracy_at_prior"))
+        reading = (
+            "shifted beyond chance, and the predictions fit a change of the prior; if that is "
+            "what happened the estimates above are biased, and the accuracy to expect at that "
+            f"prior is {figure(at_prior.get('value'))} ({figure(at_prior.get('lower'))} – "
+            f"{figure(at_prior.get('upper'))})"
+        )
+    else:
+        reading = "not shifted beyond chance"
+    return tag(
+        "p",
+        "Positive class share, estimated from the predictions (black-box shift estimation): "
+        f"{share(prior)} (95% interval {share(shift.get('lower'))} – "
+        f"{share(shift.get('upper'))}) against {share(shift.get('baseline_prior'))} in the "
+        f"baseline: {reading}.",
+    )
+
+
+def reconciled_part(reconciled: Mapping[str, Any], *, heading: bool) -> list[Html | None]:
+    """The running coverage and this window's estimate against its labels."""
     parts: list[Html | None] = [
-        tag("h2", "Estimate against the labels", id="estimate"),
+        tag("h3", "Against the labels") if heading else None,
         coverage_line(mapping(reconciled.get("coverage"))),
     ]
     overall = mapping(reconciled.get("overall"))
@@ -56,7 +163,7 @@ def estimate_section(result: Mapping[str, Any]) -> Html | None:
     if segments:
         parts.append(tag("h3", "Per segment"))
         parts.append(segments_table(segments))
-    return join(parts)
+    return parts
 
 
 def coverage_line(coverage: Mapping[str, Any]) -> Html:
