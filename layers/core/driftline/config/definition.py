@@ -58,8 +58,8 @@ class CloudWatchSpec(StrictSection):
     )
 
 
-#: How many of each metric's latest reconciled evaluations the estimate's coverage counts,
-#: by default and at most (``estimation.coverage_evaluations``).
+#: How many of each metric's latest reconciled estimates (batches or evaluations) the
+#: estimate's coverage counts, by default and at most (``estimation.coverage_evaluations``).
 COVERAGE_EVALUATIONS = 100
 MAX_COVERAGE_EVALUATIONS = 1000
 
@@ -70,8 +70,9 @@ class EstimationSpec(StrictSection):
         ge=1,
         le=MAX_COVERAGE_EVALUATIONS,
         description=(
-            "How many of each metric's latest reconciled evaluations the estimate's running "
-            "coverage counts: the share of them whose measured value, once the labels "
+            "How many of each metric's latest reconciled estimates the estimate's running "
+            "coverage counts (batches reconciled when their labels landed on AWS, whole "
+            "evaluations otherwise): the share of them whose measured value, once the labels "
             "arrived, fell inside the estimate's 95% interval (docs/performance.md)."
         ),
     )
