@@ -31,6 +31,7 @@ from driftline.config.checks import (
     CheckSpec,
 )
 from driftline.config.data import not_estimated as schema_not_estimated
+from driftline.config.data import probability_columns
 from driftline.config.definition import MonitorDefinition
 from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
@@ -140,6 +141,7 @@ def profile_spec(definition: MonitorDefinition) -> ProfileSpec:
         performance=performance_spec(definition),
         required=required,
         estimation=estimation_columns(definition),
+        probabilities=probability_columns(schema),
     )
 
 
