@@ -64,12 +64,14 @@ def test_demo_reaches_every_expected_outcome(
             "subprime-gini": "skip",
             "prime-gini": "skip",
             "schema-columns": "pass",
+            "scores-in-range": "pass",
         },
         {
             "subprime-gini-est": "fail",
             "subprime-gini": "fail",
             "prime-gini": "pass",
             "schema-columns": "pass",
+            "scores-in-range": "pass",
         },
     ]
     credit = out[out.index("(credit) ===") : out.index("(fraud) ===")]

@@ -212,8 +212,9 @@ def deployments(inputs: dict[str, bytes]) -> list[dict[str, Any]]:
 
 
 #: The checks decided on arrival rather than by the schedule: the quality checks (the
-#: built-in schema-columns among them) on each batch, the detector on each label file.
-ON_ARRIVAL = ("amount-missing", "schema-columns", "error-ddm")
+#: built-in schema-columns and scores-in-range among them) on each batch, the detector on
+#: each label file.
+ON_ARRIVAL = ("amount-missing", "schema-columns", "scores-in-range", "error-ddm")
 #: The only fields allowed to differ between the deployments, in the table items of those
 #: checks; everything else is compared to the byte. Each records the arrival, not the data:
 ARRIVAL_FIELDS = {

@@ -100,7 +100,8 @@ def test_the_window_benchmark_merges_and_evaluates_tiny_windows() -> None:
     result = window_eval.run(rounds=1, rows_per_day=300, windows=(1, 2))
     assert set(result["windows"]) == {"1", "2"}
     assert result["windows"]["2"]["rows"] == 600
-    assert result["windows"]["2"]["checks"] == 21  # the definition's 20 and schema-columns
+    # the definition's 20, schema-columns and scores-in-range (a binary classifier's score)
+    assert result["windows"]["2"]["checks"] == 22
     assert "| 2 | 600 |" in window_eval.render(result)
 
 

@@ -231,8 +231,9 @@ def test_headline_says_what_failed_and_what_was_asked_for(document: Node) -> Non
     headline = next(node for node in document.iter() if "headline" in node.classes())
     words = " ".join(headline.text().split())
     assert words.startswith("Critical: a check that retrains the model failed.")
-    # six of the example's checks failed; the seventh is the built-in schema-columns
-    assert "6 of 7 checks failed." in words
+    # six of the example's checks failed; the other two are the built-in schema-columns
+    # and scores-in-range
+    assert "6 of 8 checks failed." in words
     assert "Asked for: retrain by accuracy-floor." in words
     assert "Input drift: 2 of 4 features drifted (monthly_charges, region)" in words
     assert (
@@ -255,7 +256,7 @@ def test_sections_put_failed_checks_first_and_the_checks_that_passed_last(
         "drift",
         "outputs",
         "quality",
-        "checks",  # the built-in schema-columns check, passing
+        "checks",  # the built-in schema-columns and scores-in-range checks, passing
     ]
     links = [node.attrs["href"] for node in document.find_all("nav")[0].find_all("a")]
     assert links == [f"#{anchor}" for anchor in section_order(document)]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from driftline.config.checks import BUILT_IN_CHECKS, CheckSpec
+from driftline.config.data import probability_columns
 from driftline.config.definition import MonitorDefinition
 
 Status = Literal["pass", "fail", "skip"]
@@ -30,7 +31,10 @@ Status = Literal["pass", "fail", "skip"]
 
 def effective_checks(definition: MonitorDefinition) -> list[CheckSpec]:
     """The checks an evaluation decides: the definition's own, then every built-in check
-    (:data:`driftline.config.BUILT_IN_CHECKS`) that none of them replaces by name.
+    (:data:`driftline.config.BUILT_IN_CHECKS`) that applies to the model and that none of
+    them replaces by name. ``scores-in-range`` applies to a classifier with probability
+    columns (:func:`driftline.config.data.probability_columns`), ``schema-columns`` to
+    every model.
 
     >>> from driftline.config import load_monitor_definition
     >>> definition = load_monitor_definition(
@@ -39,9 +43,20 @@ def effective_checks(definition: MonitorDefinition) -> list[CheckSpec]:
     ...     "feature: a, max: 0.1}]}")
     >>> [(check.name, check.quality, check.max) for check in effective_checks(definition)]
     [('a-missing', 'missing_share', 0.1), ('schema-columns', 'absent_columns', 0.0)]
+    >>> binary = load_monitor_definition(
+    ...     "{model: m, schema: {task: binary_classification, score: p, "
+    ...     "features: {a: numeric}}, baseline: {path: b.csv}}")
+    >>> [(check.name, check.quality, check.max) for check in effective_checks(binary)]
+    [('schema-columns', 'absent_columns', 0.0), ('scores-in-range', 'out_of_range_scores', 0.0)]
     """
     named = {check.name for check in definition.checks}
-    return [*definition.checks, *(check for check in BUILT_IN_CHECKS if check.name not in named)]
+    scored = bool(probability_columns(definition.schema_))
+    built_in = [
+        check
+        for check in BUILT_IN_CHECKS
+        if check.name not in named and (scored or check.quality != "out_of_range_scores")
+    ]
+    return [*definition.checks, *built_in]
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from driftline.config.checks import (
     CheckSpec,
 )
 from driftline.config.data import not_estimated as schema_not_estimated
+from driftline.config.data import probability_columns
 from driftline.config.definition import MonitorDefinition
 from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
@@ -140,6 +141,7 @@ def profile_spec(definition: MonitorDefinition) -> ProfileSpec:
         performance=performance_spec(definition),
         required=required,
         estimation=estimation_columns(definition),
+        probabilities=probability_columns(schema),
     )
 
 
@@ -709,6 +711,8 @@ def _decide_quality(
     current: DatasetProfile,
 ) -> CheckResult:
     measure = check.quality or ""
+    if measure == "out_of_range_scores":
+        return _decide_scores_in_range(check, reference, current)
     if measure in DATASET_QUALITY_MEASURES:
         rows = current.rows + current.bad_rows
     else:
@@ -742,3 +746,47 @@ def _decide_quality(
     baseline = column_quality(reference.columns[column], reference.columns[column]).measure(measure)
     decided = judge(check, value, baseline=baseline)
     return replace(decided, detail=f"{decided.detail} (n = {rows:,} rows)")
+
+
+def _decide_scores_in_range(
+    check: CheckSpec, reference: DatasetProfile, current: DatasetProfile
+) -> CheckResult:
+    """Decide a check of ``out_of_range_scores`` (the built-in ``scores-in-range``): the rows
+    whose score is a number outside [0, 1], ±inf included. Its detail states their count and
+    share of the rows and the score columns they are in, never a score. Skips when the
+    window merges a profile written before the rows were counted.
+
+    >>> from driftline.profile.score_range import OutOfRangeScores
+    >>> spec = CheckSpec(name="scores-in-range", quality="out_of_range_scores", max=0)
+    >>> current = DatasetProfile(2_000, {}, out_of_range_scores=OutOfRangeScores(3, {"p": 3}))
+    >>> result = _decide_scores_in_range(spec, current, current)
+    >>> result.status, result.value
+    ('fail', 3.0)
+    >>> print(result.detail)
+    out_of_range_scores is 3, above the maximum 0 (3 of 2,000 rows, 0.15%, have a score \
+outside [0, 1] or infinite; by column: p 3)
+    """
+    counted = current.out_of_range_scores
+    key = segment_key(check)
+    if counted is None:
+        where = f" of {key}" if key else ""
+        return skip(
+            check,
+            f"scores outside [0, 1] are not counted in the rows{where}: the window merges "
+            "profiles written before they were counted",
+        )
+    own = reference.out_of_range_scores
+    decided = judge(check, float(counted.rows), baseline=None if own is None else float(own.rows))
+    if counted.rows:
+        share = f"{short_number(100 * counted.rows / current.rows)}%"
+        columns = ", ".join(
+            f"{key_part(name)} {count:,}" for name, count in counted.columns.items() if count
+        )
+        found = (
+            f"{counted.rows:,} of {current.rows:,} rows, {share}, have a score outside [0, 1] "
+            f"or infinite; by column: {columns}"
+        )
+    else:
+        columns = ", ".join(key_part(name) for name in counted.columns)
+        found = f"no score outside [0, 1] in {current.rows:,} rows; columns: {columns}"
+    return replace(decided, detail=f"{decided.detail} ({found})")

@@ -3,9 +3,10 @@
 Per column: missing share, type-violation share (non-numbers in a numeric column), infinite
 values, out-of-baseline-range share (values outside the baseline's min..max), new categories
 (values the baseline never had) and their share. For the dataset: rows, rejected rows, the
-volume ratio to the baseline and columns absent from the data. Every share is a fraction of
-the rows (or of the present values, for out-of-range and new-category shares), so checks
-can compare it with the baseline's own figure.
+volume ratio to the baseline, columns absent from the data and, for a classifier, the rows
+whose score is outside [0, 1] (:mod:`driftline.profile.score_range`). Every share is a
+fraction of the rows (or of the present values, for out-of-range and new-category shares),
+so checks can compare it with the baseline's own figure.
 
 Every numeric column reports the same measures, and every categorical column the same
 measures (:meth:`ColumnQuality.to_dict`); a share with nothing to divide by (no rows, or no
@@ -32,6 +33,7 @@ from typing import Any, Literal
 from driftline.profile.categorical import CategoricalProfile
 from driftline.profile.dataset import ColumnProfile, DatasetProfile
 from driftline.profile.numeric import NumericProfile
+from driftline.profile.score_range import OutOfRangeScores
 
 #: New categories listed by name in a result (the share counts all of them).
 MAX_LISTED_CATEGORIES = 20
@@ -89,6 +91,9 @@ class DatasetQuality:
 
     ``expected`` are the monitored columns every batch should carry (features, prediction,
     score: not the label, which arrives later); ``absent_columns`` counts those missing.
+    ``scores`` are the rows whose score is outside [0, 1] (None for a model without
+    probability columns, and for a window that merges profiles written before they were
+    counted).
     """
 
     rows: int
@@ -97,6 +102,7 @@ class DatasetQuality:
     absent: tuple[str, ...]
     unknown_columns: tuple[str, ...] = ()
     expected: frozenset[str] | None = None
+    scores: OutOfRangeScores | None = None
 
     @property
     def bad_row_share(self) -> float:
@@ -131,7 +137,19 @@ class DatasetQuality:
             "volume_ratio": self.volume_ratio,
             "absent_columns": list(self.absent),
             "unknown_columns": list(self.unknown_columns),
+            "out_of_range_scores": self._scores(),
         }
+
+    def _scores(self) -> dict[str, Any] | None:
+        """``{"rows", "share", "columns"}`` of the rows whose score is outside [0, 1].
+
+        >>> DatasetQuality(2000, 0, 2000, (), scores=OutOfRangeScores(3, {"p": 3}))._scores()
+        {'rows': 3, 'share': 0.0015, 'columns': {'p': 3}}
+        """
+        if self.scores is None:
+            return None
+        share = self.scores.rows / self.rows if self.rows else None
+        return {"rows": self.scores.rows, "share": share, "columns": dict(self.scores.columns)}
 
 
 def column_quality(reference: ColumnProfile, current: ColumnProfile) -> ColumnQuality:
@@ -178,4 +196,5 @@ def dataset_quality(
         absent=tuple(sorted(current.absent_columns)),
         unknown_columns=tuple(sorted(current.unknown_columns)),
         expected=expected,
+        scores=current.out_of_range_scores,
     )

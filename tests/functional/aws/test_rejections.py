@@ -547,6 +547,34 @@ def test_a_batch_without_a_monitored_column_pages_the_schema_columns_check(
     )
 
 
+def test_a_batch_with_scores_outside_the_unit_interval_pages_the_scores_check(
+    services: Services, inbox: Any
+) -> None:
+    # GIVEN a deployed model and a batch of 200 rows, 3 scored 1.3719, -0.4127 and inf
+    deploy(services)
+    inbox()
+    batch = table(200, seed=9)
+    batch["score"] = batch["score"].astype(object)
+    batch.loc[[5, 50, 150], "score"] = [1.3719, -0.4127, "inf"]
+    key = f"inference/{MODEL}/2026/11/24/10/bad-scores.csv"
+    services.store.put(key, csv_bytes(batch))
+    # WHEN profiled
+    outcome = jobs.profile_batch(services, key, received=NOW)
+    # THEN profiled (not quarantined: a quality finding, not a bad file), and the built-in
+    # scores-in-range check pages on-call at once with the count, share and column
+    assert (outcome["status"], outcome["quality"]) == ("profiled", "warning")
+    (message,) = inbox()
+    machine = machine_part(message)
+    assert (machine["kind"], machine["about"]) == ("firing", ["scores-in-range"])
+    (failed,) = machine["checks"]["failed"]
+    assert failed["detail"] == (
+        "out_of_range_scores is 3, above the maximum 0 (3 of 200 rows, 1.5%, have a score "
+        "outside [0, 1] or infinite; by column: score 3)"
+    )
+    # ... and no score is quoted anywhere in the page
+    assert not any(value in json.dumps(message) for value in ("1.3719", "0.4127", "Infinity"))
+
+
 # -- bugs found here, fixed in driftline/aws/jobs and notify.py ---------------------------
 
 

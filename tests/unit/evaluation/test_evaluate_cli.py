@@ -102,6 +102,7 @@ def test_evaluate_stable_data_exits_zero_with_result_json(
         "x-missing": "pass",
         "accuracy-floor": "pass",
         "schema-columns": "pass",  # built in: every monitored column is in the data
+        "scores-in-range": "pass",  # built in: every score is in [0, 1]
     }
 
 

@@ -1,11 +1,13 @@
 """The stored profile format: version 4 round-trips; version 1 (error slices as a mapping
 of key to figures), version 2 (numeric columns as KLL sketches) and version 3 (no score
-cells), as stored in users' buckets before, still load to the same figures."""
+cells), as stored in users' buckets before, still load to the same figures; a profile
+without the counts of scores outside [0, 1] loads without them."""
 
 from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from driftline.profile.dataset import PROFILE_VERSION, DatasetProfile, Reference
 from driftline.profile.kll_format import kll_rank_error, kll_to_sketch
 from driftline.profile.numeric import NumericProfile
 from driftline.profile.performance import SliceCells
+from driftline.profile.score_range import OutOfRangeScores
 
 #: Written by the code of commit dcaba3f (profile version 1): a labelled batch of 120 rows,
 #: one numeric and one categorical feature, a segment column and hour-of-day slices.
@@ -150,3 +153,18 @@ def test_malformed_slice_cells_are_refused(change: dict[str, Any], message: str)
     document = {"keys": ["a", "b"], "figures": base64.b64encode(bytes(48)).decode(), **change}
     with pytest.raises(ValueError, match=message):
         SliceCells.from_dict(document)
+
+
+def test_a_profile_stored_before_scores_outside_the_unit_interval_were_counted_loads() -> None:
+    # GIVEN a profile stored without out_of_range_scores (every one written before they were)
+    old = stored_v1()
+    assert "out_of_range_scores" not in old
+    # WHEN it is loaded and written again
+    profile = DatasetProfile.from_dict(old)
+    # THEN it has no counts (None: not counted, never 0) and writes none
+    assert profile.out_of_range_scores is None
+    assert "out_of_range_scores" not in profile.to_dict()
+    # AND a window merging it with a profile that has counts has none either
+    counted = replace(profile, out_of_range_scores=OutOfRangeScores(2, {"score": 2}))
+    assert counted.merge(profile).out_of_range_scores is None
+    assert counted.merge(counted).out_of_range_scores == OutOfRangeScores(4, {"score": 4})

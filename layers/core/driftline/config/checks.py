@@ -16,8 +16,9 @@ from driftline.metrics.catalogue import CHECK_METRICS
 
 DetectorName = Literal["adwin", "ddm", "eddm", "page_hinkley", "cusum", "sprt"]
 
-#: Data-quality measures a check may name; all are shares in [0, 1] except volume_ratio
-#: and absent_columns (a count of columns).
+#: Data-quality measures a check may name; all are shares in [0, 1] except volume_ratio,
+#: absent_columns (a count of columns) and out_of_range_scores (a count of rows whose score
+#: is a number outside [0, 1], ±inf included).
 QUALITY_MEASURES: dict[str, tuple[float | None, float | None]] = {
     "missing_share": (0.0, 1.0),
     "type_violation_share": (0.0, 1.0),
@@ -26,11 +27,16 @@ QUALITY_MEASURES: dict[str, tuple[float | None, float | None]] = {
     "bad_row_share": (0.0, 1.0),
     "volume_ratio": (0.0, None),
     "absent_columns": (0.0, None),
+    "out_of_range_scores": (0.0, None),
 }
 #: The measures of the whole batch (the others are of one column, named by ``feature``).
-DATASET_QUALITY_MEASURES = frozenset({"bad_row_share", "volume_ratio", "absent_columns"})
+DATASET_QUALITY_MEASURES = frozenset(
+    {"bad_row_share", "volume_ratio", "absent_columns", "out_of_range_scores"}
+)
 #: Quality measures that are shares of rows, decided only on enough rows (``min_rows``).
-SHARE_QUALITY_MEASURES = frozenset(set(QUALITY_MEASURES) - {"volume_ratio", "absent_columns"})
+SHARE_QUALITY_MEASURES = frozenset(
+    set(QUALITY_MEASURES) - {"volume_ratio", "absent_columns", "out_of_range_scores"}
+)
 #: The evidence floor of a share measure when the check sets no ``min_rows``: one missing
 #: value in 8 rows is 12.5 %, and says nothing about the next day.
 QUALITY_MIN_ROWS = 100
@@ -291,13 +297,22 @@ def metric_range(metric: str) -> tuple[float | None, float | None]:
 
 #: The name of the built-in check of absent columns (:data:`BUILT_IN_CHECKS`).
 SCHEMA_COLUMNS_CHECK = "schema-columns"
+#: The name of the built-in check of scores outside [0, 1] (:data:`BUILT_IN_CHECKS`).
+SCORES_IN_RANGE_CHECK = "scores-in-range"
 #: Checks every evaluation carries besides the definition's own: a monitored column (a
 #: feature, the prediction or the score) absent from the data pages on-call, instead of
-#: reading as all missing and leaving the drift share quietly. A check of the same name in
-#: the definition replaces it (to change its action or bound).
+#: reading as all missing and leaving the drift share quietly; and, for a classifier with
+#: probability columns (``schema.score`` of a binary one, ``schema.class_scores`` of a
+#: multiclass one), a score outside [0, 1] pages on-call, instead of being left out of the
+#: estimate and clipped in the measured score metrics quietly. A check of the same name in
+#: the definition replaces one (to change its action or bound) and must keep its measure
+#: (:data:`BUILT_IN_MEASURES`).
 BUILT_IN_CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(name=SCHEMA_COLUMNS_CHECK, quality="absent_columns", max=0, action="notify"),
+    CheckSpec(name=SCORES_IN_RANGE_CHECK, quality="out_of_range_scores", max=0, action="notify"),
 )
+#: The quality measure of each built-in check, by its name.
+BUILT_IN_MEASURES: dict[str, str] = {check.name: check.quality or "" for check in BUILT_IN_CHECKS}
 #: Quality measures that exist for one kind of column only.
 QUALITY_MEASURE_KINDS: dict[str, str] = {
     "type_violation_share": "numeric",

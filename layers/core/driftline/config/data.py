@@ -102,6 +102,24 @@ def not_estimated(schema: SchemaSpec) -> str | None:
     return None
 
 
+def probability_columns(schema: SchemaSpec) -> tuple[str, ...]:
+    """A classifier's columns of probabilities, whose values must lie in [0, 1]: a binary
+    classifier's ``schema.score``, a multiclass one's ``schema.class_scores`` columns (none
+    for other tasks: a ranking score is any number).
+
+    >>> probability_columns(SchemaSpec(task="binary_classification", score="p",
+    ...                                features={"a": "numeric"}))
+    ('p',)
+    >>> probability_columns(SchemaSpec(task="ranking", score="s", features={"a": "numeric"}))
+    ()
+    """
+    if schema.task == "binary_classification" and schema.score is not None:
+        return (schema.score,)
+    if schema.task == "multiclass_classification" and schema.class_scores is not None:
+        return tuple(schema.class_scores.values())
+    return ()
+
+
 def check_class_scores(schema: SchemaSpec) -> None:
     """``schema.class_scores`` belongs to a multiclass classifier and names two or more
     distinct classes, each with a column of its own that plays no other role.

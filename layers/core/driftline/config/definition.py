@@ -11,9 +11,9 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from driftline.config.actions import ActionsSpec
 from driftline.config.checks import (
+    BUILT_IN_MEASURES,
     ESTIMATED_CHECK_METRICS_BY_TASK,
     QUALITY_MEASURE_KINDS,
-    SCHEMA_COLUMNS_CHECK,
     CheckSpec,
 )
 from driftline.config.data import (
@@ -23,6 +23,7 @@ from driftline.config.data import (
     check_capture,
     check_class_scores,
     not_estimated,
+    probability_columns,
 )
 from driftline.config.drift import BOUNDED_EFFECTS, DriftSpec
 from driftline.config.durations import Duration, check_duration
@@ -37,6 +38,11 @@ from driftline.config.strict import StrictSection
 from driftline.metrics.catalogue import CHECK_METRICS, ESTIMATE_COVERAGE
 from driftline.stats.methods import METHODS, TEST
 
+#: What each built-in check watches, by its measure (a replacement's error names it).
+_BUILT_IN_WATCHES = {
+    "absent_columns": "absent columns",
+    "out_of_range_scores": "scores outside [0, 1]",
+}
 # Matched with fullmatch: "$" alone would accept a trailing newline ("churn\n").
 _MODEL_NAME = re.compile(r"[a-z0-9-]{1,64}")
 #: What a model name may be (also the ``<model>`` folder of every input key).
@@ -177,11 +183,19 @@ class MonitorDefinition(StrictSection):
                     f"{check.quality} applies to {kind} features; {key_part(check.feature)} "
                     f"is {schema.features[check.feature]}",
                 )
-            if check.name == SCHEMA_COLUMNS_CHECK and check.quality != "absent_columns":
+            built_in = BUILT_IN_MEASURES.get(check.name)
+            if built_in is not None and check.quality != built_in:
                 raise KeyedError(
                     f"{where}.name",
-                    f"{SCHEMA_COLUMNS_CHECK} is the built-in check of absent columns; a check "
-                    "of that name replaces it and must have quality: absent_columns",
+                    f"{check.name} is the built-in check of {_BUILT_IN_WATCHES[built_in]}; a "
+                    f"check of that name replaces it and must have quality: {built_in}",
+                )
+            if check.quality == "out_of_range_scores" and not probability_columns(schema):
+                raise KeyedError(
+                    f"{where}.quality",
+                    "out_of_range_scores counts a classifier's scores outside [0, 1]: it "
+                    "needs schema.score (binary_classification) or schema.class_scores "
+                    f"(multiclass_classification); {_no_probabilities(schema)}",
                 )
             special = (None, "dataset", "prediction", "label", "score")
             if check.drift not in special and check.drift not in schema.features:
@@ -408,3 +422,12 @@ def _check_detector_signal(check: CheckSpec, schema: SchemaSpec, where: str) -> 
             "expected error, score, or a column of the schema (a feature, a segment, the "
             f"prediction or the label), got {shown(check.signal)}",
         )
+
+
+def _no_probabilities(schema: SchemaSpec) -> str:
+    """Why a schema has no probability columns, for an error message."""
+    if schema.task == "binary_classification":
+        return "schema.score is not set"
+    if schema.task == "multiclass_classification":
+        return "schema.class_scores is not set"
+    return f"the task is {schema.task}"

@@ -56,6 +56,7 @@ from driftline.profile.performance import (
     performance_of,
     slice_errors,
 )
+from driftline.profile.score_range import OutOfRangeScores
 
 ColumnProfile = NumericProfile | CategoricalProfile
 _Cells = TypeVar("_Cells", ScoreCells, ClassScoreCells)
@@ -67,7 +68,9 @@ PROFILE_FORMAT = "driftline.profile"
 #: slices as a mapping of key to figures): all still read. A multiclass classifier's class
 #: score cells and per-class calibrators are optional keys of version 4
 #: (``class_score_cells``, ``class_calibration``): a profile without them is one written
-#: before they were, and a window that merges one is not estimated.
+#: before they were, and a window that merges one is not estimated. So are the counts of
+#: scores outside [0, 1] (``out_of_range_scores``): a window that merges a profile without
+#: them has none, and its ``scores-in-range`` check is skipped, saying why.
 PROFILE_VERSION = 4
 READABLE_VERSIONS = (1, 2, 3, 4)
 
@@ -96,6 +99,10 @@ class ProfileSpec:
     #: classifier's class score and prediction columns, kept as class score cells (None:
     #: no cells).
     estimation: EstimationColumns | ClassEstimationColumns | None = None
+    #: A classifier's probability columns (``schema.score`` of a binary one, the columns of
+    #: ``schema.class_scores``), whose values outside [0, 1] every profile counts
+    #: (:class:`~driftline.profile.score_range.OutOfRangeScores`); empty: none counted.
+    probabilities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +155,9 @@ class DatasetProfile:
         class_score_cells: a multiclass classifier's scored rows, labelled or not, as class
             score cells (None for other models, and for a profile merged with one written
             before they were kept).
+        out_of_range_scores: a classifier's rows whose score is a number outside [0, 1]
+            (None for a model without probability columns, and for a profile merged with
+            one written before they were counted).
     """
 
     rows: int
@@ -160,6 +170,7 @@ class DatasetProfile:
     slices: SliceErrors | None = None
     score_cells: ScoreCells | None = None
     class_score_cells: ClassScoreCells | None = None
+    out_of_range_scores: OutOfRangeScores | None = None
 
     def merge(self, other: DatasetProfile) -> DatasetProfile:
         """The profile of both batches (associative and commutative).
@@ -198,6 +209,7 @@ class DatasetProfile:
             _merge_optional(self.slices, other.slices, "error slices"),
             _merge_cells(self.score_cells, other.score_cells),
             _merge_cells(self.class_score_cells, other.class_score_cells),
+            _merge_counts(self.out_of_range_scores, other.out_of_range_scores),
         )
 
     def with_bad_rows(self, bad_rows: int) -> DatasetProfile:
@@ -205,7 +217,8 @@ class DatasetProfile:
         return replace(self, bad_rows=self.bad_rows + bad_rows)
 
     def to_dict(self) -> dict[str, Any]:
-        """Versioned, compact JSON-able form (``score_cells`` only when there are cells)."""
+        """Versioned, compact JSON-able form (``score_cells``, ``class_score_cells`` and
+        ``out_of_range_scores`` only when there are some)."""
         document: dict[str, Any] = {
             "format": PROFILE_FORMAT,
             "version": PROFILE_VERSION,
@@ -222,6 +235,8 @@ class DatasetProfile:
             document["score_cells"] = self.score_cells.to_dict()
         if self.class_score_cells is not None:
             document["class_score_cells"] = self.class_score_cells.to_dict()
+        if self.out_of_range_scores is not None:
+            document["out_of_range_scores"] = self.out_of_range_scores.to_dict()
         return document
 
     def _body(self) -> dict[str, Any]:
@@ -271,6 +286,11 @@ class DatasetProfile:
             (
                 ClassScoreCells.from_dict(data["class_score_cells"])
                 if data.get("class_score_cells")
+                else None
+            ),
+            (
+                OutOfRangeScores.from_dict(data["out_of_range_scores"])
+                if "out_of_range_scores" in data
                 else None
             ),
         )
@@ -554,6 +574,9 @@ def _profile_columns(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) 
         class_cells = class_score_cells_of(frame, spec.estimation)
     elif spec.estimation is not None:
         cells = score_cells_of(frame, spec.estimation)
+    out_of_range = (
+        OutOfRangeScores.of_frame(frame, spec.probabilities) if spec.probabilities else None
+    )
     return DatasetProfile(
         rows,
         columns,
@@ -562,6 +585,7 @@ def _profile_columns(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) 
         performance=performance,
         score_cells=cells,
         class_score_cells=class_cells,
+        out_of_range_scores=out_of_range,
     )
 
 
@@ -577,6 +601,16 @@ def _merge_cells(left: _Cells | None, right: _Cells | None) -> _Cells | None:
     """Both profiles' cells (score cells, or class score cells) added up; none when either
     has none (a profile written before they were kept: the sum would leave its rows out, so
     the window is not estimated)."""
+    if left is None or right is None:
+        return None
+    return left.merge(right)
+
+
+def _merge_counts(
+    left: OutOfRangeScores | None, right: OutOfRangeScores | None
+) -> OutOfRangeScores | None:
+    """Both profiles' counts of scores outside [0, 1] added up; none when either has none
+    (a profile written before they were counted: the sum would leave its rows out)."""
     if left is None or right is None:
         return None
     return left.merge(right)
