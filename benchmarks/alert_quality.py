@@ -523,6 +523,74 @@ def run(
     }
 
 
+#: What runs must share to be combined: the same batches, drawn the same way.
+SHARED_SETUP = (
+    "datasets",
+    "contenders",
+    "evaluations",
+    "streams",
+    "stream_length",
+    "reference_rows",
+    "reference_factor",
+    "seed",
+    "changes",
+    "mode",
+)
+
+
+def combine(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One result from runs of the same setup on different batch sizes (a long run split
+    by ``--sizes`` over processes or machines): every size's batches are seeded from the
+    size, so the parts together are the batches one run would draw.
+
+    Raises:
+        ValueError: the runs differ in what they draw or decide (named), or share a size.
+    """
+    first = results[0]
+    for other in results[1:]:
+        for key in SHARED_SETUP:
+            if other["setup"].get(key) != first["setup"].get(key):
+                raise ValueError(f"cannot combine runs with different setup.{key}")
+    sizes: list[int] = []
+    for part in results:
+        for size in part["setup"]["sizes"]:
+            if size in sizes:
+                raise ValueError(f"cannot combine runs that both measured n = {size}")
+            sizes.append(size)
+    order = sorted(sizes)
+    combined: dict[str, Any] = {
+        "setup": {
+            **first["setup"],
+            "sizes": order,
+            "seconds": sum(part["setup"]["seconds"] for part in results),
+            "load_average": max((part["setup"].get("load_average") or 0.0) for part in results),
+            "parts": len(results),
+        },
+        "meta": {"seconds": {}},
+        "by_size": {},
+        "by_dataset": {},
+    }
+    for part in results:
+        for name, spent in part["meta"].get("seconds", {}).items():
+            combined["meta"]["seconds"][name] = combined["meta"]["seconds"].get(name, 0.0) + spent
+        for peer, scales in part["meta"].get("matched_scale", {}).items():
+            combined["meta"].setdefault("matched_scale", {}).setdefault(peer, {}).update(scales)
+        for peer, count in part["meta"].get("score_disagreements", {}).items():
+            disagreeing = combined["meta"].setdefault("score_disagreements", {})
+            disagreeing[peer] = disagreeing.get(peer, 0) + count
+        if "peers" in part["meta"]:
+            combined["meta"]["peers"] = part["meta"]["peers"]
+        combined["by_size"].update(part["by_size"])
+        for name, by_size in part["by_dataset"].items():
+            combined["by_dataset"].setdefault(name, {}).update(by_size)
+    combined["by_size"] = {str(size): combined["by_size"][str(size)] for size in order}
+    for name, by_size in combined["by_dataset"].items():
+        combined["by_dataset"][name] = {
+            str(size): by_size[str(size)] for size in order if str(size) in by_size
+        }
+    return combined
+
+
 def _percent(value: float | None) -> str:
     return "-" if value is None or math.isnan(value) else f"{100 * value:.1f} %"
 
@@ -706,7 +774,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reference-factor", type=int, help="at least this × n rows (10)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=harness.RESULTS / "alert_quality")
+    parser.add_argument(
+        "--combine",
+        type=Path,
+        nargs="+",
+        help="instead of running: one result from the .json of runs on different --sizes",
+    )
     args = parser.parse_args(argv)
+    if args.combine:
+        parts = [json.loads(path.read_text(encoding="utf-8")) for path in args.combine]
+        write(combine(parts), args.output)
+        return
     quick = QUICK if args.quick else FULL
     sizes = [int(size) for size in (args.sizes.split(",") if args.sizes else quick["sizes"])]
     datasets = args.datasets.split(",") if args.datasets else list(quick["datasets"])
@@ -725,10 +803,15 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
     )
     result["setup"]["mode"] = "quick" if args.quick else "full"
+    write(result, args.output)
+
+
+def write(result: dict[str, Any], output: Path) -> None:
+    """The result rendered to ``output``.md, stored as ``output``.json and printed."""
     text = render(result)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.with_suffix(".md").write_text(text + "\n", encoding="utf-8")
-    args.output.with_suffix(".json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.with_suffix(".md").write_text(text + "\n", encoding="utf-8")
+    output.with_suffix(".json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(text)
 
 

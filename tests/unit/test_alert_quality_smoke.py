@@ -209,3 +209,46 @@ def test_numeric_changes_keep_a_column_recorded_on_a_grid_on_its_grid() -> None:
     moved = float((shifted["x"] - batch["x"]).mean())
     assert moved == pytest.approx(0.1 * made.stats["std"]["x"], rel=0.1)
     assert wider["x"].var() == pytest.approx(1.5 * batch["x"].var(), rel=0.1)
+
+
+def test_runs_split_by_size_combine_into_the_run_of_all_sizes() -> None:
+    # GIVEN one run over two sizes and the same setup run one size at a time
+    made = population()
+
+    def run(sizes: list[int]) -> dict[str, object]:
+        result = alert_quality.run(
+            sizes=sizes,
+            datasets=["tiny"],
+            contenders=["driftline"],
+            evaluations=3,
+            changes=[Change("mean_shift", 1.0)],
+            streams=1,
+            stream_length=2,
+            reference_rows=1_000,
+            reference_factor=1,
+            progress=lambda line: None,
+            populations={"tiny": made},
+        )
+        result["setup"]["mode"] = "full"
+        return result
+
+    whole = run([300, 600])
+    parts = [run([600]), run([300])]
+    # WHEN the parts are combined
+    combined = alert_quality.combine(parts)
+    # THEN the counts per size and per data set are the whole run's, sizes in order
+    assert combined["by_size"] == whole["by_size"]
+    assert combined["by_dataset"] == whole["by_dataset"]
+    assert combined["setup"]["sizes"] == [300, 600]
+    assert list(combined["by_size"]) == ["300", "600"]
+    # AND the page reads the same but for the time taken
+    combined["setup"]["seconds"] = whole["setup"]["seconds"]
+    combined["meta"]["seconds"] = whole["meta"]["seconds"]
+    assert alert_quality.render(combined) == alert_quality.render(whole)
+    # AND runs that drew other batches, or measured a size twice, are refused
+    other = run([300])
+    other["setup"]["seed"] = 1
+    with pytest.raises(ValueError, match=r"setup\.seed"):
+        alert_quality.combine([parts[0], other])
+    with pytest.raises(ValueError, match="n = 300"):
+        alert_quality.combine([parts[1], run([300])])
