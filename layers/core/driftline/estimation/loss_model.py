@@ -82,7 +82,7 @@ LOSS_METHOD = "loss_model"
 #: loss after 5 on the benchmarks' data; 8 are fitted).
 SWEEPS = 8
 #: Rows' worth of shrinkage of a bin's effect towards 0: ``Σ residual / (rows + SHRINKAGE)``.
-SHRINKAGE = 50.0
+SHRINKAGE = 5.0
 #: The most labelled rows the loss model is fitted on: a larger baseline keeps rows at
 #: evenly spaced positions of the file (11 fits of 8 sweeps per column take about 10 s on
 #: 200,000 rows of 20 columns).
