@@ -24,11 +24,12 @@ give the same model to the bit.
 of its rows fall in each (prediction bin, feature bin) cell, and those counts add up: every
 profile of a regression model keeps them (:class:`LossCells`, a few hundred integers a
 feature), overall and per segment, so a window's estimate is read off its merged profile
-and equals the estimate of its rows together, exactly. Measured on NannyML's car-price
-data, the prediction's bins alone, or the columns' bins each on their own (no pairs), miss
-the change of error in its analysis period's second half by 100 (estimate 800, realised
-700); the pairs bring it to 35 (benchmarks/README.md). What the model cannot hold, two
-features acting together, is the model's error, measured below.
+and equals the estimate of its rows together, exactly. On NannyML's car-price data, the
+prediction's bins alone, or the columns' bins each on their own (no pairs), missed the fall
+of the error in its analysis period's second half by about 100 per chunk of 10,000 rows
+(estimates of 790 to 805 against 693 to 703 realised, tried while writing this); the pairs
+bring the miss to 33 (benchmarks/README.md). What the model cannot hold, two features
+acting together, is the model's error, measured below.
 
 **Intervals.** ``value ± 1.96 · √(sampling variance + excess variance)``, the lower end
 clipped at 0. The sampling variance assumes the window's rows scatter around their expected
@@ -78,15 +79,17 @@ from driftline.profile.categorical import category_keys
 REGRESSION_METRICS: tuple[str, ...] = ("mae", "rmse")
 #: The method every regression estimate names.
 LOSS_METHOD = "loss_model"
-#: Backfitting sweeps over the columns (the effects move by less than 1e-6 of the mean
-#: loss after 5 on the benchmarks' data; 8 are fitted).
-SWEEPS = 8
+#: Backfitting sweeps over the terms. The terms share the prediction's bins, so how the
+#: effects split among them is not identified and keeps moving from sweep to sweep; the
+#: mean over a window's rows, which is what is estimated, does not (on the car-price
+#: benchmark the estimate of its analysis period's second half is 731.06 after 8 sweeps,
+#: 731.46 after 20, 731.56 after 100).
+SWEEPS = 10
 #: Rows' worth of shrinkage of a bin's effect towards 0: ``Σ residual / (rows + SHRINKAGE)``.
 SHRINKAGE = 5.0
 #: The most labelled rows the loss model is fitted on: a larger baseline keeps rows at
-#: evenly spaced positions of the file (11 fits of 8 sweeps per column take about 10 s on
-#: 200,000 rows of 20 columns).
-MAX_LOSS_ROWS = 200_000
+#: evenly spaced positions of the file (see docs/performance.md for the time it takes).
+MAX_LOSS_ROWS = 100_000
 #: Why a regression baseline has no loss model without a label column.
 NO_LABEL_COLUMN = "schema.label is not set: the baseline has no labels to fit the loss model on"
 #: Why it has none when the prediction has no histogram edges in the baseline's bins.
