@@ -36,7 +36,7 @@ from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
 from driftline.estimation.columns import ClassEstimationColumns, EstimationColumns
 from driftline.estimation.label_shift import LabelShift
-from driftline.estimation.loss_model import RegressionColumns
+from driftline.estimation.loss_model import LOSS_METHOD, LossModel, RegressionColumns
 from driftline.estimation.performance import EstimatedPerformance, ScopeCells, interval_section
 from driftline.formatting import short_number
 from driftline.io import CaptureColumns
@@ -511,6 +511,7 @@ def decide_estimated_check(
         rows=scope.estimate.rows,
         window_rows=current.rows,
         labelled=labels.labelled if labels is not None else 0,
+        method=LOSS_METHOD if isinstance(estimated.calibration, LossModel) else "cbpe",
     )
     decided = judge(check, value, baseline=_measured_baseline(reference.performance, metric))
     return replace(decided, detail=f"{decided.detail} ({evidence.describe()})", estimate=evidence)

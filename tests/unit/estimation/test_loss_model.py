@@ -244,7 +244,9 @@ def test_evaluate_reports_estimated_mae_and_rmse_and_decides_the_estimated_check
     checks = {check["name"]: check for check in result["checks"]}
     assert checks["mae-est"]["status"] == "fail" and mae["value"] > 1.5
     assert "estimated mae" in checks["mae-est"]["detail"]
+    assert "estimated from the loss model: 95% interval" in checks["mae-est"]["detail"]
     assert checks["mae-est"]["estimate"]["rows"] == 1_990
+    assert checks["mae-est"]["estimate"]["method"] == "loss_model"
     assert checks["rmse-est"]["status"] == "pass"
 
 
