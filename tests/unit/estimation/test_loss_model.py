@@ -23,6 +23,8 @@ from driftline.estimation.loss_model import (
     SHRINKAGE,
     LossCells,
     LossModel,
+    LossRows,
+    RegressionColumns,
     fit_additive,
     term_codes,
 )
@@ -306,3 +308,22 @@ def test_an_estimated_check_of_a_classifier_metric_on_a_regression_model_is_refu
     )
     with pytest.raises(ConfigError, match="auc is not estimated for regression"):
         load_monitor_definition(text)
+
+
+def test_a_large_baseline_is_fitted_on_evenly_spaced_rows_of_the_file() -> None:
+    # GIVEN a baseline of 10 rows, the last unlabelled, gathered in two chunks, and room for 3
+    columns = RegressionColumns("p", (("a", "numeric"),), "y")
+    frame = pd.DataFrame(
+        {"p": np.arange(10.0), "a": np.arange(10.0), "y": [*np.arange(9.0) * 2, np.nan]}
+    )
+    rows = LossRows(columns, {"p": (5.0,), "a": (5.0,)}, {}, baseline_rows=10, max_rows=3)
+    rows.add(frame.iloc[:6])
+    rows.add(frame.iloc[6:])
+
+    # WHEN the loss model is fitted
+    model = rows.loss_model()
+
+    # THEN every 4th row of the file (0, 4, 8) is fitted on, and the labelled rows counted
+    assert (model.rows, model.fitted_rows) == (9, 3)
+    assert model.absolute is not None
+    assert model.absolute.intercept == pytest.approx(np.mean([0.0, 4.0, 8.0]))
