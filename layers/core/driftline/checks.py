@@ -69,6 +69,9 @@ class EstimateEvidence:
     >>> for part in evidence.describe().split("; "): print(part)
     estimated from the scores: 95% interval 0.69-0.73, 3,998 rows estimated
     label coverage 0 of 4,000 rows (0.0%)
+
+    A regression model's estimate (``method="loss_model"``) is from the baseline's loss
+    model, and its detail says so.
     """
 
     lower: float
@@ -77,6 +80,7 @@ class EstimateEvidence:
     rows: int
     window_rows: int
     labelled: int
+    method: str = "cbpe"
 
     @property
     def coverage(self) -> float | None:
@@ -87,8 +91,9 @@ class EstimateEvidence:
         """The evidence as a check's detail quotes it."""
         coverage = self.coverage
         share = f" ({coverage:.1%})" if coverage is not None else ""
+        source = "the loss model" if self.method == "loss_model" else "the scores"
         return (
-            f"estimated from the scores: 95% interval {self.lower:.4g}-{self.upper:.4g}, "
+            f"estimated from {source}: 95% interval {self.lower:.4g}-{self.upper:.4g}, "
             f"{self.rows:,} rows estimated; label coverage {self.labelled:,} of "
             f"{self.window_rows:,} rows{share}"
         )
@@ -96,7 +101,7 @@ class EstimateEvidence:
     def to_dict(self) -> dict[str, Any]:
         """The ``estimate`` of a check in the result JSON (docs/result.md)."""
         return {
-            "method": "cbpe",
+            "method": self.method,
             "lower": _json_number(self.lower),
             "upper": _json_number(self.upper),
             "covers": self.covers,

@@ -37,6 +37,7 @@ from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
 from driftline.estimation.columns import ClassEstimationColumns, EstimationColumns
 from driftline.estimation.label_shift import LabelShift
+from driftline.estimation.loss_model import LOSS_METHOD, LossModel, RegressionColumns
 from driftline.estimation.performance import EstimatedPerformance, ScopeCells, interval_section
 from driftline.formatting import short_number
 from driftline.io import CaptureColumns
@@ -166,12 +167,19 @@ def performance_spec(definition: MonitorDefinition) -> PerformanceSpec | None:
 
 def estimation_columns(
     definition: MonitorDefinition,
-) -> EstimationColumns | ClassEstimationColumns | None:
-    """The columns a binary or multiclass classifier's estimate reads (None: no estimate,
-    see :func:`not_estimated`)."""
+) -> EstimationColumns | ClassEstimationColumns | RegressionColumns | None:
+    """The columns a binary or multiclass classifier's or a regression model's estimate
+    reads (None: no estimate, see :func:`not_estimated`)."""
     if not_estimated(definition) is not None:
         return None
     schema = definition.schema_
+    if schema.task == "regression":
+        assert schema.prediction is not None
+        return RegressionColumns(
+            prediction=schema.prediction,
+            features=tuple(schema.features.items()),
+            label=schema.label,
+        )
     if schema.class_scores is not None:
         assert schema.prediction is not None
         return ClassEstimationColumns(
@@ -214,6 +222,12 @@ def estimated_performance(
         return EstimatedPerformance.skip(reason)
     columns = estimation_columns(definition)
     assert columns is not None  # a model that is estimated has them
+    if isinstance(columns, RegressionColumns):
+        return EstimatedPerformance.of_losses(
+            reference.loss_model,
+            ScopeCells(current.rows, current.loss_cells),
+            {key: ScopeCells(s.rows, s.loss_cells) for key, s in current.segments.items()},
+        )
     if isinstance(columns, ClassEstimationColumns):
         return EstimatedPerformance.of_classes(
             reference.class_calibration,
@@ -499,6 +513,7 @@ def decide_estimated_check(
         rows=scope.estimate.rows,
         window_rows=current.rows,
         labelled=labels.labelled if labels is not None else 0,
+        method=LOSS_METHOD if isinstance(estimated.calibration, LossModel) else "cbpe",
     )
     decided = judge(check, value, baseline=_measured_baseline(reference.performance, metric))
     return replace(decided, detail=f"{decided.detail} ({evidence.describe()})", estimate=evidence)

@@ -60,11 +60,14 @@ from typing import Any
 from driftline.checks import CheckResult, judge, skip
 from driftline.config.checks import CheckSpec
 from driftline.config.definition import COVERAGE_EVALUATIONS
+from driftline.errors import InsufficientDataError
 from driftline.estimation.binary import ESTIMATED_METRICS
+from driftline.estimation.loss_model import REGRESSION_METRICS, RegressionEstimate
 from driftline.estimation.multiclass import MULTICLASS_METRICS, MulticlassEstimate
 from driftline.estimation.performance import EstimatedPerformance, EstimatedScope
 from driftline.metrics import PerformanceProfile
 from driftline.metrics.catalogue import ESTIMATE_COVERAGE
+from driftline.metrics.computation import compute_metric
 from driftline.metrics.encoding import Label, normalise_label
 from driftline.performance import ScopePerformance
 
@@ -131,6 +134,9 @@ class ReconciledScope:
         if isinstance(estimated.estimate, MulticlassEstimate):
             names = MULTICLASS_METRICS
             realised, not_measured = realised_class_metrics(measured, estimated.estimate.classes)
+        elif isinstance(estimated.estimate, RegressionEstimate):
+            names = REGRESSION_METRICS
+            realised, not_measured = realised_regression_metrics(measured)
         else:
             realised, not_measured = realised_metrics(measured)
         metrics: dict[str, ReconciledMetric] = {}
@@ -185,6 +191,21 @@ def _percent(share: float) -> str:
     ('98.99%', '50.00%')
     """
     return f"{int(share * 10_000) / 100:.2f}%"
+
+
+def realised_regression_metrics(
+    profile: PerformanceProfile,
+) -> tuple[dict[str, float], dict[str, str]]:
+    """The realised MAE and RMSE of a scope's labelled rows (the measured metrics), and the
+    reason for each that is undefined."""
+    values: dict[str, float] = {}
+    undefined: dict[str, str] = {}
+    for name in REGRESSION_METRICS:
+        try:
+            values[name] = compute_metric(profile, name)
+        except InsufficientDataError as exc:
+            undefined[name] = f"{name} is undefined: {exc}"
+    return values, undefined
 
 
 def realised_metrics(profile: PerformanceProfile) -> tuple[dict[str, float], dict[str, str]]:

@@ -67,11 +67,13 @@ def test_a_metric_check_is_measured_unless_it_says_estimated() -> None:
 
 def test_the_estimated_metrics_are_the_estimates_and_gini() -> None:
     # THEN an estimated check may name what performance.estimated reports, no more: a
-    # binary classifier's estimates and gini, a multiclass one's estimates
+    # binary classifier's estimates and gini, a multiclass one's estimates, a regression
+    # model's MAE and RMSE
     binary = ESTIMATED_CHECK_METRICS_BY_TASK["binary_classification"]
     assert (*ESTIMATED_METRICS, "gini") == binary
     assert ESTIMATED_CHECK_METRICS_BY_TASK["multiclass_classification"] == MULTICLASS_METRICS
-    assert set(ESTIMATED_CHECK_METRICS) == {*binary, *MULTICLASS_METRICS}
+    assert ESTIMATED_CHECK_METRICS_BY_TASK["regression"] == ("mae", "rmse")
+    assert set(ESTIMATED_CHECK_METRICS) == {*binary, *MULTICLASS_METRICS, "mae", "rmse"}
 
 
 @pytest.mark.parametrize(
@@ -131,9 +133,13 @@ def test_an_estimated_check_that_could_not_be_decided_is_refused_naming_it(
             "every class",
         ),
         (
-            {"task": "regression", "score": None},
-            "performance is estimated for binary and multiclass classifiers only; the task is "
-            "regression",
+            {"task": "ranking", "score": None},
+            "performance is estimated for binary and multiclass classifiers and regression "
+            "models only; the task is ranking",
+        ),
+        (
+            {"task": "regression", "score": None, "label": None},
+            "schema.label is not set: the loss model is fitted on the baseline's labels",
         ),
         ({"score": None}, "schema.score is not set: the estimate reads each row's score"),
         (

@@ -148,8 +148,15 @@ def _estimate(value: Any) -> EstimateEvidence | None:
     if lower is None or upper is None or None in counts:
         return None
     rows, window_rows, labelled = (int(count or 0) for count in counts)
+    method = value.get("method")
     return EstimateEvidence(
-        lower, upper, str(value.get("covers") or ""), rows, window_rows, labelled
+        lower,
+        upper,
+        str(value.get("covers") or ""),
+        rows,
+        window_rows,
+        labelled,
+        method if method == "loss_model" else "cbpe",
     )
 
 

@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from driftline.config.actions import ActionName
 from driftline.config.messages import shown
 from driftline.config.strict import StrictSection
+from driftline.estimation.loss_model import REGRESSION_METRICS
 from driftline.estimation.multiclass import MULTICLASS_METRICS
 from driftline.estimation.performance import REPORTED_METRICS
 from driftline.metrics.catalogue import CHECK_METRICS
@@ -42,14 +43,16 @@ SHARE_QUALITY_MEASURES = frozenset(
 QUALITY_MIN_ROWS = 100
 #: The metrics an estimated check (``estimated: true``) may name: those the estimate
 #: reports (``performance.estimated``), of a binary classifier (specificity among them though
-#: it is not measured) or of a multiclass one (auc_macro among them, likewise).
+#: it is not measured), of a multiclass one (auc_macro among them, likewise) or of a
+#: regression model (mae, rmse).
 ESTIMATED_CHECK_METRICS: tuple[str, ...] = tuple(
-    dict.fromkeys((*REPORTED_METRICS, *MULTICLASS_METRICS))
+    dict.fromkeys((*REPORTED_METRICS, *MULTICLASS_METRICS, *REGRESSION_METRICS))
 )
 #: The metrics an estimated check may name, by task (the definition's rules check it).
 ESTIMATED_CHECK_METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
     "binary_classification": REPORTED_METRICS,
     "multiclass_classification": MULTICLASS_METRICS,
+    "regression": REGRESSION_METRICS,
 }
 #: The evidence floor of an estimated check when it sets no ``min_rows``: the rows the
 #: estimate is made on. At 100 rows the sampling error alone is about ±0.08 on an accuracy

@@ -70,13 +70,16 @@ class SchemaSpec(StrictSection):
 
 
 def not_estimated(schema: SchemaSpec) -> str | None:
-    """Why a model's performance is not estimated from its scores, or None when it is: the
-    estimate is for binary classifiers with a score and a prediction column, and for
+    """Why a model's performance is not estimated before its labels, or None when it is:
+    the estimate is for binary classifiers with a score and a prediction column, for
     multiclass classifiers with a score column per class (``class_scores``) and a prediction
-    column (:func:`driftline.evaluation.not_estimated`).
+    column, and for regression models with a prediction column (MAE and RMSE from a loss
+    model of the baseline) (:func:`driftline.evaluation.not_estimated`).
 
+    >>> not_estimated(SchemaSpec(task="ranking", prediction="p", features={"a": "numeric"}))
+    'performance is estimated for binary and multiclass classifiers and regression models only; \
+the task is ranking'
     >>> not_estimated(SchemaSpec(task="regression", prediction="p", features={"a": "numeric"}))
-    'performance is estimated for binary and multiclass classifiers only; the task is regression'
     >>> not_estimated(SchemaSpec(task="multiclass_classification", prediction="p",
     ...                          features={"a": "numeric"}))[:59]
     'schema.class_scores is not set: the estimate reads each row'
@@ -90,10 +93,14 @@ def not_estimated(schema: SchemaSpec) -> str | None:
         if schema.prediction is None:
             return "schema.prediction is not set: the estimate needs each row's predicted class"
         return None
+    if schema.task == "regression":
+        if schema.prediction is None:
+            return "schema.prediction is not set: the estimate needs each row's prediction"
+        return None
     if schema.task != "binary_classification":
         return (
-            "performance is estimated for binary and multiclass classifiers only; the task is "
-            f"{schema.task}"
+            "performance is estimated for binary and multiclass classifiers and regression "
+            f"models only; the task is {schema.task}"
         )
     if schema.score is None:
         return "schema.score is not set: the estimate reads each row's score"

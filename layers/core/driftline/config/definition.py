@@ -338,9 +338,10 @@ class MonitorDefinition(StrictSection):
 
 def _check_estimable(check: CheckSpec, schema: SchemaSpec, where: str) -> None:
     """An estimated check needs a model whose performance is estimated (a binary classifier
-    with a score and a prediction column, or a multiclass one with a score column per class
-    and a prediction column), labels to calibrate the baseline on, and a metric the estimate
-    of that task reports.
+    with a score and a prediction column, a multiclass one with a score column per class
+    and a prediction column, or a regression model with a prediction column), labels to
+    calibrate the baseline on (or fit the regression model's loss model on), and a metric
+    the estimate of that task reports.
 
     Raises:
         KeyedError: naming the check's ``estimated`` key and the check, or its ``metric``.
@@ -348,6 +349,8 @@ def _check_estimable(check: CheckSpec, schema: SchemaSpec, where: str) -> None:
     why = not_estimated(schema)
     if why is None and schema.label is None:
         why = "schema.label is not set: the estimate is calibrated on the baseline's labels"
+        if schema.task == "regression":
+            why = "schema.label is not set: the loss model is fitted on the baseline's labels"
     if why is not None:
         raise KeyedError(
             f"{where}.estimated",

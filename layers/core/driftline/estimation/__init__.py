@@ -25,7 +25,10 @@ accuracy is studied by Guillory et al. 2021). The package's rooms:
 - :mod:`~driftline.estimation.multiclass` and :mod:`~driftline.estimation.
   class_calibration`: a multiclass classifier's estimate, one class against the rest: per
   class the score cells of its probability and a calibrator, and from them accuracy and the
-  macro precision, recall, F1 and ROC AUC with their intervals.
+  macro precision, recall, F1 and ROC AUC with their intervals;
+- :mod:`~driftline.estimation.loss_model`: a regression model's estimated MAE and RMSE, from
+  a loss model fitted on the baseline (additive over pairs of bins of the prediction and
+  each feature) and the loss cells every profile counts.
 
 The estimate is only as good as the calibrator: it assumes that ``P(y = 1 | score)`` is the
 same in the estimated rows as in the baseline (no concept drift, no shift of the class

@@ -49,6 +49,14 @@ from driftline.estimation.binary import ESTIMATED_METRICS, BinaryEstimate, estim
 from driftline.estimation.calibration import Calibrator
 from driftline.estimation.class_calibration import ClassCalibration
 from driftline.estimation.label_shift import LabelShift
+from driftline.estimation.loss_model import (
+    LOSS_METHOD,
+    REGRESSION_METRICS,
+    LossCells,
+    LossModel,
+    RegressionEstimate,
+    interval,
+)
 from driftline.estimation.model_error import ModelError, ModelErrorTerm
 from driftline.estimation.multiclass import (
     MULTICLASS_METRICS,
@@ -92,6 +100,16 @@ CELLS_PREDATE = (
     "the current data's profiles carry no score cells: profiles written before version 4 "
     "have none, and a window that merges one is not estimated"
 )
+#: Why a regression window is not estimated when the baseline predates its loss model.
+LOSS_BASELINE_PREDATES = (
+    "the baseline was profiled before loss models were stored with it; upload the baseline "
+    "again to estimate"
+)
+#: Why a regression window is not estimated when one of its profiles predates loss cells.
+LOSS_CELLS_PREDATE = (
+    "the current data's profiles carry no loss cells: profiles written before they were kept "
+    "have none, and a window that merges one is not estimated"
+)
 #: Why a multiclass window is not estimated when the baseline predates per-class calibrators.
 CLASS_BASELINE_PREDATES = (
     "the baseline was profiled before per-class calibrators were stored with it (or before "
@@ -111,7 +129,7 @@ class ScopeCells:
     (None when a profile merged in had none)."""
 
     rows: int
-    cells: ScoreCells | ClassScoreCells | None
+    cells: ScoreCells | ClassScoreCells | LossCells | None
 
 
 @dataclass(frozen=True)
@@ -157,7 +175,7 @@ class EstimatedScope:
     out of it, by why; :attr:`metrics` and :attr:`undefined` add the derived metrics
     (:data:`DERIVED_METRICS`) to a binary estimate's."""
 
-    estimate: BinaryEstimate | MulticlassEstimate
+    estimate: BinaryEstimate | MulticlassEstimate | RegressionEstimate
     left_out: dict[str, int]
     intervals: dict[str, Interval] = field(default_factory=dict)
 
@@ -207,12 +225,31 @@ class EstimatedScope:
         }
         return cls(estimate, {**cells.left_out, "prediction_missing": unpredicted}, intervals)
 
+    @classmethod
+    def of_losses(
+        cls,
+        scope: ScopeCells,
+        cells: LossCells,
+        model: LossModel,
+        terms: Mapping[str, ModelErrorTerm],
+    ) -> EstimatedScope:
+        """A regression scope: its loss cells through the baseline's loss model; the rows
+        without a finite prediction are left out (``prediction_missing``). The intervals
+        are clipped at 0 below only."""
+        estimate = model.estimate(cells)
+        intervals = {}
+        for name, value in estimate.metrics.items():
+            variance = estimate.variances[name]
+            lower, upper = interval(value, variance, terms.get(name))
+            intervals[name] = Interval(lower, upper, variance)
+        return cls(estimate, {"prediction_missing": scope.rows - cells.rows}, intervals)
+
     @property
     def metrics(self) -> dict[str, float]:
         """Every defined metric, estimated or derived, in :data:`REPORTED_METRICS` order (a
         multiclass estimate's in :data:`~driftline.estimation.multiclass.
-        MULTICLASS_METRICS` order, none derived)."""
-        if isinstance(self.estimate, MulticlassEstimate):
+        MULTICLASS_METRICS` order, none derived; a regression estimate's MAE and RMSE)."""
+        if isinstance(self.estimate, MulticlassEstimate | RegressionEstimate):
             return dict(self.estimate.metrics)
         found = dict(self.estimate.metrics)
         for name, (source, scale, shift) in DERIVED_METRICS.items():
@@ -223,7 +260,7 @@ class EstimatedScope:
     @property
     def undefined(self) -> dict[str, str]:
         """Every undefined metric with its reason; a derived one gives its source's."""
-        if isinstance(self.estimate, MulticlassEstimate):
+        if isinstance(self.estimate, MulticlassEstimate | RegressionEstimate):
             return dict(self.estimate.undefined)
         reasons = dict(self.estimate.undefined)
         for name, (source, _, _) in DERIVED_METRICS.items():
@@ -235,8 +272,8 @@ class EstimatedScope:
     @property
     def expected_positive_share(self) -> float | None:
         """The estimated prior: expected positives over the rows (None without rows, and
-        for a multiclass estimate, whose classes each have a share)."""
-        if isinstance(self.estimate, MulticlassEstimate):
+        for a multiclass estimate, whose classes each have a share, and a regression one)."""
+        if not isinstance(self.estimate, BinaryEstimate):
             return None
         rows = self.estimate.rows
         return self.estimate.expected_positives / rows if rows else None
@@ -270,7 +307,7 @@ class EstimatedPerformance:
 
     overall: EstimatedScope | None = None
     segments: dict[str, EstimatedScope] = field(default_factory=dict)
-    calibration: BaselineCalibration | ClassCalibration | None = None
+    calibration: BaselineCalibration | ClassCalibration | LossModel | None = None
     skipped: str | None = None
     label_shift: LabelShift | None = None
 
@@ -281,6 +318,8 @@ class EstimatedPerformance:
         classifier's :data:`~driftline.estimation.multiclass.MULTICLASS_METRICS`."""
         if isinstance(self.calibration, ClassCalibration):
             return MULTICLASS_METRICS
+        if isinstance(self.calibration, LossModel):
+            return REGRESSION_METRICS
         return ESTIMATED_METRICS
 
     @classmethod
@@ -354,6 +393,38 @@ class EstimatedPerformance:
             calibration,
         )
 
+    @classmethod
+    def of_losses(
+        cls,
+        model: LossModel | None,
+        overall: ScopeCells,
+        segments: Mapping[str, ScopeCells],
+    ) -> EstimatedPerformance:
+        """Estimate every scope of a regression model with the baseline's loss model, or
+        say why not: the baseline predates loss models or has none, the current profiles
+        carry no loss cells, or cells of other bins (the baseline changed since)."""
+        if model is None:
+            return cls.skip(LOSS_BASELINE_PREDATES)
+        if model.absolute is None:
+            return cls.skip(f"the baseline has no loss model: {model.skipped}")
+        if not isinstance(overall.cells, LossCells):
+            return cls.skip(LOSS_CELLS_PREDATE)
+        if not model.reads(overall.cells):
+            return cls.skip(
+                "the current data's loss cells are of other columns or bins than the "
+                "baseline's loss model (the baseline changed since they were profiled)"
+            )
+        terms = model.model_error.terms if model.model_error is not None else {}
+        return cls(
+            EstimatedScope.of_losses(overall, overall.cells, model, terms),
+            {
+                key: EstimatedScope.of_losses(scope, scope.cells, model, terms)
+                for key, scope in sorted(segments.items())
+                if isinstance(scope.cells, LossCells) and model.reads(scope.cells)
+            },
+            model,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The ``performance.estimated`` section of the result JSON: ``{"skip": reason}``,
         or per scope the defined metrics (``{value, lower, upper, method}``), the undefined
@@ -369,15 +440,28 @@ class EstimatedPerformance:
                 "segments": {key: figure(scope) for key, scope in self.segments.items()},
             }
 
+        method = LOSS_METHOD if isinstance(self.calibration, LossModel) else METHOD
+
         def metrics(scope: EstimatedScope) -> dict[str, Any]:
             return {
                 name: {
                     "value": value,
                     "lower": scope.intervals[name].lower,
                     "upper": scope.intervals[name].upper,
-                    "method": METHOD,
+                    "method": method,
                 }
                 for name, value in scope.metrics.items()
+            }
+
+        if isinstance(self.calibration, LossModel):
+            return {
+                "method": method,
+                **per_scope(metrics),
+                "undefined": per_scope(lambda scope: scope.undefined),
+                "rows": per_scope(lambda scope: scope.estimate.rows),
+                "left_out": per_scope(lambda scope: dict(scope.left_out)),
+                "interval": interval_section(self.calibration.model_error, REGRESSION_METRICS),
+                "loss_model": loss_model_section(self.calibration),
             }
 
         if isinstance(self.calibration, ClassCalibration):
@@ -411,6 +495,20 @@ class EstimatedPerformance:
         if self.label_shift is not None:
             document["label_shift"] = self.label_shift.to_dict()
         return document
+
+
+def loss_model_section(model: LossModel) -> dict[str, Any]:
+    """A regression baseline's loss model as the result reports it: the labelled rows it
+    had, the rows fitted on, its columns and the baseline's mean loss (the models'
+    intercepts)."""
+    assert model.absolute is not None and model.squared is not None
+    return {
+        "rows": model.rows,
+        "fitted_rows": model.fitted_rows,
+        "columns": [column.name for column in model.columns],
+        "baseline_mae": model.absolute.intercept,
+        "baseline_rmse": math.sqrt(max(0.0, model.squared.intercept)),
+    }
 
 
 def class_calibration_section(calibration: ClassCalibration) -> dict[str, Any]:

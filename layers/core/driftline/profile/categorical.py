@@ -179,22 +179,31 @@ def category_counts(series: pd.Series) -> dict[str, int]:
     counts = series.value_counts(dropna=True, sort=False)
     if counts.empty:
         return {}
-    index = counts.index
-    if pd.api.types.is_float_dtype(index.dtype):
-        floats = index.to_numpy(dtype=np.float64)
-        integral = np.isfinite(floats) & (floats == np.round(floats))
-        keys = [
-            str(int(value)) if whole else str(value)
-            for value, whole in zip(floats.tolist(), integral.tolist(), strict=True)
-        ]
-    elif pd.api.types.is_bool_dtype(index.dtype):
-        keys = [str(value).lower() for value in index.tolist()]
-    else:
-        keys = [str(value) for value in index.tolist()]
+    keys = category_keys(counts.index)
     result: dict[str, int] = {}
     for key, value in zip(keys, counts.to_numpy().tolist(), strict=True):
         result[key] = result.get(key, 0) + int(value)
     return result
+
+
+def category_keys(index: pd.Index) -> list[str]:
+    """The text form of each value of ``index`` (non-null values), as the profile counts
+    categories: an integral float without its fraction (``1.0`` → ``"1"``), a boolean in
+    lower case, anything else as :func:`str` writes it.
+
+    >>> category_keys(pd.Index([1.0, 2.5])), category_keys(pd.Index([True]))
+    (['1', '2.5'], ['true'])
+    """
+    if pd.api.types.is_float_dtype(index.dtype):
+        floats = index.to_numpy(dtype=np.float64)
+        integral = np.isfinite(floats) & (floats == np.round(floats))
+        return [
+            str(int(value)) if whole else str(value)
+            for value, whole in zip(floats.tolist(), integral.tolist(), strict=True)
+        ]
+    if pd.api.types.is_bool_dtype(index.dtype):
+        return [str(value).lower() for value in index.tolist()]
+    return [str(value) for value in index.tolist()]
 
 
 def vocabulary_from_profile(profile: CategoricalProfile, *, max_categories: int) -> tuple[str, ...]:

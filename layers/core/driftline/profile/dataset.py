@@ -36,6 +36,13 @@ from driftline.estimation.columns import (
     class_score_cells_of,
     score_cells_of,
 )
+from driftline.estimation.loss_model import (
+    LossCells,
+    LossModel,
+    LossRows,
+    RegressionColumns,
+    loss_columns,
+)
 from driftline.estimation.multiclass import ClassScoreCells
 from driftline.estimation.score_cells import ScoreCells
 from driftline.metrics import PerformanceProfile
@@ -59,7 +66,7 @@ from driftline.profile.performance import (
 from driftline.profile.score_range import OutOfRangeScores
 
 ColumnProfile = NumericProfile | CategoricalProfile
-_Cells = TypeVar("_Cells", ScoreCells, ClassScoreCells)
+_Cells = TypeVar("_Cells", ScoreCells, ClassScoreCells, LossCells)
 Kind = Literal["numeric", "categorical"]
 
 PROFILE_FORMAT = "driftline.profile"
@@ -68,7 +75,8 @@ PROFILE_FORMAT = "driftline.profile"
 #: slices as a mapping of key to figures): all still read. A multiclass classifier's class
 #: score cells and per-class calibrators are optional keys of version 4
 #: (``class_score_cells``, ``class_calibration``): a profile without them is one written
-#: before they were, and a window that merges one is not estimated. So are the counts of
+#: before they were, and a window that merges one is not estimated. So are a regression
+#: model's loss cells and loss model (``loss_cells``, ``loss_model``), and the counts of
 #: scores outside [0, 1] (``out_of_range_scores``): a window that merges a profile without
 #: them has none, and its ``scores-in-range`` check is skipped, saying why.
 PROFILE_VERSION = 4
@@ -96,9 +104,9 @@ class ProfileSpec:
     required: Mapping[str, str] = field(default_factory=dict)
     #: A binary classifier's score and prediction columns, whose rows (labelled or not)
     #: every profile keeps as score cells for estimating performance, or a multiclass
-    #: classifier's class score and prediction columns, kept as class score cells (None:
-    #: no cells).
-    estimation: EstimationColumns | ClassEstimationColumns | None = None
+    #: classifier's class score and prediction columns, kept as class score cells, or a
+    #: regression model's prediction and features, kept as loss cells (None: no cells).
+    estimation: EstimationColumns | ClassEstimationColumns | RegressionColumns | None = None
     #: A classifier's probability columns (``schema.score`` of a binary one, the columns of
     #: ``schema.class_scores``), whose values outside [0, 1] every profile counts
     #: (:class:`~driftline.profile.score_range.OutOfRangeScores`); empty: none counted.
@@ -158,6 +166,9 @@ class DatasetProfile:
         out_of_range_scores: a classifier's rows whose score is a number outside [0, 1]
             (None for a model without probability columns, and for a profile merged with
             one written before they were counted).
+        loss_cells: a regression model's rows with a prediction as counts per (prediction
+            bin, feature bin) (None for other models, and for a profile merged with one written
+            before they were kept).
     """
 
     rows: int
@@ -171,6 +182,7 @@ class DatasetProfile:
     score_cells: ScoreCells | None = None
     class_score_cells: ClassScoreCells | None = None
     out_of_range_scores: OutOfRangeScores | None = None
+    loss_cells: LossCells | None = None
 
     def merge(self, other: DatasetProfile) -> DatasetProfile:
         """The profile of both batches (associative and commutative).
@@ -210,6 +222,7 @@ class DatasetProfile:
             _merge_cells(self.score_cells, other.score_cells),
             _merge_cells(self.class_score_cells, other.class_score_cells),
             _merge_counts(self.out_of_range_scores, other.out_of_range_scores),
+            _merge_cells(self.loss_cells, other.loss_cells),
         )
 
     def with_bad_rows(self, bad_rows: int) -> DatasetProfile:
@@ -237,6 +250,8 @@ class DatasetProfile:
             document["class_score_cells"] = self.class_score_cells.to_dict()
         if self.out_of_range_scores is not None:
             document["out_of_range_scores"] = self.out_of_range_scores.to_dict()
+        if self.loss_cells is not None:
+            document["loss_cells"] = self.loss_cells.to_dict()
         return document
 
     def _body(self) -> dict[str, Any]:
@@ -293,6 +308,7 @@ class DatasetProfile:
                 if "out_of_range_scores" in data
                 else None
             ),
+            LossCells.from_dict(data["loss_cells"]) if data.get("loss_cells") else None,
         )
 
 
@@ -303,12 +319,15 @@ class Reference:
     rows (or why there is none; None for other models and for baselines profiled before
     version 4); for a multiclass classifier with class scores and a prediction, the
     per-class calibrators (``class_calibration``; None for other models and for baselines
-    profiled before they were stored)."""
+    profiled before they were stored); for a regression model with a prediction, the loss
+    model fitted on its labelled rows (``loss_model``; None for other models and for
+    baselines profiled before it was stored)."""
 
     profile: DatasetProfile
     bins: Bins
     calibration: BaselineCalibration | None = None
     class_calibration: ClassCalibration | None = None
+    loss_model: LossModel | None = None
 
     def with_bad_rows(self, bad_rows: int) -> Reference:
         """The same baseline, its profile recording ``bad_rows`` rows the reader rejected."""
@@ -323,17 +342,21 @@ class Reference:
             document["calibration"] = self.calibration.to_dict()
         if self.class_calibration is not None:
             document["class_calibration"] = self.class_calibration.to_dict()
+        if self.loss_model is not None:
+            document["loss_model"] = self.loss_model.to_dict()
         return document
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Reference:
         calibration = data.get("calibration")
         class_calibration = data.get("class_calibration")
+        loss_model = data.get("loss_model")
         return cls(
             DatasetProfile.from_dict(data["profile"]),
             Bins.from_dict(data["bins"]),
             None if calibration is None else BaselineCalibration.from_dict(calibration),
             None if class_calibration is None else ClassCalibration.from_dict(class_calibration),
+            None if loss_model is None else LossModel.from_dict(loss_model),
         )
 
 
@@ -516,6 +539,12 @@ def build_reference(
         by_class = ClassCalibrationRows(spec.estimation)
         second = profile_frames(by_class.gathering(open_frames()), spec, fixed)
         return Reference(second, fixed, class_calibration=by_class.calibration())
+    if isinstance(spec.estimation, RegressionColumns):
+        losses = LossRows(
+            spec.estimation, fixed.edges, fixed.vocabularies, baseline_rows=first.rows
+        )
+        second = profile_frames(losses.gathering(open_frames()), spec, fixed)
+        return Reference(second, fixed, loss_model=losses.loss_model())
     gathered = CalibrationRows(spec.estimation)
     second = profile_frames(gathered.gathering(open_frames()), spec, fixed)
     return Reference(second, fixed, gathered.calibration())
@@ -569,9 +598,14 @@ def _profile_columns(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) 
                 values, vocabulary=vocabulary, max_tracked=spec.max_tracked
             )
     performance = performance_of(frame, spec.performance) if spec.performance else None
-    cells = class_cells = None
+    cells = class_cells = losses = None
     if isinstance(spec.estimation, ClassEstimationColumns):
         class_cells = class_score_cells_of(frame, spec.estimation)
+    elif isinstance(spec.estimation, RegressionColumns):
+        if bins is not None:  # a baseline's first pass has no bins to count in
+            binned = loss_columns(spec.estimation, bins.edges, bins.vocabularies)
+            if binned and binned[0].name == spec.estimation.prediction:
+                losses = LossCells.of_frame(frame, binned, bins.edges, bins.vocabularies)
     elif spec.estimation is not None:
         cells = score_cells_of(frame, spec.estimation)
     out_of_range = (
@@ -586,6 +620,7 @@ def _profile_columns(frame: pd.DataFrame, spec: ProfileSpec, bins: Bins | None) 
         score_cells=cells,
         class_score_cells=class_cells,
         out_of_range_scores=out_of_range,
+        loss_cells=losses,
     )
 
 
