@@ -289,7 +289,8 @@ def _not_replayed(check: CheckSpec) -> dict[str, Any]:
     if check.estimated:
         kind = "estimated"
         reason = (
-            "decided on the estimate from the scores, with the baseline's calibrator; "
+            "decided on the estimate made before labels (a classifier's from its scores, a "
+            "regression model's from its loss model), fitted on the baseline; "
             "use driftline evaluate"
         )
     elif check.metric == ESTIMATE_COVERAGE:

@@ -23,7 +23,8 @@ On AWS the coverage counts the batches reconciled when their labels landed:
 ...     estimate_section(result))
 True
 
-A window without labels shows its estimate alone:
+A window without labels shows its estimate alone; a regression model's is made by its loss
+model:
 
 >>> unlabelled = {"performance": {"estimated": {"method": "cbpe",
 ...     "overall": {"auc": {"value": 0.72, "lower": 0.69, "upper": 0.75, "method": "cbpe"}},
@@ -32,6 +33,9 @@ A window without labels shows its estimate alone:
 >>> page = estimate_section(unlabelled)
 >>> "3,000 rows" in page, "0.69 – 0.75" in page
 (True, True)
+>>> unlabelled["performance"]["estimated"]["method"] = "loss_model"
+>>> "Estimated from the predictions and features of 3,000 rows" in estimate_section(unlabelled)
+True
 """
 
 from __future__ import annotations
@@ -69,10 +73,16 @@ def estimated_part(estimated: Mapping[str, Any], measured: Mapping[str, Any]) ->
     labels = (
         f"; labels cover {share(coverage)} of the window's rows" if coverage is not None else ""
     )
+    how = (
+        "predictions and features of {rows} rows, before their labels (a loss model fitted "
+        "on the baseline's labelled rows)"
+        if estimated.get("method") == "loss_model"
+        else "scores of {rows} rows, before their labels (confidence-based estimation on "
+        "the baseline's calibration)"
+    )
     intro = tag(
         "p",
-        f"Estimated from the scores of {figure(rows_estimated.get('overall'))} rows, before "
-        "their labels (confidence-based estimation on the baseline's calibration); each "
+        f"Estimated from the {how.format(rows=figure(rows_estimated.get('overall')))}; each "
         "95% interval covers the window's sampling error and the estimator's own error "
         f"measured on the baseline{labels}.",
     )
