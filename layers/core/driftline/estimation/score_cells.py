@@ -242,13 +242,18 @@ def _side(value: Any, side: str) -> tuple[IntArray, IntArray, FloatArray]:
     return where, counts, sums
 
 
+#: The item types a stored list of integers (of numbers) may hold, as JSON reads them.
+_INTEGER_TYPES: frozenset[type] = frozenset({int})
+_NUMBER_TYPES: frozenset[type] = frozenset({int, float})
+
+
 def _numbers(value: Any, key: str, *, integers: bool) -> NDArray[Any]:
     """A stored list of numbers (integers only if ``integers``) as an array."""
     kind = "integers" if integers else "numbers"
     if not isinstance(value, list):
         raise _invalid(key, f"must be a list of {kind}; got {_kind_of(value)}")
-    allowed = (int,) if integers else (int, float)
-    if not all(isinstance(item, allowed) and not isinstance(item, bool) for item in value):
+    allowed = _INTEGER_TYPES if integers else _NUMBER_TYPES
+    if not set(map(type, value)) <= allowed:  # bool is a type of its own: refused
         raise _invalid(key, f"must be a list of {kind}")
     return np.array(value, dtype=np.int64 if integers else np.float64)
 
