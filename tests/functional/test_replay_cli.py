@@ -377,7 +377,7 @@ def test_backtest_lists_an_estimated_check_as_not_replayed(
         ("input-drift", "drift"),
         ("auc-est", "estimated"),
     ]
-    assert "estimate from the scores" in result["not_replayed"][1]["reason"]
+    assert "decided on the estimate made before labels" in result["not_replayed"][1]["reason"]
     assert code == 1  # the measured accuracy check still fires after the drop
 
 
