@@ -150,4 +150,24 @@ def test_peer_figures_are_matched_to_driftlines_chunks_by_their_first_row() -> N
     assert (auc["metric"], auc["inside"], auc["chunks"]) == ("auc", 1, 2)
     assert auc["peer_coverage"] == 0.5 and auc["peer_chunks"] == 2
     assert auc["peer_max_difference"] == pytest.approx(0.0005)
+    assert auc["peer_mean_difference"] == pytest.approx(0.0005 / 2)
     assert auc["peer_mean_width"] == pytest.approx((0.1 + 0.09) / 2)
+
+
+def test_a_data_set_made_by_code_is_loaded_by_its_own_function() -> None:
+    # GIVEN a data set whose rows are made by a function rather than read from the wheel
+    reference, analysis = rows(20_000, seed=4), rows(10_000, seed=5)
+    asked: list[Path] = []
+
+    def make(packages: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+        asked.append(packages)
+        return reference, analysis
+
+    made = Dataset("made", "", "", "", "score", "predicted", "label", {"x": "numeric"}, "-", make)
+
+    # WHEN the benchmark loads it
+    loaded = estimation_quality.load(made, Path("packages"))
+
+    # THEN the rows are the function's, made from the packages folder it was given
+    assert loaded[0] is reference and loaded[1] is analysis
+    assert asked == [Path("packages")]
