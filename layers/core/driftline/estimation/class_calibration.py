@@ -52,6 +52,7 @@ from driftline.estimation.model_error import (
     MIN_CHUNK_ROWS,
     ModelError,
     error_terms,
+    held_out_blocks,
 )
 from driftline.estimation.multiclass import (
     MULTICLASS_METRICS,
@@ -263,8 +264,7 @@ def measure_class_model_error(
     classes = tuple(range(len(calibrate)))
     errors: dict[str, list[float]] = {name: [] for name in MULTICLASS_METRICS}
     variances: dict[str, list[float]] = {name: [] for name in MULTICLASS_METRICS}
-    edges = np.arange(blocks + 1, dtype=np.int64) * rows // blocks
-    for start, end in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+    for start, end in held_out_blocks(rows, blocks):
         others = np.ones(rows, dtype=bool)
         others[start:end] = False
         calibrators: list[Calibrator] = [

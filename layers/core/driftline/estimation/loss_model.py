@@ -70,6 +70,7 @@ from driftline.estimation.model_error import (
     ModelError,
     ModelErrorTerm,
     error_terms,
+    held_out_blocks,
 )
 from driftline.metrics.encoding import FloatArray
 from driftline.numbers import coerce_numbers
@@ -388,8 +389,7 @@ def measure_loss_error(
         )
     found: dict[str, list[float]] = {name: [] for name in REGRESSION_METRICS}
     variances: dict[str, list[float]] = {name: [] for name in REGRESSION_METRICS}
-    edges = np.arange(blocks + 1, dtype=np.int64) * rows // blocks
-    for start, end in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+    for start, end in held_out_blocks(rows, blocks):
         others = np.ones(rows, dtype=bool)
         others[start:end] = False
         absolute = fit_additive(codes[others], sizes, np.abs(errors[others]))

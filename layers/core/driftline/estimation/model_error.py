@@ -61,6 +61,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -215,8 +216,7 @@ def measure_model_error(
         )
     errors: dict[str, list[float]] = {name: [] for name in ESTIMATED_METRICS}
     variances: dict[str, list[float]] = {name: [] for name in ESTIMATED_METRICS}
-    edges = np.arange(blocks + 1, dtype=np.int64) * rows // blocks
-    for start, end in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+    for start, end in held_out_blocks(rows, blocks):
         calibrator = _held_out_calibrator(scores, positive, start, end, calibrate=calibrate)
         for chunk in np.array_split(np.arange(start, end), chunks_per_block):
             cells = ScoreCells.from_arrays(scores[chunk], classes[chunk])
@@ -228,6 +228,17 @@ def measure_model_error(
                     errors[name].append(estimated[name] - realised[name])
                     variances[name].append(spread[name])
     return ModelError(rows, rows // chunks, error_terms(errors, variances))
+
+
+def held_out_blocks(rows: int, blocks: int) -> list[tuple[int, int]]:
+    """The ``blocks`` consecutive blocks of ``rows`` rows (as start and end), each held out
+    in turn while the estimator is fitted on the others.
+
+    >>> held_out_blocks(10, 3)
+    [(0, 3), (3, 6), (6, 10)]
+    """
+    edges = (np.arange(blocks + 1, dtype=np.int64) * rows // blocks).tolist()
+    return list(pairwise(edges))
 
 
 def error_terms(
