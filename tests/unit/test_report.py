@@ -235,7 +235,8 @@ def test_headline_says_what_failed_and_what_was_asked_for(document: Node) -> Non
     # and scores-in-range
     assert "6 of 8 checks failed." in words
     assert "Asked for: retrain by accuracy-floor." in words
-    assert "Input drift: 2 of 4 features drifted (monthly_charges, region)" in words
+    # tenure_months drifted by its missing share (0 % -> 6.8 %), its values alike
+    assert "Input drift: 3 of 4 features drifted (tenure_months, monthly_charges, region)" in words
     assert (
         "accuracy 0.8217 (baseline 0.8674), auc 0.6776 (baseline 0.6691) on 4,000 labelled rows"
         in words
@@ -296,8 +297,12 @@ def test_drift_table_lists_drifted_features_first_with_rule_and_chart(
 ) -> None:
     table = rows(section(document, "drift"))
     features = [row[:7] for row in table[:4]]
-    assert [row[0] for row in features] == ["monthly_charges", "region", "tenure_months", "plan"]
-    name, method, effect, p_adjusted, compared, rule, verdict = features[0]
+    assert [row[0] for row in features] == ["tenure_months", "monthly_charges", "region", "plan"]
+    # tenure_months: its values moved too little (ks below 0.02), its missing share enough
+    tenure = features[0]
+    assert tenure[1:3] == ["ks", "0.01236"] and tenure[6] == "DRIFTED"
+    assert tenure[5].endswith("and (ks ≥ 0.02 or missing share 0.0 % → 6.8 % moved ≥ 0.02)")
+    name, method, effect, p_adjusted, compared, rule, verdict = features[1]
     assert (name, method, effect, verdict) == ("monthly_charges", "psi", "0.5615", "DRIFTED")
     # the evidence: the adjusted p-value, the rows on each side, the rule that decided
     assert float(p_adjusted) < 0.01
@@ -305,11 +310,16 @@ def test_drift_table_lists_drifted_features_first_with_rule_and_chart(
         "monthly_charges"].n)  # fmt: skip
     assert compared == f"{rows_compared[0]:,} / {rows_compared[1]:,}"
     assert rule.startswith("drift when adjusted p < 0.01 (holm, ") and rule.endswith("psi ≥ 0.2")
-    assert features[2][6] == "no"
+    assert features[3][6] == "no"
     charts = section(document, "drift").find_all("svg")
     # one chart per feature (the segment table has none)
     assert len(charts) == 4
     assert all(chart.attrs["role"] == "img" for chart in charts)
+
+
+def drift_row(document: Node, name: str) -> int:
+    """The row (and chart) of ``name`` in the drift table."""
+    return [row[0] for row in rows(section(document, "drift"))].index(name)
 
 
 def test_numeric_chart_uses_baseline_edges_and_marks_values_beyond_them(
@@ -318,18 +328,20 @@ def test_numeric_chart_uses_baseline_edges_and_marks_values_beyond_them(
     # GIVEN monthly_charges, whose current data has values above the baseline's maximum
     column = example.reference.columns["monthly_charges"]
     assert isinstance(column, NumericProfile) and column.edges is not None
-    chart = section(document, "drift").find_all("svg")[0]
+    chart = section(document, "drift").find_all("svg")[drift_row(document, "monthly_charges")]
     current = [rect for rect in chart.find_all("rect") if "cur" in rect.classes()]
     # THEN one bar per baseline bin plus the overflow bin, which is marked as outside
     assert len(current) == len(column.edges) - 1 + 1
     assert "out" in current[-1].classes()
     assert current[-1].find_all("title")[0].text().startswith("≥ 123.1: reference 0%")
-    cell_text = " ".join(rows(section(document, "drift"))[0][7].split())
+    cell_text = " ".join(
+        rows(section(document, "drift"))[drift_row(document, "monthly_charges")][7].split()
+    )
     assert "mean 69.76 → 81.42; values 5,000 → 4,000" in cell_text
 
 
 def test_categorical_chart_flags_the_new_category(document: Node) -> None:
-    chart = section(document, "drift").find_all("svg")[1]
+    chart = section(document, "drift").find_all("svg")[drift_row(document, "region")]
     labels = [own_text(text) for text in chart.find_all("text") if "label" in text.classes()]
     assert labels == ["south", "north", "east", "online-only (new)", "west"]
     values = [text.text() for text in chart.find_all("text") if "value" in text.classes()]
@@ -350,8 +362,8 @@ def test_segment_drift_table(document: Node) -> None:
     assert segments[2] == [
         "plan=premium",
         "DRIFTED",
-        "50%",
-        "monthly_charges, region",
+        "75%",
+        "tenure_months, monthly_charges, region",
         # the prediction and label moved too (raw p 0.014 and 0.013), but not credibly
         # among the evaluation's 28 tests (adjusted p 0.15)
         "churn_score",
@@ -586,7 +598,7 @@ def test_quiet_detector_says_so() -> None:
 def test_without_profiles_the_drift_table_has_no_charts(example: Churn) -> None:
     document = parse(render_report(example.result))
     assert section(document, "drift").find_all("svg") == []
-    assert rows(section(document, "drift"))[0][0] == "monthly_charges"
+    assert rows(section(document, "drift"))[0][0] == "tenure_months"
     assert "history" not in section_order(document)
     assert "detectors" not in section_order(document)
 

@@ -18,7 +18,7 @@ feature absent from the current data entirely is skipped as such, and fails the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,7 +30,12 @@ from driftline.profile.categorical import CategoricalProfile
 from driftline.profile.dataset import ColumnProfile, DatasetProfile
 from driftline.profile.numeric import NumericProfile
 from driftline.stats import DriftResult, FeatureDistributions, choose_method, compute_drift
-from driftline.stats.decision import DriftMeasure, decide_family, measure_drift
+from driftline.stats.decision import (
+    DriftMeasure,
+    decide_family,
+    measure_drift,
+    measure_missing_only,
+)
 from driftline.stats.methods import TEST, get_method
 
 
@@ -115,6 +120,7 @@ def column_distributions(reference: ColumnProfile, current: ColumnProfile) -> Fe
             current_sample=current.sample(),
             reference_std=reference.std,
             rank_error=reference.rank_error() + current.rank_error(),
+            missing=_missing(reference, current),
         )
     if isinstance(reference, CategoricalProfile) and isinstance(current, CategoricalProfile):
         if reference.vocabulary != current.vocabulary:
@@ -124,6 +130,7 @@ def column_distributions(reference: ColumnProfile, current: ColumnProfile) -> Fe
             reference_counts=reference.binned_counts(),
             current_counts=current.binned_counts(),
             bin_labels=(*reference.vocabulary, "(other)"),
+            missing=_missing(reference, current),
         )
     raise IncompatibleProfilesError(
         f"cannot compare a {reference.kind} profile with a {current.kind} one"
@@ -165,9 +172,11 @@ def compare_profiles(
     drift: DriftSpec,
     outputs: tuple[str, ...] = (),
     per_segment: bool = True,
+    label: str | None = None,
 ) -> DriftReport:
     """Drift of every feature (and output column), overall and per shared segment, decided
-    as one family of tests."""
+    as one family of tests. The ``label`` column (one of ``outputs``) is compared on its
+    values alone: its missing share says how many labels have arrived, not a change."""
     measured = _measured(
         reference,
         current,
@@ -175,6 +184,7 @@ def compare_profiles(
         drift=drift,
         outputs=outputs,
         per_segment=per_segment,
+        label=label,
     )
     overall = [entry for entry in measured.entries(segments=False) if isinstance(entry, _Pending)]
     pending = [entry for entry in measured.entries() if isinstance(entry, _Pending)]
@@ -184,6 +194,7 @@ def compare_profiles(
         min_effect=[entry.min_effect for entry in pending],
         correction=drift.correction,
         weights=_alpha_shares(len(overall), len(pending) - len(overall), drift.overall_share),
+        min_missing_change=drift.min_missing_change,
     )
     decided = {id(entry): result for entry, result in zip(pending, decisions, strict=True)}
     return _report(measured, decided, drift.dataset_drift_share)
@@ -228,6 +239,7 @@ def _measured(
     drift: DriftSpec,
     outputs: tuple[str, ...],
     per_segment: bool,
+    label: str | None = None,
 ) -> _Measured:
     """Every column's measure (or skip), overall and per shared segment, undecided."""
     columns: dict[str, FeatureDrift | _Pending] = {}
@@ -238,14 +250,26 @@ def _measured(
             name,
             current,
             _measure_column(
-                reference.columns[name], current.columns[name], method, drift, override
+                reference.columns[name],
+                current.columns[name],
+                method,
+                drift,
+                override,
+                absent=name in current.absent_columns,
             ),
         )
     output_columns: dict[str, FeatureDrift | _Pending] = {
         name: _absent_or(
             name,
             current,
-            _measure_column(reference.columns[name], current.columns[name], "auto", drift, None),
+            _measure_column(
+                reference.columns[name],
+                current.columns[name],
+                "auto",
+                drift,
+                None,
+                absent=name in current.absent_columns or name == label,
+            ),
         )
         for name in outputs
         if name in reference.columns and name in current.columns
@@ -261,6 +285,7 @@ def _measured(
                     drift=drift,
                     outputs=outputs,
                     per_segment=False,
+                    label=label,
                 )
     return _Measured(columns, output_columns, segments)
 
@@ -271,7 +296,14 @@ def _measure_column(
     method: str,
     drift: DriftSpec,
     override: FeatureDriftSpec | None,
+    *,
+    absent: bool = False,
 ) -> FeatureDrift | _Pending:
+    """One column's measure, or its skip. A column absent from some of the current data
+    (which the built-in ``schema-columns`` check reports), or the label, is compared on its
+    values alone (``absent``): its missing values do not count as a change."""
+    if not absent and _present(current) == 0 and current.missing > 0 and _present(reference) > 0:
+        return _all_missing(reference, current, method, drift, override)
     empty = _without_values(reference, current)
     if empty is not None:
         return empty
@@ -284,6 +316,17 @@ def _measure_column(
             f"drift.min_rows is {drift.min_rows}",
         )
     chosen = choose_method(reference.kind, n_reference, n_current) if method == "auto" else method
+    distributions = column_distributions(reference, current)
+    if absent:
+        distributions = replace(distributions, missing=None)
+    measure = measure_drift(distributions, chosen)
+    return _Pending(measure, *_levels(chosen, drift, override))
+
+
+def _levels(
+    chosen: str, drift: DriftSpec, override: FeatureDriftSpec | None
+) -> tuple[float, float | None]:
+    """A column's alpha and minimum effect (None: the method's default)."""
     spec = get_method(chosen)
     threshold = override.threshold if override and override.threshold else drift.threshold
     alpha = threshold if threshold is not None and spec.direction == TEST else drift.alpha
@@ -292,8 +335,34 @@ def _measure_column(
         min_effect = threshold
     if min_effect is None:
         min_effect = drift.min_effect.get(chosen)  # type: ignore[call-overload]
-    measure = measure_drift(column_distributions(reference, current), chosen)
-    return _Pending(measure, alpha, min_effect)
+    return alpha, min_effect
+
+
+def _all_missing(
+    reference: ColumnProfile,
+    current: ColumnProfile,
+    method: str,
+    drift: DriftSpec,
+    override: FeatureDriftSpec | None,
+) -> FeatureDrift | _Pending:
+    """A column whose current rows are all missing: decided on its missing share when both
+    sides have enough rows (the current rows, the reference's values), else skipped."""
+    if current.count < drift.min_rows or _present(reference) < drift.min_rows:
+        side = "current data" if current.count < drift.min_rows else "reference"
+        found = current.count if side == "current data" else _present(reference)
+        return FeatureDrift(
+            None,
+            f"too few {'rows' if side == 'current data' else 'values'} to decide: {found} in "
+            f"the {side}, drift.min_rows is {drift.min_rows}",
+        )
+    chosen = choose_method(reference.kind, _present(reference), 0) if method == "auto" else method
+    distributions = FeatureDistributions(
+        reference.kind,
+        np.array([float(_present(reference))]),
+        np.array([0.0]),
+        missing=_missing(reference, current),
+    )
+    return _Pending(measure_missing_only(distributions, chosen), *_levels(chosen, drift, override))
 
 
 def _report(measured: _Measured, decided: Mapping[int, DriftResult], share: float) -> DriftReport:
@@ -335,6 +404,12 @@ def _without_values(reference: ColumnProfile, current: ColumnProfile) -> Feature
     if _present(current) == 0:
         return FeatureDrift(None, NO_CURRENT_VALUES)
     return None
+
+
+def _missing(reference: ColumnProfile, current: ColumnProfile) -> tuple[int, int, int, int]:
+    """Missing values and rows seen on each side (what :attr:`FeatureDistributions.missing`
+    holds)."""
+    return (reference.missing, reference.count, current.missing, current.count)
 
 
 def _present(profile: ColumnProfile) -> int:

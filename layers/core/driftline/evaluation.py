@@ -385,6 +385,7 @@ def evaluate(
             features=schema.features,
             drift=definition.drift,
             outputs=outputs,
+            label=schema.label,
         )
         if drift_figures
         else DriftReport({}, definition.drift.dataset_drift_share)
@@ -640,11 +641,50 @@ def _short_evidence(name: str, result: DriftResult | None) -> str:
     if result is None or result.effect is None:
         return key_part(name)
     n = f", n {result.n_current:,}" if result.n_current is not None else ""
+    size = (
+        _missing_evidence(result)
+        if _drifted_by_missing(result)
+        else f"{result.effect_measure} {short_number(result.effect)} >= "
+        f"{short_number(result.threshold)}"
+    )
     return (
-        f"{key_part(name)} ({result.effect_measure} {short_number(result.effect)} >= "
-        f"{short_number(result.threshold)}, adjusted p {short_number(result.p_adjusted)} < "
+        f"{key_part(name)} ({size}, adjusted p {short_number(result.p_adjusted)} < "
         f"{short_number(result.alpha)}{n})"
     )
+
+
+def _drifted_by_missing(result: DriftResult) -> bool:
+    """Whether the change of the missing share, not the effect, made the change large
+    enough."""
+    return (
+        result.missing_shares is not None
+        and result.min_missing_change is not None
+        and result.effect is not None
+        and not result.effect >= result.threshold
+        and abs(result.missing_shares[1] - result.missing_shares[0]) >= result.min_missing_change
+    )
+
+
+def _missing_evidence(result: DriftResult) -> str:
+    """The missing share on both sides against the change that drifts.
+
+    >>> from driftline.stats.base import DriftResult
+    >>> _missing_evidence(DriftResult(
+    ...     "ks", 0.004, 1e-9, 0.02, "p_adjusted < alpha and effect >= threshold", True,
+    ...     effect=0.004, missing_shares=(0.001, 0.2), min_missing_change=0.02))
+    'missing 0.1 % -> 20.0 %, change 0.199 >= 0.02'
+    """
+    before, after = result.missing_shares or (0.0, 0.0)
+    change = abs(after - before)
+    sign = (
+        ">="
+        if result.min_missing_change is not None and change >= result.min_missing_change
+        else "<"
+    )
+    return (
+        f"missing {before:.1%} -> {after:.1%}, change {short_number(change)} {sign} "
+        f"{short_number(result.min_missing_change)}"
+    ).replace("%", " %")
 
 
 def drift_evidence(result: DriftResult) -> str:
@@ -679,9 +719,16 @@ def drift_evidence(result: DriftResult) -> str:
     effect_sign = ">=" if large else "<"
     p_sign = "<" if credible else ">="
     test = _evidence_test(result)
+    missing = f" ({_missing_evidence(result)})" if result.missing_shares is not None else ""
+    joined = " or" if _drifted_by_missing(result) else ""
+    size = (
+        f"effect ({result.effect_measure}) {short_number(result.effect)} "
+        f"{effect_sign} {short_number(result.threshold)}{joined}{missing}"
+    )
+    if result.effect is not None and math.isnan(result.effect):
+        size = f"no values present to compare{missing}"
     return (
-        f"{verdict}: effect ({result.effect_measure}) {short_number(result.effect)} "
-        f"{effect_sign} {short_number(result.threshold)} and adjusted p "
+        f"{verdict}: {size} and adjusted p "
         f"{short_number(result.p_adjusted)} {p_sign} {short_number(result.alpha)} "
         f"({result.correction} over {result.family} tests{_share_of_alpha(result)}; raw p "
         f"{short_number(result.p_value)}; {test}); n = {result.n_current:,} current, "

@@ -395,6 +395,10 @@ def test_detector_signals_of_the_schema_are_valid(signal: str) -> None:
         ({"min_effect": {"ks": 1.5}}, "drift.min_effect"),
         ({"min_effect": {"energy": 0.1}}, "drift.min_effect"),
         ({"min_rows": 0}, "drift.min_rows"),
+        ({"min_missing_change": 0}, "drift.min_missing_change"),
+        ({"min_missing_change": 1.5}, "drift.min_missing_change"),
+        ({"min_missing_change": True}, "drift.min_missing_change"),
+        ({"min_missing_change": "two points"}, "drift.min_missing_change"),
         ({"features": {"tenure": {"min_effect": -1}}}, "drift.features.tenure.min_effect"),
         ({"features": {"plan": {"min_effect": 2}}}, "drift.features.plan.min_effect"),
     ],
@@ -413,9 +417,11 @@ def test_sound_drift_decision_settings_are_valid() -> None:
             "overall_share": 0.8,
             "min_effect": {"ks": 0.05, "psi": 2.5, "wasserstein": 1.5},
             "min_rows": 1,
+            "min_missing_change": 0.05,
             "features": {"tenure": {"min_effect": 0.1}},
         }
     )
     drift = validate_monitor_definition(data).drift
     assert (drift.alpha, drift.correction, drift.min_effect["psi"]) == (0.5, "bh", 2.5)
     assert drift.overall_share == 0.8
+    assert drift.min_missing_change == 0.05

@@ -75,6 +75,15 @@ class DriftSpec(StrictSection):
             "0.05, chisquare 0.03, jensenshannon 0.03, hellinger 0.025, psi 0.1)."
         ),
     )
+    min_missing_change: float = Field(
+        0.02,
+        gt=0,
+        le=1,
+        description=(
+            "A change of a column's share of missing values (0.02: two points) large enough "
+            "to drift whatever the effect on the values present, when credible."
+        ),
+    )
     min_rows: int = Field(
         100,
         ge=1,

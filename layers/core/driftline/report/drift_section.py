@@ -156,10 +156,17 @@ def rule(figures: Mapping[str, Any]) -> str:
     0.02``."""
     threshold = figure(figures.get("threshold"))
     if "effect" in figures:
+        size = f"{text(figures.get('effect_measure'))} ≥ {threshold}"
+        missing = mapping(figures.get("missing_share"))
+        if missing:
+            size = (
+                f"({size} or missing share {_share(missing.get('reference'))} → "
+                f"{_share(missing.get('current'))} moved ≥ "
+                f"{figure(figures.get('min_missing_change'))})"
+            )
         return (
             f"drift when adjusted p < {figure(figures.get('alpha'))} "
-            f"({text(figures.get('correction'))}, {figures.get('family')} tests) and "
-            f"{text(figures.get('effect_measure'))} ≥ {threshold}"
+            f"({text(figures.get('correction'))}, {figures.get('family')} tests) and {size}"
         )
     direction = text(figures.get("direction"))
     if not direction:
@@ -171,6 +178,10 @@ def rule(figures: Mapping[str, Any]) -> str:
         .replace("threshold", threshold)
     )
     return f"drift when {written}"
+
+
+def _share(value: Any) -> str:
+    return f"{value:.1%}".replace("%", " %") if isinstance(value, (int, float)) else "—"
 
 
 def distribution_cell(name: str, reference: DatasetProfile, current: DatasetProfile) -> Html:

@@ -65,6 +65,10 @@ class FeatureDistributions:
     #: Bound on the error of the samples' normalised ranks (both sides added; 0 when both
     #: samples are the exact values): a KS statistic is within it of the exact one.
     rank_error: float = 0.0
+    #: Missing values and rows seen on each side, ``(reference_missing, reference_rows,
+    #: current_missing, current_rows)``; None when not counted (then missing values play no
+    #: part). An evaluation's decision tests them as one more bin and states the two shares.
+    missing: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,10 @@ class DriftResult:
     rank_error: float = 0.0
     #: Each test's raw p-value when the evidence combines two (``ks+binned``), by name.
     evidence_parts: tuple[tuple[str, float], ...] = ()
+    #: The share of missing values in the reference and in the current data, when either
+    #: side has any (None otherwise), and the change in that share that drifts.
+    missing_shares: tuple[float, float] | None = None
+    min_missing_change: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form used in the evaluation result (``drift.features.<name>``)."""
@@ -130,6 +138,12 @@ class DriftResult:
                 body["p_values"] = {
                     name: _finite_or_none(value) for name, value in self.evidence_parts
                 }
+            if self.missing_shares is not None:
+                body["missing_share"] = {
+                    "reference": self.missing_shares[0],
+                    "current": self.missing_shares[1],
+                }
+                body["min_missing_change"] = self.min_missing_change
         return body
 
 

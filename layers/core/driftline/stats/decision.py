@@ -15,6 +15,13 @@ A column drifts when both hold:
   apart — is at least the minimum effect. So a batch of a million rows does not page on a
   difference too small to matter, which every test finds significant at that size.
 
+**Missing values.** The methods compare the values present. When either side has missing
+values, they are one more bin of the test of homogeneity (beside KS for a numeric column),
+and a change of the missing share by at least ``min_missing_change`` (default
+:data:`DEFAULT_MIN_MISSING_CHANGE`, two points) is large enough in its own right. So a
+feature that goes missing in a fifth of the rows drifts although its present values look
+as before; a stationary missing share costs the test a bin, nothing more.
+
 **Borderline.** Past 100,000 values a numeric profile keeps a deterministic quantile sketch
 (:mod:`driftline.profile.quantile_sketch`), whose KS statistic is within the profiles' rank-
 error bound of the exact one. Such a decision is made on the sketch's own statistic (the
@@ -49,6 +56,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from driftline.stats.base import Direction, DriftResult, FeatureDistributions
 from driftline.stats.correction import Correction, adjust
 from driftline.stats.distance import (
@@ -65,6 +75,9 @@ DEFAULT_ALPHA = 0.01
 DECIDED: Direction = "p_adjusted < alpha and effect >= threshold"
 #: The evidence of a numeric column: KS on the samples and the binned test on its histogram.
 KS_AND_BINNED = "ks+binned"
+#: The change of a column's missing share that is large enough to drift by itself
+#: (``drift.min_missing_change``): two points, e.g. from 0 % to 2 % of the rows.
+DEFAULT_MIN_MISSING_CHANGE = 0.02
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,8 @@ class DriftMeasure:
         p_value_range: for a KS decision on sketches, the p-values at the KS statistic
             minus and plus ``rank_error`` (None when exact).
         parts: for evidence of two tests (``ks+binned``), each test's own p-value, by name.
+        missing_shares: the share of missing values in the reference and in the current
+            data, when either side has any (None otherwise).
     """
 
     method: str
@@ -97,6 +112,14 @@ class DriftMeasure:
     rank_error: float = 0.0
     p_value_range: tuple[float, float] | None = None
     parts: tuple[tuple[str, float], ...] = ()
+    missing_shares: tuple[float, float] | None = None
+
+    @property
+    def missing_change(self) -> float:
+        """How far the missing share moved (0 without missing values)."""
+        if self.missing_shares is None:
+            return 0.0
+        return abs(self.missing_shares[1] - self.missing_shares[0])
 
 
 def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeasure:
@@ -128,7 +151,7 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
                 ks_p_value(max(0.0, gap - bound), n_reference, n_current),
                 ks_p_value(min(1.0, gap + bound), n_reference, n_current),
             )
-        p_binned = _binned_beside_ks(distributions)
+        p_binned = _binned_beside_ks(*_with_missing(distributions))
         if p_binned is not None:
             evidence = KS_AND_BINNED
             parts = (("ks", p_value), ("binned", p_binned))
@@ -142,7 +165,7 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
         statistic, _ = spec.measure(distributions)
         reference_counts, current_counts = counts_of(distributions)
         n_reference, n_current = int(reference_counts.sum()), int(current_counts.sum())
-        _, p_value, _ = binned_homogeneity_test(reference_counts, current_counts)
+        _, p_value, _ = binned_homogeneity_test(*_with_missing(distributions))
     return DriftMeasure(
         method,
         statistic,
@@ -155,13 +178,76 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
         distributions.rank_error if spec.evidence == "ks" else 0.0,
         p_value_range,
         parts,
+        _missing_shares(distributions),
     )
 
 
-def _binned_beside_ks(distributions: FeatureDistributions) -> float | None:
-    """The calibrated binned test on a numeric column's histogram (the baseline's decile
-    bins and the under- and overflow bins), or None without counts on both sides."""
+def measure_missing_only(distributions: FeatureDistributions, method: str) -> DriftMeasure:
+    """The measure of a column whose current rows are all missing: its values cannot be
+    compared (statistic and effect NaN, written as null), so the evidence is the test of
+    homogeneity of present against missing rows, and only the change of the missing share
+    can make it large enough.
+
+    >>> from driftline.stats.base import FeatureDistributions
+    >>> gone = FeatureDistributions("numeric", np.array([4950.0]), np.array([0.0]),
+    ...                             missing=(50, 5000, 300, 300))
+    >>> measured = measure_missing_only(gone, "ks")
+    >>> measured.p_value < 1e-100, measured.missing_shares, measured.n_current
+    (True, (0.01, 1.0), 0)
+    """
+    spec = get_method(method)
+    if distributions.missing is None:
+        raise ValueError("a column without values can only be measured by its missing share")
+    reference_missing, reference_rows, current_missing, current_rows = distributions.missing
+    present = np.array([float(reference_rows - reference_missing), float(reference_missing)])
+    absent = np.array([float(current_rows - current_missing), float(current_missing)])
+    _, p_value, _ = binned_homogeneity_test(present, absent)
+    return DriftMeasure(
+        method,
+        math.nan,
+        p_value,
+        "binned",
+        math.nan,
+        spec.effect,
+        int(distributions.reference_counts.sum()),
+        0,
+        missing_shares=_missing_shares(distributions),
+    )
+
+
+def _with_missing(
+    distributions: FeatureDistributions,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The aligned counts, followed by one bin of missing values when either side has any.
+
+    >>> from driftline.stats.base import FeatureDistributions
+    >>> both = FeatureDistributions("categorical", np.array([6.0, 4.0]), np.array([3.0, 2.0]),
+    ...                             missing=(0, 10, 5, 10))
+    >>> [side.tolist() for side in _with_missing(both)]
+    [[6.0, 4.0, 0.0], [3.0, 2.0, 5.0]]
+    """
     reference, current = distributions.reference_counts, distributions.current_counts
+    missing = distributions.missing
+    if missing is None or (missing[0] == 0 and missing[2] == 0):
+        return reference, current
+    return np.append(reference, float(missing[0])), np.append(current, float(missing[2]))
+
+
+def _missing_shares(distributions: FeatureDistributions) -> tuple[float, float] | None:
+    missing = distributions.missing
+    if missing is None or (missing[0] == 0 and missing[2] == 0):
+        return None
+    reference_missing, reference_rows, current_missing, current_rows = missing
+    return (
+        reference_missing / reference_rows if reference_rows else 0.0,
+        current_missing / current_rows if current_rows else 0.0,
+    )
+
+
+def _binned_beside_ks(reference: NDArray[np.float64], current: NDArray[np.float64]) -> float | None:
+    """The calibrated binned test on a numeric column's histogram (the baseline's decile
+    bins and the under- and overflow bins, and the missing values' bin when there is one),
+    or None without counts on both sides."""
     if reference.size < 2 or reference.size != current.size:
         return None
     if not reference.any() or not current.any():
@@ -182,6 +268,7 @@ def decide_family(
     min_effect: float | Sequence[float | None] | None = None,
     correction: Correction = "holm",
     weights: Sequence[float] | None = None,
+    min_missing_change: float = DEFAULT_MIN_MISSING_CHANGE,
 ) -> list[DriftResult]:
     """Decide every column of one evaluation together.
 
@@ -191,6 +278,8 @@ def decide_family(
         min_effect: the minimum effect, or one per measure (None: the method's default).
         correction: how p-values are adjusted for the family.
         weights: each measure's share of α (normalised to sum 1; None: equal shares).
+        min_missing_change: the change of a column's missing share that is large enough
+            whatever its effect.
 
     Returns:
         One decision per measure, in order, stating its evidence.
@@ -209,8 +298,13 @@ def decide_family(
         measures, adjusted, alphas, minimums, shares, strict=True
     ):
         threshold = get_method(measure.method).default_min_effect if own is None else own
-        drifted = p_adjusted < level and measure.effect >= threshold
-        borderline = _borderline(measure, p_adjusted, level, threshold, drifted)
+        missing_large = (
+            measure.missing_shares is not None and measure.missing_change >= min_missing_change
+        )
+        drifted = p_adjusted < level and (measure.effect >= threshold or missing_large)
+        borderline = _borderline(
+            measure, p_adjusted, level, threshold, drifted, missing_large=missing_large
+        )
         decided.append(
             DriftResult(
                 measure.method,
@@ -232,13 +326,23 @@ def decide_family(
                 borderline=borderline,
                 rank_error=measure.rank_error,
                 evidence_parts=measure.parts,
+                missing_shares=measure.missing_shares,
+                min_missing_change=(
+                    min_missing_change if measure.missing_shares is not None else None
+                ),
             )
         )
     return decided
 
 
 def _borderline(
-    measure: DriftMeasure, p_adjusted: float, alpha: float, threshold: float, drifted: bool
+    measure: DriftMeasure,
+    p_adjusted: float,
+    alpha: float,
+    threshold: float,
+    drifted: bool,
+    *,
+    missing_large: bool = False,
 ) -> bool:
     """Whether a decision on sketches could go the other way on the exact values: the KS
     statistic can be off by the rank-error bound either way, which moves the p-value (by the
@@ -250,7 +354,7 @@ def _borderline(
     outcomes = set()
     for p_raw, shift in ((low_gap, -measure.rank_error), (high_gap, measure.rank_error)):
         effect = measure.effect + shift if measure.effect_measure == "ks" else measure.effect
-        outcomes.add(min(1.0, p_raw * factor) < alpha and effect >= threshold)
+        outcomes.add(min(1.0, p_raw * factor) < alpha and (effect >= threshold or missing_large))
     return len(outcomes) > 1 or drifted not in outcomes
 
 
