@@ -55,7 +55,7 @@ DATASETS = ("flights", "employment", "diamonds", "caravan")
 CONTENDERS = ("driftline", "evidently", "nannyml")
 #: The rows shown, each with the decision it counts: a contender's page, the dataset-drift
 #: flag of those that have one, and a peer's page with its thresholds scaled to page on the
-#: null batches no more often than driftline did (:func:`match_false_pages`).
+#: null batches, out of sample, as often as driftline did (:func:`match_false_pages`).
 ROWS = {
     "driftline": (("driftline", "page"), ("driftline dataset drift", "dataset")),
     "evidently": (
@@ -290,15 +290,22 @@ def run_block(
 def match_false_pages(
     planned: Evaluations, decisions: dict[str, list[dict[str, Any]]], allowed: int
 ) -> float:
-    """Scale a peer's thresholds by one factor so that it pages on at most ``allowed`` of the
-    null evaluations, and mark every batch's decision at that scale (``matched``).
+    """Scale a peer's thresholds by one factor so that, out of sample, it is expected to page
+    on stationary batches as often as driftline paged on these (``allowed`` of them), and
+    mark every batch's decision at that scale (``matched``).
 
     A batch's ``score`` is the factor by which its most extreme column passes the peer's
     default threshold (``alert_peers_runner.py``); at scale ``k`` the peer pages when the
-    score exceeds ``k``. ``k`` is the null scores' ``allowed + 1``-th largest, so at most
-    ``allowed`` null batches page (fewer on ties). The same null batches set the scale and are
-    counted, which favours the peer. Returns ``k`` (infinite when even that many null batches
-    score infinitely: then the peer never pages).
+    score exceeds ``k``. driftline's thresholds are not set on these null batches, so
+    ``allowed`` / M estimates its rate on any batch. The peer's scale is set on them, so
+    matching the count on them would favour it: the ``j``-th largest of M null scores is
+    passed by a new null batch with probability j / (M + 1) (order statistics), so the
+    ``allowed``-th largest gives ``allowed`` / (M + 1) out of sample, where the
+    ``allowed + 1``-th largest (which pages on exactly ``allowed`` of these) gives about
+    (``allowed`` + 1) / M — twice driftline's rate at one page in a hundred. ``k`` is
+    therefore the ``allowed``-th largest null score (the largest when ``allowed`` is 0, the
+    nearest the rule allows). Returns ``k`` (infinite when that score is: the peer then
+    never pages).
 
     >>> planned = Evaluations("d", 10, 100, [("null-0", None, 0, 1), ("null-1", None, 1, 1),
     ...                                      ("shift#0", Change("mean_shift", 0.5), 2, 1)])
@@ -308,7 +315,7 @@ def match_false_pages(
     2.0
     >>> [decided[key][0]["matched"] for key in ("null-0", "null-1", "shift#0")]
     [False, False, False]
-    >>> match_false_pages(planned, decided, 1), decided["shift#0"][0]["matched"]
+    >>> match_false_pages(planned, decided, 2), decided["shift#0"][0]["matched"]
     (0.5, True)
     """
     null = sorted(
@@ -320,7 +327,8 @@ def match_false_pages(
         ),
         reverse=True,
     )
-    scale = null[allowed] if allowed < len(null) else 0.0
+    rank = max(allowed, 1)
+    scale = null[rank - 1] if rank <= len(null) else 0.0
     for decided in decisions.values():
         for batch in decided:
             batch["matched"] = float(batch["score"]) > scale
@@ -485,6 +493,13 @@ def run(
                         meta.setdefault("matched_scale", {}).setdefault(peer, {})[
                             f"{name}/{size}"
                         ] = scale
+                        # every batch's score, to match again under another rule
+                        meta.setdefault("peer_scores", {}).setdefault(peer, {})[
+                            f"{name}/{size}"
+                        ] = {
+                            identifier: [float(batch["score"]) for batch in decided]
+                            for identifier, decided in decisions[peer].items()
+                        }
                 for contender, spent in block_meta.get("seconds", [{}])[0].items():
                     meta["seconds"][contender] += spent
                 for peer in pythons:
@@ -575,6 +590,8 @@ def combine(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             combined["meta"]["seconds"][name] = combined["meta"]["seconds"].get(name, 0.0) + spent
         for peer, scales in part["meta"].get("matched_scale", {}).items():
             combined["meta"].setdefault("matched_scale", {}).setdefault(peer, {}).update(scales)
+        for peer, scores in part["meta"].get("peer_scores", {}).items():
+            combined["meta"].setdefault("peer_scores", {}).setdefault(peer, {}).update(scores)
         for peer, count in part["meta"].get("score_disagreements", {}).items():
             disagreeing = combined["meta"].setdefault("score_disagreements", {})
             disagreeing[peer] = disagreeing.get(peer, 0) + count

@@ -173,22 +173,26 @@ def test_a_peer_set_to_driftlines_false_page_rate_is_counted_on_its_own_row() ->
         {"page": True, "dataset": False, "score": 4.0},
     ]
 
-    # WHEN the peer's thresholds are scaled to page on at most driftline's one null page
+    # WHEN the peer's thresholds are scaled to page out of sample as often as driftline
+    # paged on these null batches (once in four)
     scale = alert_quality.match_false_pages(planned, peer, 1)
     summary = alert_quality.summarise(
         alert_quality.tally(planned, {"driftline": driftline, "evidently": peer})
     )
 
-    # THEN the scale is the second largest null score: the peer pages on one null batch, as
-    # driftline did, and on the changed batch whose score passes it
-    assert scale == 1.2
+    # THEN the scale is the largest null score (a new null batch passes it with probability
+    # 1/5): the peer pages on none of these null batches, and on the changed batch only where
+    # its score passes the largest
+    assert scale == 3.0
     matched = summary["evidently at driftline's false-page rate"]
-    assert (matched["null"]["pages"], matched["null"]["evaluations"]) == (1, 4)
-    assert matched["changes"][change.label]["pages"] == 2
+    assert (matched["null"]["pages"], matched["null"]["evaluations"]) == (0, 4)
+    assert matched["changes"][change.label]["pages"] == 1
+    # AND two null pages allowed put it at the second largest (1.2), paging on one of them
+    assert alert_quality.match_false_pages(planned, peer, 2) == 1.2
     assert summary["evidently"]["null"]["pages"] == 2  # its defaults page on scores >= 1
     verdicts = alert_quality.against_peers({"setup": {"sizes": [100]}, "by_size": {"100": summary}})
-    assert verdicts == [("category_share 5 points, n = 100", "100.0 % vs evidently 100.0 %",
-                         True, False)]  # fmt: skip
+    assert verdicts == [("category_share 5 points, n = 100", "100.0 % vs evidently 50.0 %",
+                         True, True)]  # fmt: skip
 
 
 def test_numeric_changes_keep_a_column_recorded_on_a_grid_on_its_grid() -> None:
