@@ -301,7 +301,9 @@ def test_drift_table_lists_drifted_features_first_with_rule_and_chart(
     # tenure_months: its values moved too little (ks below 0.02), its missing share enough
     tenure = features[0]
     assert tenure[1:3] == ["ks", "0.01236"] and tenure[6] == "DRIFTED"
-    assert tenure[5].endswith("and (ks ≥ 0.02 or missing share 0.0 % → 6.8 % moved ≥ 0.02)")
+    assert tenure[5].endswith(
+        "and (ks ≥ 0.02 or missing share 0.0 % → 6.8 % moved ≥ 0.02, each credible on its own)"
+    )
     name, method, effect, p_adjusted, compared, rule, verdict = features[1]
     assert (name, method, effect, verdict) == ("monthly_charges", "psi", "0.5615", "DRIFTED")
     # the evidence: the adjusted p-value, the rows on each side, the rule that decided

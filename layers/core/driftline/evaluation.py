@@ -654,25 +654,27 @@ def _short_evidence(name: str, result: DriftResult | None) -> str:
 
 
 def _drifted_by_missing(result: DriftResult) -> bool:
-    """Whether the change of the missing share, not the effect, made the change large
-    enough."""
-    return (
-        result.missing_shares is not None
-        and result.min_missing_change is not None
-        and result.effect is not None
-        and not result.effect >= result.threshold
-        and abs(result.missing_shares[1] - result.missing_shares[0]) >= result.min_missing_change
+    """Whether the change of the missing share, and not the values, made a drifted column's
+    change large enough."""
+    split, alpha = result.split_p_adjusted, result.alpha
+    if not result.drifted or split is None or alpha is None or result.missing_shares is None:
+        return False
+    values_large = (
+        result.effect is not None and result.effect >= result.threshold and split[0] < alpha
     )
+    return not values_large
 
 
 def _missing_evidence(result: DriftResult) -> str:
-    """The missing share on both sides against the change that drifts.
+    """The missing share on both sides against the change that drifts, and its own adjusted
+    p-value.
 
     >>> from driftline.stats.base import DriftResult
     >>> _missing_evidence(DriftResult(
     ...     "ks", 0.004, 1e-9, 0.02, "p_adjusted < alpha and effect >= threshold", True,
-    ...     effect=0.004, missing_shares=(0.001, 0.2), min_missing_change=0.02))
-    'missing 0.1 % -> 20.0 %, change 0.199 >= 0.02'
+    ...     effect=0.004, alpha=0.01, missing_shares=(0.001, 0.2), min_missing_change=0.02,
+    ...     split_p_adjusted=(0.5, 2e-30)))
+    'missing 0.1 % -> 20.0 % (change 0.199 >= 0.02, adjusted p 2e-30 < 0.01)'
     """
     before, after = result.missing_shares or (0.0, 0.0)
     change = abs(after - before)
@@ -681,9 +683,14 @@ def _missing_evidence(result: DriftResult) -> str:
         if result.min_missing_change is not None and change >= result.min_missing_change
         else "<"
     )
+    credible = ""
+    if result.split_p_adjusted is not None and result.alpha is not None:
+        p_missing = result.split_p_adjusted[1]
+        p_sign = "<" if p_missing < result.alpha else ">="
+        credible = f", adjusted p {short_number(p_missing)} {p_sign} {short_number(result.alpha)}"
     return (
-        f"missing {before:.1%} -> {after:.1%}, change {short_number(change)} {sign} "
-        f"{short_number(result.min_missing_change)}"
+        f"missing {before:.1%} -> {after:.1%} (change {short_number(change)} {sign} "
+        f"{short_number(result.min_missing_change)}{credible})"
     ).replace("%", " %")
 
 
@@ -719,14 +726,22 @@ def drift_evidence(result: DriftResult) -> str:
     effect_sign = ">=" if large else "<"
     p_sign = "<" if credible else ">="
     test = _evidence_test(result)
-    missing = f" ({_missing_evidence(result)})" if result.missing_shares is not None else ""
-    joined = " or" if _drifted_by_missing(result) else ""
     size = (
         f"effect ({result.effect_measure}) {short_number(result.effect)} "
-        f"{effect_sign} {short_number(result.threshold)}{joined}{missing}"
+        f"{effect_sign} {short_number(result.threshold)}"
     )
-    if result.effect is not None and math.isnan(result.effect):
-        size = f"no values present to compare{missing}"
+    no_values = result.effect is not None and math.isnan(result.effect)
+    if no_values:
+        size = "no values present to compare"
+    elif result.split_p_adjusted is not None and result.alpha is not None:
+        alone = result.split_p_adjusted[0]
+        size += (
+            f" (values alone: adjusted p {short_number(alone)} "
+            f"{'<' if alone < result.alpha else '>='} {short_number(result.alpha)})"
+        )
+    if result.missing_shares is not None:
+        joined = " or" if _drifted_by_missing(result) and not no_values else ","
+        size += f"{joined} {_missing_evidence(result)}"
     return (
         f"{verdict}: {size} and adjusted p "
         f"{short_number(result.p_adjusted)} {p_sign} {short_number(result.alpha)} "

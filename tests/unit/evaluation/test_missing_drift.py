@@ -52,10 +52,14 @@ def test_a_jump_of_the_missing_share_fails_the_check_and_says_so() -> None:
     # THEN both checks fail, each naming the two shares and the change that drifts
     status, detail = checks["tenure-drift"]
     assert status == "fail"
-    assert "(missing 1.1 % -> 22.6 %, change 0.2155 >= 0.02)" in detail
+    assert (
+        "effect (ks) 0.02636 >= 0.02 (values alone: adjusted p 1 >= 0.01) or missing 1.1 % -> "
+        "22.6 % (change 0.2155 >= 0.02, adjusted p 0 < 0.01)"
+    ) in detail
     status, detail = checks["region-drift"]
     assert status == "fail"
-    assert "0.003618 < 0.03 or (missing 0.0 % -> 9.0 %, change 0.09 >= 0.02)" in detail
+    assert "0.003618 < 0.03 (values alone: adjusted p" in detail
+    assert "or missing 0.0 % -> 9.0 % (change 0.09 >= 0.02, adjusted p" in detail
 
 
 def test_a_steady_missing_share_does_not_fail() -> None:
@@ -63,7 +67,7 @@ def test_a_steady_missing_share_does_not_fail() -> None:
     assert checks["tenure-drift"][0] == "pass"
     assert checks["region-drift"][0] == "pass"
     # the steady share is stated, below the change that drifts
-    assert "(missing 1.1 % -> 1.0 %, change 0.00055 < 0.02)" in checks["tenure-drift"][1]
+    assert "missing 1.1 % -> 1.0 % (change 0.00055 < 0.02, adjusted p" in checks["tenure-drift"][1]
 
 
 def test_a_feature_missing_in_every_row_drifts_on_its_missing_share() -> None:
@@ -81,7 +85,8 @@ def test_a_feature_missing_in_every_row_drifts_on_its_missing_share() -> None:
     check = next(check for check in evaluated.checks if check.name == "tenure-drift")
     assert check.status == "fail"
     assert str(check.detail).startswith(
-        "tenure: drifted: no values present to compare (missing 1.1 % -> 100.0 %, change 0.989"
+        "tenure: drifted: no values present to compare, missing 1.1 % -> 100.0 % (change 0.9895 "
+        ">= 0.02, adjusted p 0 < 0.01) and adjusted p 0 < 0.01"
     )
     body = json.loads(json.dumps(evaluated.to_dict(), allow_nan=False))
     tenure = body["drift"]["features"]["tenure"]

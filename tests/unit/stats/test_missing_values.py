@@ -141,3 +141,41 @@ def test_a_credible_but_small_change_of_the_missing_share_waits_for_its_minimum(
     # THEN it does not drift by default, and does with a minimum of half a point
     assert not decide_family([measured])[0].drifted
     assert decide_family([measured], min_missing_change=0.005)[0].drifted
+
+
+def test_each_part_of_large_enough_needs_its_own_credible_evidence() -> None:
+    # GIVEN a slice of 900 rows, 9 of them missing where the baseline had none, its values
+    # drawn as before
+    rng = np.random.default_rng(8)
+    reference = rng.normal(0, 1, 50_000)
+    current = with_missing(rng, rng.normal(0, 1, 900), 0.0)
+    current[rng.choice(900, size=9, replace=False)] = np.nan
+    measured = measure_drift(numeric(reference, current), "ks")
+    (decided,) = decide_family([measured])
+    # THEN the column's evidence is credible (the missing bin) and its values' effect, mere
+    # sampling noise, is above the minimum — yet it does not drift: the values alone are no
+    # credible change, and the missing share moved by one point, below two
+    assert decided.p_adjusted is not None and decided.p_adjusted < 0.01
+    assert decided.effect is not None and decided.effect >= decided.threshold
+    assert decided.split_p_adjusted is not None and decided.split_p_adjusted[0] >= 0.01
+    assert not decided.drifted
+    # AND with a minimum change of half a point it drifts on the missing share
+    assert decide_family([measured], min_missing_change=0.005)[0].drifted
+
+
+def test_the_split_p_values_are_the_tests_of_each_part_alone() -> None:
+    rng = np.random.default_rng(9)
+    reference = with_missing(rng, rng.normal(0, 1, 20_000), 0.05)
+    current = with_missing(rng, rng.normal(0.05, 1, 2_000), 0.08)
+    distributions = numeric(reference, current)
+    measured = measure_drift(distributions, "ks")
+    assert measured.split is not None
+    values_alone, missing_alone = measured.split
+    # the values alone: the evidence of the same column with its missing values not counted
+    assert values_alone == measure_drift(numeric(reference, current, counted=False), "ks").p_value
+    # the missing share alone: Pearson's test of present against missing rows (no sparse bin)
+    table = [
+        [np.count_nonzero(~np.isnan(reference)), np.isnan(reference).sum()],
+        [np.count_nonzero(~np.isnan(current)), np.isnan(current).sum()],
+    ]
+    assert missing_alone == pytest.approx(chi2_contingency(table, correction=False).pvalue)

@@ -162,7 +162,7 @@ def rule(figures: Mapping[str, Any]) -> str:
             size = (
                 f"({size} or missing share {_share(missing.get('reference'))} → "
                 f"{_share(missing.get('current'))} moved ≥ "
-                f"{figure(figures.get('min_missing_change'))})"
+                f"{figure(figures.get('min_missing_change'))}, each credible on its own)"
             )
         return (
             f"drift when adjusted p < {figure(figures.get('alpha'))} "

@@ -107,6 +107,9 @@ class DriftResult:
     #: side has any (None otherwise), and the change in that share that drifts.
     missing_shares: tuple[float, float] | None = None
     min_missing_change: float | None = None
+    #: With missing values: the adjusted p-values of the values alone and of the missing
+    #: share alone (each must be credible for its own part of "large enough").
+    split_p_adjusted: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form used in the evaluation result (``drift.features.<name>``)."""
@@ -144,6 +147,9 @@ class DriftResult:
                     "current": self.missing_shares[1],
                 }
                 body["min_missing_change"] = self.min_missing_change
+                if self.split_p_adjusted is not None:
+                    body["p_adjusted_values"] = _finite_or_none(self.split_p_adjusted[0])
+                    body["p_adjusted_missing"] = _finite_or_none(self.split_p_adjusted[1])
         return body
 
 

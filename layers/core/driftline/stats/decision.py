@@ -17,10 +17,14 @@ A column drifts when both hold:
 
 **Missing values.** The methods compare the values present. When either side has missing
 values, they are one more bin of the test of homogeneity (beside KS for a numeric column),
-and a change of the missing share by at least ``min_missing_change`` (default
-:data:`DEFAULT_MIN_MISSING_CHANGE`, two points) is large enough in its own right. So a
-feature that goes missing in a fifth of the rows drifts although its present values look
-as before; a stationary missing share costs the test a bin, nothing more.
+whose adjusted p-value must be credible as always; and each of the two things that can make
+the change large enough must be credible on its own evidence (with the same adjustment): the
+values (the effect at least the minimum effect, and the tests without the missing bin), or
+the missing share (moved by at least ``min_missing_change``, default
+:data:`DEFAULT_MIN_MISSING_CHANGE`, two points, and the test of present against missing
+rows). So a feature that goes missing in a fifth of the rows drifts although its values look
+as before, while a credible rise of one point in a small slice, whose values' effect is
+sampling noise above its minimum, does not; a stationary missing share costs the test a bin.
 
 **Borderline.** Past 100,000 values a numeric profile keeps a deterministic quantile sketch
 (:mod:`driftline.profile.quantile_sketch`), whose KS statistic is within the profiles' rank-
@@ -99,6 +103,8 @@ class DriftMeasure:
         parts: for evidence of two tests (``ks+binned``), each test's own p-value, by name.
         missing_shares: the share of missing values in the reference and in the current
             data, when either side has any (None otherwise).
+        split: with missing values, the raw p-values of the values alone (the tests without
+            the missing bin) and of the missing share alone (present against missing rows).
     """
 
     method: str
@@ -113,6 +119,7 @@ class DriftMeasure:
     p_value_range: tuple[float, float] | None = None
     parts: tuple[tuple[str, float], ...] = ()
     missing_shares: tuple[float, float] | None = None
+    split: tuple[float, float] | None = None
 
     @property
     def missing_change(self) -> float:
@@ -151,6 +158,7 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
                 ks_p_value(max(0.0, gap - bound), n_reference, n_current),
                 ks_p_value(min(1.0, gap + bound), n_reference, n_current),
             )
+        p_ks = p_value
         p_binned = _binned_beside_ks(*_with_missing(distributions))
         if p_binned is not None:
             evidence = KS_AND_BINNED
@@ -161,11 +169,21 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
                     _either(p_value_range[0], p_binned),
                     _either(p_value_range[1], p_binned),
                 )
+        values_alone = p_ks
+        if _missing_shares(distributions) is not None:
+            p_values_binned = _binned_beside_ks(
+                distributions.reference_counts, distributions.current_counts
+            )
+            if p_values_binned is not None:
+                values_alone = _either(p_ks, p_values_binned)
     else:
         statistic, _ = spec.measure(distributions)
         reference_counts, current_counts = counts_of(distributions)
         n_reference, n_current = int(reference_counts.sum()), int(current_counts.sum())
         _, p_value, _ = binned_homogeneity_test(*_with_missing(distributions))
+        values_alone = p_value
+        if _missing_shares(distributions) is not None:
+            _, values_alone, _ = binned_homogeneity_test(reference_counts, current_counts)
     return DriftMeasure(
         method,
         statistic,
@@ -179,7 +197,21 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
         p_value_range,
         parts,
         _missing_shares(distributions),
+        _split(distributions, values_alone),
     )
+
+
+def _split(distributions: FeatureDistributions, values_alone: float) -> tuple[float, float] | None:
+    """The raw p-values of the values alone and of the missing share alone (the calibrated
+    test of present against missing rows), or None without missing values."""
+    if _missing_shares(distributions) is None or distributions.missing is None:
+        return None
+    reference_missing, reference_rows, current_missing, current_rows = distributions.missing
+    _, p_missing, _ = binned_homogeneity_test(
+        [float(reference_rows - reference_missing), float(reference_missing)],
+        [float(current_rows - current_missing), float(current_missing)],
+    )
+    return (values_alone, p_missing)
 
 
 def measure_missing_only(distributions: FeatureDistributions, method: str) -> DriftMeasure:
@@ -212,6 +244,7 @@ def measure_missing_only(distributions: FeatureDistributions, method: str) -> Dr
         int(distributions.reference_counts.sum()),
         0,
         missing_shares=_missing_shares(distributions),
+        split=(1.0, p_value),
     )
 
 
@@ -298,10 +331,15 @@ def decide_family(
         measures, adjusted, alphas, minimums, shares, strict=True
     ):
         threshold = get_method(measure.method).default_min_effect if own is None else own
-        missing_large = (
-            measure.missing_shares is not None and measure.missing_change >= min_missing_change
-        )
-        drifted = p_adjusted < level and (measure.effect >= threshold or missing_large)
+        split_adjusted = _split_adjusted(measure, p_adjusted)
+        if split_adjusted is None:
+            values_large, missing_large = measure.effect >= threshold, False
+        else:
+            values_large = measure.effect >= threshold and split_adjusted[0] < level
+            missing_large = (
+                measure.missing_change >= min_missing_change and split_adjusted[1] < level
+            )
+        drifted = p_adjusted < level and (values_large or missing_large)
         borderline = _borderline(
             measure, p_adjusted, level, threshold, drifted, missing_large=missing_large
         )
@@ -330,9 +368,19 @@ def decide_family(
                 min_missing_change=(
                     min_missing_change if measure.missing_shares is not None else None
                 ),
+                split_p_adjusted=split_adjusted,
             )
         )
     return decided
+
+
+def _split_adjusted(measure: DriftMeasure, p_adjusted: float) -> tuple[float, float] | None:
+    """The values' and the missing share's own p-values, adjusted by the same factor as the
+    column's evidence (None without missing values)."""
+    if measure.split is None:
+        return None
+    factor = p_adjusted / measure.p_value if measure.p_value > 0 else 1.0
+    return (min(1.0, measure.split[0] * factor), min(1.0, measure.split[1] * factor))
 
 
 def _borderline(
