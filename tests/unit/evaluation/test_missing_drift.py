@@ -58,7 +58,7 @@ def test_a_jump_of_the_missing_share_fails_the_check_and_says_so() -> None:
     ) in detail
     status, detail = checks["region-drift"]
     assert status == "fail"
-    assert "0.003618 < 0.03 (values alone: adjusted p" in detail
+    assert "0.003618 < 0.02 (values alone: adjusted p" in detail
     assert "or missing 0.0 % -> 9.0 % (change 0.09 >= 0.02, adjusted p" in detail
 
 

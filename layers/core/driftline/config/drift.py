@@ -72,7 +72,7 @@ class DriftSpec(StrictSection):
         default_factory=dict,
         description=(
             "The smallest effect that drifts, per method (default: ks 0.02, wasserstein "
-            "0.05, chisquare 0.03, jensenshannon 0.03, hellinger 0.025, psi 0.1)."
+            "0.05, chisquare 0.02, jensenshannon 0.02, hellinger 0.017, psi 0.1)."
         ),
     )
     min_missing_change: float = Field(

@@ -39,9 +39,9 @@ method         effect                                          min_effect
 =============  =============================================  ===========
 ks             KS distance: the largest gap between the CDFs  0.02
 wasserstein    mass moved, in reference standard deviations    0.05
-chisquare      Jensen–Shannon distance of the binned shares    0.03
-jensenshannon  Jensen–Shannon distance (base 2)                0.03
-hellinger      Hellinger distance                              0.025
+chisquare      Jensen–Shannon distance of the binned shares    0.02
+jensenshannon  Jensen–Shannon distance (base 2)                0.02
+hellinger      Hellinger distance                              0.017
 psi            population stability index                      0.1
 =============  =============================================  ===========
 

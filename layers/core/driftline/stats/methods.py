@@ -242,7 +242,7 @@ def _wasserstein(distributions: FeatureDistributions) -> tuple[float, float | No
     uses="counts",
     evidence="binned",
     effect="jensenshannon",
-    min_effect=0.03,
+    min_effect=0.02,
 )
 def _jensenshannon(distributions: FeatureDistributions) -> tuple[float, float | None]:
     return jensen_shannon_distance(*counts_of(distributions)), None
@@ -256,7 +256,7 @@ def _jensenshannon(distributions: FeatureDistributions) -> tuple[float, float | 
     uses="counts",
     evidence="binned",
     effect="jensenshannon",
-    min_effect=0.03,
+    min_effect=0.02,
 )
 def _chisquare(distributions: FeatureDistributions) -> tuple[float, float | None]:
     return chi_square_homogeneity_test(*counts_of(distributions))
@@ -270,7 +270,7 @@ def _chisquare(distributions: FeatureDistributions) -> tuple[float, float | None
     uses="counts",
     evidence="binned",
     effect="hellinger",
-    min_effect=0.025,
+    min_effect=0.017,
 )
 def _hellinger(distributions: FeatureDistributions) -> tuple[float, float | None]:
     return hellinger_distance(*counts_of(distributions)), None
