@@ -712,9 +712,10 @@ def drift_evidence(result: DriftResult) -> str:
     >>> drift_evidence(DriftResult(
     ...     "ks", 0.083, 2.4e-08, 0.02, "p_adjusted < alpha and effect >= threshold", True,
     ...     effect=0.083, effect_measure="ks", p_adjusted=3.1e-06, alpha=0.01,
-    ...     correction="holm", n_reference=25000, n_current=1000, evidence="ks+binned",
-    ...     family=126, evidence_parts=(("ks", 1.2e-08), ("binned", 0.3)))).split("; ")[2]
-    'the smaller of two tests, doubled: ks 1.2e-08, binned 0.3)'
+    ...     correction="holm", n_reference=25000, n_current=1000,
+    ...     evidence="ks+binned+scale", family=126,
+    ...     evidence_parts=(("ks", 8e-09), ("binned", 0.3), ("scale", 0.02)))).split("; ")[2]
+    'the smallest of 3 tests, times 3: ks 8e-09, binned 0.3, scale 0.02)'
     """
     credible = (
         result.p_adjusted is not None
@@ -767,13 +768,17 @@ def _share_of_alpha(result: DriftResult) -> str:
 
 
 def _evidence_test(result: DriftResult) -> str:
-    """The test(s) behind a decision's raw p-value, with each part's own p-value when two
-    are combined (a numeric column: KS and the binned test, by Bonferroni)."""
+    """The test(s) behind a decision's raw p-value, with each part's own p-value when
+    several are combined (a numeric column: KS, the binned test and the scale test, by
+    Bonferroni)."""
     if result.evidence == "ks":
         return "ks test"
     if result.evidence_parts:
         parts = ", ".join(f"{name} {short_number(p)}" for name, p in result.evidence_parts)
-        return f"the smaller of two tests, doubled: {parts}"
+        count = len(result.evidence_parts)
+        if count == 2:
+            return f"the smaller of two tests, doubled: {parts}"
+        return f"the smallest of {count} tests, times {count}: {parts}"
     return "binned homogeneity test"
 
 

@@ -394,7 +394,7 @@ def test_a_numeric_columns_evidence_does_not_import_scipy_stats() -> None:
         "f = FeatureDistributions('numeric', ref, cur, WeightedSample.from_values(r),\n"
         "    WeightedSample.from_values(c), 1.0)\n"
         "m = measure_drift(f, 'ks')\n"
-        "assert m.evidence == 'ks+binned', m\n"
+        "assert m.evidence == 'ks+binned+scale', m\n"
         "print('scipy.stats' in sys.modules)\n"
     )
     # WHEN a numeric column with sparse under- and overflow bins is measured

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import ks_2samp
+from scipy.stats import ansari, ks_2samp
 
 from driftline.profile.numeric import NumericProfile, numeric_edges_from_values
 from driftline.stats.base import FeatureDistributions
@@ -84,10 +84,12 @@ def test_ks_evidence_on_exact_profiles_equals_scipy_and_sketches_carry_their_bou
         assert measure.effect == pytest.approx(oracle.statistic, abs=max(bound, 1e-12))
         parts = dict(measure.parts)
         _, binned, _ = binned_homogeneity_test(ref.histogram, cur.histogram)
-        assert measure.evidence == "ks+binned" and parts["binned"] == binned
-        assert measure.p_value == min(1.0, 2 * min(parts["ks"], binned))
+        assert measure.evidence == "ks+binned+scale" and parts["binned"] == binned
+        assert measure.p_value == min(1.0, 3 * min(parts["ks"], binned, parts["scale"]))
         if exact:
             assert parts["ks"] == pytest.approx(oracle.pvalue, rel=1e-6)
+            scale = ansari(current, reference)
+            assert parts["scale"] == pytest.approx(scale.pvalue, rel=1e-9)
             assert measure.p_value_range is None
         else:
             low, high = measure.p_value_range or (0.0, 0.0)
@@ -108,23 +110,25 @@ def numeric_distributions(reference: np.ndarray, current: np.ndarray) -> Feature
     )
 
 
-def test_a_wider_spread_that_ks_barely_sees_is_credible_by_the_binned_test() -> None:
+def test_a_wider_spread_that_ks_barely_sees_is_credible_by_the_binned_and_scale_tests() -> None:
     # GIVEN 1,000 current values whose standard deviation grew by 20 %, same mean
     rng = np.random.default_rng(11)
     reference, current = rng.normal(0, 1, 50_000), rng.normal(0, 1.2, 1000)
     # WHEN the numeric column's evidence is measured
     measure = measure_drift(numeric_distributions(reference, current), "ks")
     parts = dict(measure.parts)
-    # THEN the deciles' tails carry it: the binned test is far stronger than KS, and the
-    # evidence is the Bonferroni combination of both
+    # THEN the deciles' tails and the scale test carry it, far stronger than KS; the scale
+    # test equals scipy's Ansari–Bradley, and the evidence is the Bonferroni combination
     assert parts["binned"] < 1e-6 and parts["binned"] < parts["ks"] / 1000
-    assert measure.p_value == 2 * parts["binned"]
+    assert parts["scale"] < parts["binned"] / 1000
+    assert parts["scale"] == pytest.approx(ansari(current, reference).pvalue, rel=1e-9)
+    assert measure.p_value == 3 * parts["scale"]
     decided = decide_family([measure], alpha=0.01)[0]
     assert decided.drifted
-    assert decided.to_dict()["p_values"] == {"ks": parts["ks"], "binned": parts["binned"]}
+    assert decided.to_dict()["p_values"] == parts
 
 
-def test_wasserstein_takes_the_same_two_part_evidence_as_ks() -> None:
+def test_wasserstein_takes_the_same_three_part_evidence_as_ks() -> None:
     # GIVEN a 0.1 sigma mean shift in 2,000 values
     rng = np.random.default_rng(12)
     reference, current = rng.normal(0, 1, 50_000), rng.normal(0.1, 1, 2000)
@@ -132,7 +136,8 @@ def test_wasserstein_takes_the_same_two_part_evidence_as_ks() -> None:
     distributions = numeric_distributions(reference, current)
     by_wasserstein, by_ks = (measure_drift(distributions, m) for m in ("wasserstein", "ks"))
     parts = dict(by_wasserstein.parts)
-    # THEN both state the same evidence: scipy's KS p-value and the binned test's, combined
+    # THEN both state the same evidence: scipy's KS p-value, the binned test's and the scale
+    # test's, combined
     assert parts["ks"] == pytest.approx(ks_2samp(reference, current).pvalue, rel=1e-6)
     assert by_wasserstein.parts == by_ks.parts
-    assert by_wasserstein.p_value == by_ks.p_value == min(1.0, 2 * min(parts.values()))
+    assert by_wasserstein.p_value == by_ks.p_value == min(1.0, 3 * min(parts.values()))

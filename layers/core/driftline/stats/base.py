@@ -101,7 +101,8 @@ class DriftResult:
     alpha_share: float | None = None
     borderline: bool = False
     rank_error: float = 0.0
-    #: Each test's raw p-value when the evidence combines two (``ks+binned``), by name.
+    #: Each test's raw p-value when the evidence combines several (``ks+binned+scale``), by
+    #: name.
     evidence_parts: tuple[tuple[str, float], ...] = ()
     #: The share of missing values in the reference and in the current data, when either
     #: side has any (None otherwise), and the change in that share that drifts.

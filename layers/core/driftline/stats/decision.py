@@ -6,9 +6,10 @@ A column drifts when both hold:
 - **credible**: its evidence p-value, adjusted for the evaluation's family of tests
   (:mod:`driftline.stats.correction`), is below ``alpha``. The evidence is valid at the
   batch's size: for a numeric column (``ks``, ``wasserstein``) Kolmogorov–Smirnov on the
-  samples and the calibrated test of homogeneity on its histogram, combined by Bonferroni
-  (``ks+binned``: KS sees a shift of the bulk, the binned test a change in the tails, such
-  as a wider spread); for every other method the calibrated test of homogeneity on the
+  samples, the calibrated test of homogeneity on its histogram and the Ansari–Bradley test
+  of spread (:mod:`driftline.stats.scale`), combined by Bonferroni (``ks+binned+scale``: KS
+  sees a shift of the bulk, the binned test a change in the tails, the scale test a wider
+  or narrower spread); for every other method the calibrated test of homogeneity on the
   counts (:mod:`driftline.stats.homogeneity`). So a stationary model's evaluation pages with
   probability at most ``alpha`` however many columns and segments it tests;
 - **large enough**: its effect — the method's own measure of how far the distributions are
@@ -73,12 +74,11 @@ from driftline.stats.distance import (
 from driftline.stats.ecdf import ks_p_value, ks_statistic, wasserstein_distance
 from driftline.stats.homogeneity import binned_homogeneity_test
 from driftline.stats.methods import counts_of, get_method, samples_of
+from driftline.stats.scale import ScaleTest, ansari_bradley
 
 #: The default family-wise false-alarm probability of one evaluation (``drift.alpha``).
 DEFAULT_ALPHA = 0.01
 DECIDED: Direction = "p_adjusted < alpha and effect >= threshold"
-#: The evidence of a numeric column: KS on the samples and the binned test on its histogram.
-KS_AND_BINNED = "ks+binned"
 #: The change of a column's missing share that is large enough to drift by itself
 #: (``drift.min_missing_change``): two points, e.g. from 0 % to 2 % of the rows.
 DEFAULT_MIN_MISSING_CHANGE = 0.02
@@ -100,7 +100,8 @@ class DriftMeasure:
             rank_error`).
         p_value_range: for a KS decision on sketches, the p-values at the KS statistic
             minus and plus ``rank_error`` (None when exact).
-        parts: for evidence of two tests (``ks+binned``), each test's own p-value, by name.
+        parts: for evidence of several tests (``ks+binned+scale``), each test's own p-value,
+            by name.
         missing_shares: the share of missing values in the reference and in the current
             data, when either side has any (None otherwise).
         split: with missing values, the raw p-values of the values alone (the tests without
@@ -158,24 +159,23 @@ def measure_drift(distributions: FeatureDistributions, method: str) -> DriftMeas
                 ks_p_value(max(0.0, gap - bound), n_reference, n_current),
                 ks_p_value(min(1.0, gap + bound), n_reference, n_current),
             )
-        p_ks = p_value
+        scale = ansari_bradley(reference, current, rank_error=bound)
         p_binned = _binned_beside_ks(*_with_missing(distributions))
-        if p_binned is not None:
-            evidence = KS_AND_BINNED
-            parts = (("ks", p_value), ("binned", p_binned))
-            p_value = _either(p_value, p_binned)
-            if p_value_range is not None:
-                p_value_range = (
-                    _either(p_value_range[0], p_binned),
-                    _either(p_value_range[1], p_binned),
-                )
-        values_alone = p_ks
-        if _missing_shares(distributions) is not None:
-            p_values_binned = _binned_beside_ks(
-                distributions.reference_counts, distributions.current_counts
+        named = [("ks", p_value), ("binned", p_binned), ("scale", scale.p_value)]
+        parts = tuple((name, p) for name, p in named if p is not None)
+        evidence = "+".join(name for name, _ in parts)
+        if p_value_range is not None:
+            p_value_range = (
+                _bonferroni([p_value_range[0], p_binned, _range_end(scale, 0)]),
+                _bonferroni([p_value_range[1], p_binned, _range_end(scale, 1)]),
             )
-            if p_values_binned is not None:
-                values_alone = _either(p_ks, p_values_binned)
+        p_values_binned = (
+            p_binned
+            if _missing_shares(distributions) is None
+            else _binned_beside_ks(distributions.reference_counts, distributions.current_counts)
+        )
+        values_alone = _bonferroni([p_value, p_values_binned, scale.p_value])
+        p_value = _bonferroni([p for _, p in named])
     else:
         statistic, _ = spec.measure(distributions)
         reference_counts, current_counts = counts_of(distributions)
@@ -288,10 +288,15 @@ def _binned_beside_ks(reference: NDArray[np.float64], current: NDArray[np.float6
     return binned_homogeneity_test(reference, current)[1]
 
 
-def _either(p_ks: float, p_binned: float) -> float:
-    """Bonferroni's combination of the two tests of one numeric column: valid whatever their
-    dependence."""
-    return min(1.0, 2.0 * min(p_ks, p_binned))
+def _bonferroni(p_values: Sequence[float | None]) -> float:
+    """Bonferroni's combination of the tests of one numeric column (those that ran, not
+    None): the smallest p-value times their number, valid whatever their dependence."""
+    ran = [p for p in p_values if p is not None]
+    return min(1.0, len(ran) * min(ran))
+
+
+def _range_end(scale: ScaleTest, end: int) -> float:
+    return scale.p_value if scale.p_value_range is None else scale.p_value_range[end]
 
 
 def decide_family(
