@@ -25,7 +25,9 @@ def test_untied_samples_give_scipys_statistic_and_p_value(
     rng = np.random.default_rng(n_reference + n_current)
     reference, current = rng.normal(0, 1, n_reference), rng.normal(0, spread, n_current)
     # WHEN tested on the weighted samples
-    found = ansari_bradley(WeightedSample.from_values(reference), WeightedSample.from_values(current))
+    found = ansari_bradley(
+        WeightedSample.from_values(reference), WeightedSample.from_values(current)
+    )
     oracle = ansari(current, reference)
     # THEN the current sample's sum of scores and the p-value are scipy's
     assert found.statistic == pytest.approx(oracle.statistic, rel=1e-12)
@@ -71,8 +73,9 @@ def test_on_sketches_the_rank_error_brackets_the_p_value() -> None:
     reference = WeightedSample.from_values(rng.normal(0, 1, 20_000))
     current = WeightedSample.from_values(rng.normal(0, 1.1, 2_000))
     # WHEN tested exact and with a bound of 0.002
-    exact, sketched = ansari_bradley(reference, current), ansari_bradley(
-        reference, current, rank_error=0.002
+    exact, sketched = (
+        ansari_bradley(reference, current),
+        ansari_bradley(reference, current, rank_error=0.002),
     )
     # THEN the bound widens a range around the same p-value; exact samples have none
     assert exact.p_value_range is None
