@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -21,6 +22,7 @@ import evaluate_job  # noqa: E402
 import harness  # noqa: E402
 import run_all  # noqa: E402
 import score_cells_size  # noqa: E402
+import spread_tests  # noqa: E402
 import throughput  # noqa: E402
 import window_eval  # noqa: E402
 from cold_start import parse_importtime, render_cold_start, render_sizes  # noqa: E402
@@ -297,3 +299,15 @@ def test_the_score_cells_size_benchmark_runs_on_small_batches(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("baseline of 3,000 rows")
     assert lines[2].split()[0] == "500"
+
+
+def test_spread_tests_measure_each_test_of_spread_on_one_column() -> None:
+    # GIVEN a column whose standard deviation grew by half
+    rng = np.random.default_rng(4)
+    reference, current = rng.normal(0, 1, 2_000), rng.normal(0, 1.5, 300)
+    # WHEN every test's p-value is taken
+    found = spread_tests.p_values(reference, current)
+    # THEN each test answers, and the tests of spread see it far better than KS
+    assert set(found) == set(spread_tests.TESTS)
+    assert all(0.0 <= p <= 1.0 for p in found.values())
+    assert found["scale"] < 1e-6 and found["scale"] < found["ks"]
