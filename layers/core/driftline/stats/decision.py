@@ -98,8 +98,9 @@ class DriftMeasure:
         n_reference, n_current: the values compared on each side.
         rank_error: the samples' rank-error bound (0 when exact; :attr:`FeatureDistributions.
             rank_error`).
-        p_value_range: for a KS decision on sketches, the p-values at the KS statistic
-            minus and plus ``rank_error`` (None when exact).
+        p_value_range: for a decision on sketches, the combined evidence's p-values with the
+            KS and scale statistics moved by ``rank_error`` toward and away from "nothing
+            changed" (None when exact).
         parts: for evidence of several tests (``ks+binned+scale``), each test's own p-value,
             by name.
         missing_shares: the share of missing values in the reference and in the current
