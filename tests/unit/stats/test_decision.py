@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.spatial.distance import jensenshannon
 from scipy.stats import ansari, ks_2samp
 
 from driftline.profile.numeric import NumericProfile, numeric_edges_from_values
@@ -141,3 +142,35 @@ def test_wasserstein_takes_the_same_three_part_evidence_as_ks() -> None:
     assert parts["ks"] == pytest.approx(ks_2samp(reference, current).pvalue, rel=1e-6)
     assert by_wasserstein.parts == by_ks.parts
     assert by_wasserstein.p_value == by_ks.p_value == min(1.0, 3 * min(parts.values()))
+
+
+CLARITY_SHARES = np.array([0.242, 0.227, 0.170, 0.152, 0.094, 0.068, 0.033, 0.014])
+
+
+def moved_shares(points: float) -> np.ndarray:
+    shares = CLARITY_SHARES.copy()
+    shares[0] -= points / 100
+    shares[1] += points / 100
+    return shares
+
+
+@pytest.mark.parametrize(
+    ("points", "rows", "drifted"),
+    [(2, 10_000, True), (1, 100_000, False)],
+)
+def test_a_credible_two_point_move_of_a_common_category_drifts_and_one_point_does_not(
+    points: float, rows: int, drifted: bool
+) -> None:
+    # GIVEN a baseline of 100,000 rows and a batch with `points` of share moved between the
+    # two most common categories (counts exactly at the shares)
+    reference = np.round(CLARITY_SHARES * 100_000)
+    current = np.round(moved_shares(points) * rows)
+    distributions = FeatureDistributions("categorical", reference, current)
+    # WHEN decided with the default minimum effect
+    decided = decide_family([measure_drift(distributions, "chisquare")])[0]
+    # THEN both are credible; only the 2-point move reaches Jensen-Shannon's minimum of 0.02
+    oracle = jensenshannon(reference / reference.sum(), current / current.sum(), base=2)
+    assert decided.effect == pytest.approx(oracle, rel=1e-9)
+    assert decided.p_adjusted is not None and decided.p_adjusted < 0.01
+    assert decided.threshold == 0.02
+    assert decided.drifted is drifted
