@@ -24,6 +24,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from driftline.stats.tails import chi2_sf
+
 FloatArray = NDArray[np.float64]
 
 
@@ -235,12 +237,9 @@ def chi_square_homogeneity_test(
 
 
 def _chi2_sf(statistic: float, degrees_of_freedom: int) -> float:
-    """Upper tail of the chi-square distribution (``scipy.stats.chi2.sf``'s own function,
-    from scipy.special). It is imported here, on the first p-value, rather than with this
-    module: profiling a batch never computes a p-value."""
-    from scipy.special import chdtrc  # noqa: PLC0415 (lighter than scipy.stats' chi2.sf)
-
-    return float(chdtrc(degrees_of_freedom, statistic))
+    """Upper tail of the chi-square distribution (``scipy.special.chdtrc``'s figures, from
+    :mod:`driftline.stats.tails`: no scipy import on a decision's path)."""
+    return chi2_sf(statistic, degrees_of_freedom)
 
 
 def _proportions(
