@@ -4,7 +4,7 @@ pages on planted changes of graded size.
     python benchmarks/alert_quality.py --quick
     python benchmarks/alert_quality.py [--evaluations N] [--streams K] [--stream-length S]
         [--sizes 200,1000,10000,100000] [--datasets flights,employment,diamonds,caravan]
-        [--contenders driftline,evidently,nannyml]
+        [--contenders driftline,evidently,nannyml] [--changes variance:1.2,mean_shift:0.1]
 
 An **evaluation** is one batch of ``n`` rows against a reference, over every feature of the
 data set overall and on each of its 5 segments; each contender answers page / no page.
@@ -787,6 +787,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", help="batch sizes, comma-separated")
     parser.add_argument("--datasets", help=f"comma-separated, of {', '.join(DATASETS)}")
     parser.add_argument("--contenders", default=",".join(CONTENDERS))
+    parser.add_argument(
+        "--changes",
+        type=parse_changes,
+        help="only these planted changes, as kind:size, comma-separated (e.g. variance:1.2)",
+    )
     parser.add_argument("--reference-rows", type=int, help="at least this many (50,000)")
     parser.add_argument("--reference-factor", type=int, help="at least this × n rows (10)")
     parser.add_argument("--seed", type=int, default=0)
@@ -812,7 +817,7 @@ def main(argv: list[str] | None = None) -> None:
         evaluations=(
             args.evaluations if args.evaluations is not None else int(quick["evaluations"])
         ),
-        changes=list(quick["changes"]),
+        changes=args.changes if args.changes is not None else list(quick["changes"]),
         streams=args.streams or int(quick["streams"]),
         stream_length=args.stream_length or int(quick["stream_length"]),
         reference_rows=args.reference_rows or int(quick["reference_rows"]),
@@ -821,6 +826,29 @@ def main(argv: list[str] | None = None) -> None:
     )
     result["setup"]["mode"] = "quick" if args.quick else "full"
     write(result, args.output)
+
+
+def parse_changes(text: str) -> list[Change]:
+    """``kind:size,kind:size`` -> the planted changes; a kind or size the full run does not
+    plant is an error that names it."""
+    changes = []
+    for item in text.split(","):
+        kind, _, size = item.strip().partition(":")
+        if kind not in alert_changes.CHANGES:
+            raise argparse.ArgumentTypeError(
+                f"unknown change kind {kind!r}: one of {', '.join(alert_changes.CHANGES)}"
+            )
+        try:
+            value = float(size)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{item!r}: the size after ':' is not a number"
+            ) from None
+        if value not in alert_changes.CHANGES[kind]:
+            sizes = ", ".join(f"{known:g}" for known in alert_changes.CHANGES[kind])
+            raise argparse.ArgumentTypeError(f"{item!r}: {kind} sizes are {sizes}")
+        changes.append(Change(kind, value))
+    return changes
 
 
 def write(result: dict[str, Any], output: Path) -> None:

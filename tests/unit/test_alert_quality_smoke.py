@@ -7,6 +7,7 @@ packages), with the same shape the loaders give.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -256,3 +257,17 @@ def test_runs_split_by_size_combine_into_the_run_of_all_sizes() -> None:
         alert_quality.combine([parts[0], other])
     with pytest.raises(ValueError, match="n = 300"):
         alert_quality.combine([parts[1], run([300])])
+
+
+def test_changes_are_parsed_from_kind_and_size_and_a_wrong_one_is_named() -> None:
+    changes = alert_quality.parse_changes("variance:1.2, mean_shift:0.1")
+    assert [(change.kind, change.size, change.scope) for change in changes] == [
+        ("variance", 1.2, "all"),
+        ("mean_shift", 0.1, "all"),
+    ]
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown change kind 'spread'"):
+        alert_quality.parse_changes("spread:1.2")
+    with pytest.raises(argparse.ArgumentTypeError, match=r"variance sizes are 1\.2, 1\.5"):
+        alert_quality.parse_changes("variance:1.3")
+    with pytest.raises(argparse.ArgumentTypeError, match="not a number"):
+        alert_quality.parse_changes("variance:x")
