@@ -48,12 +48,12 @@ import pandas as pd
 
 from driftline.config.checks import ESTIMATED_MIN_ROWS
 from driftline.config.definition import MonitorDefinition
-from driftline.estimation import ESTIMATED_METRICS
 from driftline.evaluation import estimated_performance, profile_spec
 from driftline.labels import LabelTable, join_labels
 from driftline.profile.dataset import DatasetProfile, Reference, profile_frames
 from driftline.reconciliation import (
     BATCHES,
+    RECONCILED_METRICS_BY_TASK,
     RECONCILED_PARTS,
     RECONCILED_RECORD,
     Reconciliation,
@@ -133,21 +133,21 @@ def skipped_reason(reconciliation: Reconciliation) -> str | None:
     return reconciliation.overall.skipped
 
 
-def record_names(
-    reconciliation: Reconciliation, segments: Iterable[str]
-) -> list[tuple[str, str | None]]:
-    """Every ``(name, segment)`` a batch's reconciliation could store, overall and for
-    ``segments``: with the figures written, what is left over is what a newer
-    reconciliation of the batch removes (a metric no longer reconciled after a corrected
-    file).
+def record_names(task: str, segments: Iterable[str]) -> list[tuple[str, str | None]]:
+    """Every ``(name, segment)`` a batch's reconciliation of a ``task`` model could store,
+    overall and for ``segments``: with the figures written, what is left over is what a
+    newer reconciliation of the batch removes (a metric no longer reconciled after a
+    corrected file).
 
-    >>> len(record_names(Reconciliation(), ["plan=pro"]))  # 6 metrics, 3 parts, 2 scopes
+    >>> len(record_names("binary_classification", ["plan=pro"]))  # 6 metrics, 3 parts, 2 scopes
     36
+    >>> len(record_names("regression", []))  # mae and rmse, 3 parts, overall
+    6
     """
     scopes: list[str | None] = [None, *sorted(segments)]
     return [
         (RECONCILED_RECORD.format(metric=metric, part=part), scope)
         for scope in scopes
-        for metric in ESTIMATED_METRICS
+        for metric in RECONCILED_METRICS_BY_TASK[task]
         for part in RECONCILED_PARTS
     ]

@@ -542,6 +542,13 @@ def decide_coverage_check(check: CheckSpec, reconciliation: Reconciliation | Non
 ESTIMATED_RECORD = "estimated.{metric}"
 RECONCILED_RECORD = "reconciled.{metric}.{part}"
 RECONCILED_PARTS = ("estimated", "realised", "inside")
+#: The metrics a reconciliation compares, by the model's task (those
+#: :meth:`ReconciledScope.of` reads for that task's estimate).
+RECONCILED_METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
+    "binary_classification": ESTIMATED_METRICS,
+    "multiclass_classification": MULTICLASS_METRICS,
+    "regression": REGRESSION_METRICS,
+}
 COVERAGE_RECORD = "estimate_coverage"
 
 

@@ -39,6 +39,16 @@ def test_a_coverage_check_with_a_minimum_is_accepted() -> None:
     assert definition.checks[0].metric == "estimate_coverage"
 
 
+def test_a_regression_models_coverage_check_needs_no_score() -> None:
+    # GIVEN a regression model with a prediction and a label, and no score column
+    schema = SCHEMA.replace("binary_classification", "regression").replace("  score: s\n", "")
+    # THEN a check of its estimate's coverage (the MAE and RMSE intervals) is accepted
+    definition = load_monitor_definition(
+        with_check("{name: estimate-coverage, metric: estimate_coverage, min: 0.8}", schema)
+    )
+    assert definition.checks[0].metric == "estimate_coverage"
+
+
 @pytest.mark.parametrize(
     ("check", "schema", "message"),
     [
@@ -54,8 +64,23 @@ def test_a_coverage_check_with_a_minimum_is_accepted() -> None:
         ),
         (
             "{name: c, metric: estimate_coverage, min: 0.8}",
-            SCHEMA.replace("binary_classification", "regression").replace("  score: s\n", ""),
-            "checks[0].metric: estimate_coverage is not defined for schema.task regression",
+            SCHEMA.replace("binary_classification", "regression")
+            .replace("  score: s\n", "")
+            .replace("  label: y\n", ""),
+            "checks[0].metric: estimate_coverage needs schema.label, which is not set",
+        ),
+        (
+            "{name: c, metric: estimate_coverage, min: 0.8}",
+            SCHEMA.replace("binary_classification", "regression")
+            .replace("  score: s\n", "")
+            .replace("  prediction: p\n", ""),
+            "checks[0].metric: estimate_coverage needs schema.prediction, which is not set: the "
+            "MAE and RMSE are estimated from each row's prediction",
+        ),
+        (
+            "{name: c, metric: estimate_coverage, min: 0.8}",
+            SCHEMA.replace("task: binary_classification", "task: ranking\n  query: q"),
+            "checks[0].metric: estimate_coverage is not defined for schema.task ranking",
         ),
         (
             "{name: c, metric: estimate_coverage, min: 0.8, segment: {tier: gold}}",

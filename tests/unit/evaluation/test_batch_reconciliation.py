@@ -19,6 +19,7 @@ from driftline.batch_reconciliation import (
 from driftline.config import load_monitor_definition
 from driftline.config.checks import CheckSpec
 from driftline.estimation import ESTIMATED_METRICS
+from driftline.estimation.multiclass import MULTICLASS_METRICS
 from driftline.evaluation import evaluate, profile_spec
 from driftline.labels import LabelTable, merge_label_tables
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
@@ -166,8 +167,34 @@ def test_a_skipped_batch_stores_no_figure_and_says_why() -> None:
     )
     assert reconciled_records(reconciliation) == []
     # AND every figure the batch could have stored is named, to be removed
-    names = record_names(reconciliation, ["tier=bronze", "tier=gold"])
+    names = record_names("binary_classification", ["tier=bronze", "tier=gold"])
     assert len(names) == len(set(names)) == 3 * len(ESTIMATED_METRICS) * 3
+
+
+@pytest.mark.parametrize(
+    ("task", "metrics"),
+    [
+        ("binary_classification", ESTIMATED_METRICS),
+        ("multiclass_classification", MULTICLASS_METRICS),
+        ("regression", ("mae", "rmse")),
+    ],
+)
+def test_the_figures_a_batch_could_store_are_its_tasks_reconciled_metrics(
+    task: str, metrics: tuple[str, ...]
+) -> None:
+    # WHEN the figures a batch's reconciliation could store are listed for a model's task
+    names = record_names(task, ["tier=gold"])
+    # THEN they are that task's metrics, each part, overall and per segment: a multiclass or
+    # regression batch's figure no longer reconciled is removed like a binary one's
+    assert sorted(names, key=str) == sorted(
+        (
+            (f"reconciled.{metric}.{part}", scope)
+            for scope in (None, "tier=gold")
+            for metric in metrics
+            for part in ("estimated", "realised", "inside")
+        ),
+        key=str,
+    )
     assert BATCH_WINDOW == "batch"
 
 

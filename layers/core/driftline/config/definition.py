@@ -372,14 +372,18 @@ def _check_estimate_coverage(check: CheckSpec, schema: SchemaSpec, where: str) -
     Raises:
         KeyedError: naming the key at fault.
     """
-    multiclass = schema.task == "multiclass_classification"
-    for role in ("class_scores" if multiclass else "score", "prediction"):
+    if schema.task == "regression":
+        needed = (("prediction", "the MAE and RMSE are estimated from each row's prediction"),)
+    else:
+        multiclass = schema.task == "multiclass_classification"
+        scores = "probability of every class" if multiclass else "score"
+        why = f"the performance is estimated from each row's {scores} and predicted class"
+        needed = (("class_scores" if multiclass else "score", why), ("prediction", why))
+    for role, why in needed:
         if getattr(schema, role) is None:
-            scores = "probability of every class" if multiclass else "score"
             raise KeyedError(
                 f"{where}.metric",
-                f"{ESTIMATE_COVERAGE} needs schema.{role}, which is not set: the performance "
-                f"is estimated from each row's {scores} and predicted class",
+                f"{ESTIMATE_COVERAGE} needs schema.{role}, which is not set: {why}",
             )
     if check.segment:
         raise KeyedError(

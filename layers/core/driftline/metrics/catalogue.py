@@ -188,12 +188,12 @@ CHECK_METRICS: dict[str, MetricSpec] = {
     "label_coverage": MetricSpec(
         "label_coverage", frozenset(TASKS), True, "rows", "labelled rows / rows", _SHARE
     ),
-    # Needs schema.score (a multiclass model: schema.class_scores) and schema.prediction (the
-    # estimate reads them): the definition's rules check it, as `needs` lists only what a
-    # profile's part reads.
+    # Needs schema.score (a multiclass model: schema.class_scores; a regression model: none)
+    # and schema.prediction (the estimate reads them): the definition's rules check it, as
+    # `needs` lists only what a profile's part reads.
     ESTIMATE_COVERAGE: MetricSpec(
         ESTIMATE_COVERAGE,
-        _CLASSIFICATION,
+        _CLASSIFICATION | _REGRESSION,
         True,
         "reconciliations",
         "share of reconciled estimates whose measured value fell inside their 95% interval",

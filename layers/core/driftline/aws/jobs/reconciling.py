@@ -32,13 +32,12 @@ from driftline.batch_reconciliation import (
 )
 from driftline.config.definition import MonitorDefinition
 from driftline.errors import DriftlineError
-from driftline.estimation import ESTIMATED_METRICS
-from driftline.estimation.multiclass import MULTICLASS_METRICS
 from driftline.evaluation import not_estimated
 from driftline.labels import LabelTable, merge_label_tables
 from driftline.profile.dataset import DatasetProfile, Reference
 from driftline.reconciliation import (
     BATCHES,
+    RECONCILED_METRICS_BY_TASK,
     RECONCILED_RECORD,
     EstimateCoverage,
     ReconciledPoint,
@@ -106,7 +105,8 @@ def reconcile_labelled_batch(
     }
     services.table.put_metrics(model, figures=records, **identity)
     written = {(name, segment) for name, segment, _ in records}
-    stale = [name for name in record_names(reconciliation, profile.segments) if name not in written]
+    possible = record_names(definition.schema_.task, profile.segments)
+    stale = [name for name in possible if name not in written]
     services.table.delete_metrics(model, figures=stale, **identity)
     reason = skipped_reason(reconciliation)
     if reason is not None:
@@ -149,12 +149,7 @@ def batch_coverage(
         return None
     stamp = until.strftime(TIME_FORMAT)
     found: list[tuple[tuple[str, str], ReconciledPoint]] = []
-    estimated = (
-        MULTICLASS_METRICS
-        if definition.schema_.task == "multiclass_classification"
-        else ESTIMATED_METRICS
-    )
-    for metric in estimated:
+    for metric in RECONCILED_METRICS_BY_TASK[definition.schema_.task]:
         for point in services.table.latest_metric(
             definition.model,
             RECONCILED_RECORD.format(metric=metric, part="inside"),
