@@ -372,6 +372,7 @@ def _check_estimate_coverage(check: CheckSpec, schema: SchemaSpec, where: str) -
     Raises:
         KeyedError: naming the key at fault.
     """
+    needed: tuple[tuple[str, str], ...]
     if schema.task == "regression":
         needed = (("prediction", "the MAE and RMSE are estimated from each row's prediction"),)
     else:
