@@ -190,7 +190,8 @@ def unknown_driftline_metrics(
 
     Evaluation figures depend on the model's task (a churn model emits no rmse): a name is
     also accepted under the evaluation's dimensions when it is a performance metric of
-    ``driftline.metrics.catalogue`` and those dimensions carried such metrics in the run.
+    ``driftline.metrics.catalogue``, or the estimate of one (``estimated_rmse``), and those
+    dimensions carried such metrics in the run.
     """
     registry = {name.replace(".", "_") for name in METRICS}
     unknown = []
@@ -200,7 +201,7 @@ def unknown_driftline_metrics(
         names = emitted.names(namespace, reference.dimensions)
         if reference.name in names:
             continue
-        if names & registry and reference.name in registry:
+        if names & registry and reference.name.removeprefix("estimated_") in registry:
             continue
         unknown.append(
             f"{reference.widget}: {reference.name} with dimensions "

@@ -4,11 +4,13 @@ it (``metric: estimate_coverage``) decides on it, as a classifier's does."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from driftline.aws import jobs
 from driftline.aws.jobs import Services
@@ -74,8 +76,20 @@ def report(services: Services, outcome: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def graphed(printed: str) -> dict[str, float]:
+    """The metrics of the EMF lines printed for the model and window (no segment)."""
+    values: dict[str, float] = {}
+    for line in printed.splitlines():
+        if '"_aws"' in line:
+            document = json.loads(line)
+            if "segment" not in document and "window" in document:
+                for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                    values[metric["Name"]] = document[metric["Name"]]
+    return values
+
+
 def test_a_regression_models_batches_are_reconciled_and_its_coverage_checked(
-    services: Services,
+    services: Services, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN a regression model with a labelled baseline and a check of its coverage
     services.store.put("baselines/fare/reference.csv", csv(rows(6_000, seed=1)))
@@ -89,9 +103,16 @@ def test_a_regression_models_batches_are_reconciled_and_its_coverage_checked(
         services.store.put(key_of(hour), csv(batch.drop(columns="fare")))
         jobs.profile_batch(services, key_of(hour), received=hour + HOUR)
         batches.append(batch)
+    capsys.readouterr()
     first_night = report(services, jobs.evaluate_model(services, "fare", now=DAYS[0] + 13 * HOUR))
     before = first_night["performance"]["estimated"]["overall"]
     assert set(before) >= {"mae", "rmse"}
+    # AND CloudWatch gets the estimated MAE and RMSE (the dashboard graphs the RMSE), not
+    # their interval ends
+    emitted = graphed(capsys.readouterr().out)
+    assert emitted["estimated_mae"] == before["mae"]["value"]
+    assert emitted["estimated_rmse"] == before["rmse"]["value"]
+    assert not [name for name in emitted if "_lower" in name or "_upper" in name]
     (check,) = [c for c in first_night["checks"] if c["name"] == "estimate-coverage"]
     assert check["status"] == "skip"
 

@@ -19,6 +19,7 @@ from driftline.aws.jobs.services import Services
 from driftline.config.definition import MonitorDefinition
 from driftline.config.durations import parse_duration
 from driftline.estimation import ESTIMATED_METRICS
+from driftline.estimation.loss_model import REGRESSION_METRICS
 from driftline.estimation.multiclass import MULTICLASS_METRICS
 from driftline.evaluation import EvaluationResult, Window, evaluate
 from driftline.profile.dataset import DatasetProfile, Reference
@@ -305,7 +306,7 @@ def _store_metrics(
     # from the table (coverage, report), not graphed.
     graphed = {
         ESTIMATED_RECORD.format(metric=metric)
-        for metric in (*ESTIMATED_METRICS, *MULTICLASS_METRICS)
+        for metric in (*ESTIMATED_METRICS, *MULTICLASS_METRICS, *REGRESSION_METRICS)
     }
     graphed.add(COVERAGE_RECORD)
     figures += [entry for entry in estimates if entry[1] is None and entry[0] in graphed]
