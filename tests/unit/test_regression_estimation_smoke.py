@@ -37,14 +37,14 @@ def rows(count: int, seed: int) -> pd.DataFrame:
     return frame
 
 
-def test_the_benchmark_runs_and_reports_every_setting_size_and_metric(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_benchmark_runs_and_reports_every_setting_size_and_metric() -> None:
     # GIVEN a small reference and analysis part of the data set's shape, the same process
-    monkeypatch.setattr(bench, "load", lambda: (rows(20_000, 1), rows(20_000, 2)))
+    small = bench.Dataset(
+        "small", bench.FEATURES, lambda: (rows(20_000, 1), rows(20_000, 2)), "made here"
+    )
 
     # WHEN the benchmark runs without NannyML
-    result = bench.run(use_nannyml=False)
+    result = bench.run(use_nannyml=False, dataset=small)
     summary = bench.summarise(result)
 
     # THEN every setting, size and metric has a row, and the steady model's intervals cover
@@ -55,4 +55,16 @@ def test_the_benchmark_runs_and_reports_every_setting_size_and_metric(
         for metric in bench.METRICS
     }
     assert all(row["coverage"] >= 0.5 for row in summary if row["size"] == 1_000)
-    assert "| analysis | 1,000 | mae |" in bench.render(result)
+    rendered = bench.render(result)
+    assert rendered.startswith("## small\n\nmade here.")
+    assert "| analysis | 1,000 | mae |" in rendered
+
+
+def test_an_unknown_data_set_is_refused_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    # WHEN the benchmark is asked for a data set it does not have
+    with pytest.raises(SystemExit):
+        bench.main(["--no-nannyml", "--datasets", "flights,housing"])
+
+    # THEN it names it, and the ones it has
+    error = capsys.readouterr().err
+    assert "['housing']" in error and "car_prices, flights" in error
