@@ -508,6 +508,40 @@ def test_an_unlabelled_windows_estimate_is_shown_with_its_class_prior() -> None:
     assert "This window is not reconciled: labels cover 0 of 3,000 rows" in estimate.text()
 
 
+def test_the_estimate_says_which_intervals_the_reconciled_batches_widened() -> None:
+    # GIVEN a deployed evaluation whose precision interval the reconciled batches widened
+    interval = {"value": 0.72, "lower": 0.64, "upper": 0.80, "method": "cbpe"}
+    result = {
+        "performance": {
+            "overall": {"label_coverage": 0.0},
+            "estimated": {
+                "method": "cbpe",
+                "overall": {"precision": interval, "auc": interval},
+                "segments": {},
+                "rows": {"overall": 3000, "segments": {}},
+                "interval": {
+                    "level": 0.95,
+                    "covers": {
+                        "precision": "sampling_and_reconciled_error",
+                        "auc": "sampling_and_model_error",
+                    },
+                    "reconciled_error": {"batches": 40, "widens": ["precision"], "terms": {}},
+                },
+            },
+        }
+    }
+    estimate = section(parse(render_report(result)), "estimate")
+    # THEN the report says the interval covers the error measured on those batches
+    assert (
+        "the estimator's own error measured on the baseline (for precision: on the latest 40 "
+        "batches reconciled with their labels, where it was wider)"
+    ) in estimate.text()
+    # AND without widening it says the baseline alone
+    del result["performance"]["estimated"]["interval"]["reconciled_error"]
+    plain = section(parse(render_report(result)), "estimate")
+    assert "measured on the baseline; labels cover 0%" in plain.text()
+
+
 def test_estimate_section_says_why_a_window_is_not_reconciled() -> None:
     # GIVEN a window whose labels have not all arrived, after reconciled evaluations
     result = {

@@ -139,10 +139,10 @@ def record_names(task: str, segments: Iterable[str]) -> list[tuple[str, str | No
     newer reconciliation of the batch removes (a metric no longer reconciled after a
     corrected file).
 
-    >>> len(record_names("binary_classification", ["plan=pro"]))  # 6 metrics, 3 parts, 2 scopes
-    36
-    >>> len(record_names("regression", []))  # mae and rmse, 3 parts, overall
-    6
+    >>> len(record_names("binary_classification", ["plan=pro"]))  # 6 metrics, 4 parts, 2 scopes
+    48
+    >>> len(record_names("regression", []))  # mae and rmse, 4 parts, overall
+    8
     """
     scopes: list[str | None] = [None, *sorted(segments)]
     return [

@@ -39,6 +39,7 @@ from driftline.estimation.columns import ClassEstimationColumns, EstimationColum
 from driftline.estimation.label_shift import LabelShift
 from driftline.estimation.loss_model import LOSS_METHOD, LossModel, RegressionColumns
 from driftline.estimation.performance import EstimatedPerformance, ScopeCells, interval_section
+from driftline.estimation.reconciled_error import ReconciledError
 from driftline.formatting import short_number
 from driftline.io import CaptureColumns
 from driftline.metrics import PerformanceProfile
@@ -212,11 +213,17 @@ def not_estimated(definition: MonitorDefinition) -> str | None:
 
 
 def estimated_performance(
-    definition: MonitorDefinition, reference: Reference, current: DatasetProfile
+    definition: MonitorDefinition,
+    reference: Reference,
+    current: DatasetProfile,
+    *,
+    reconciled_error: ReconciledError | None = None,
 ) -> EstimatedPerformance:
     """The baseline's calibrator applied to the current profile's score cells, overall and
     per segment, with the class prior estimated from the cells' predicted classes and the
-    baseline's confusion counts, or why not."""
+    baseline's confusion counts, or why not; ``reconciled_error`` (the estimator's error
+    on the latest reconciled batches) widens the intervals where it is wider than the
+    baseline's terms."""
     reason = not_estimated(definition)
     if reason is not None:
         return EstimatedPerformance.skip(reason)
@@ -227,12 +234,14 @@ def estimated_performance(
             reference.loss_model,
             ScopeCells(current.rows, current.loss_cells),
             {key: ScopeCells(s.rows, s.loss_cells) for key, s in current.segments.items()},
+            reconciled_error=reconciled_error,
         )
     if isinstance(columns, ClassEstimationColumns):
         return EstimatedPerformance.of_classes(
             reference.class_calibration,
             ScopeCells(current.rows, current.class_score_cells),
             {key: ScopeCells(s.rows, s.class_score_cells) for key, s in current.segments.items()},
+            reconciled_error=reconciled_error,
         )
     baseline = reference.profile.performance
     label_shift = None
@@ -244,6 +253,7 @@ def estimated_performance(
         ScopeCells(current.rows, current.score_cells),
         {key: ScopeCells(s.rows, s.score_cells) for key, s in current.segments.items()},
         label_shift=label_shift,
+        reconciled_error=reconciled_error,
     )
 
 
@@ -358,6 +368,7 @@ def evaluate(
     drift_figures: bool = True,
     reconciled_history: Sequence[ReconciledPoint] = (),
     estimate_coverage: EstimateCoverage | None = None,
+    reconciled_error: ReconciledError | None = None,
 ) -> EvaluationResult:
     """Compare ``current`` with ``reference`` and decide every check of ``definition``,
     and the built-in checks it does not replace (:func:`driftline.checks.effective_checks`).
@@ -372,7 +383,10 @@ def evaluate(
     this evaluation's alone. ``estimate_coverage``, when given, is that running coverage as
     computed elsewhere and is reported and checked as it is (on AWS: the coverage of the
     batches reconciled when their labels landed, :mod:`driftline.batch_reconciliation`);
-    the window is still reconciled, for reading, but not counted.
+    the window is still reconciled, for reading, but not counted. ``reconciled_error``,
+    when given, is the estimator's error on the latest reconciled batches
+    (:mod:`~driftline.estimation.reconciled_error`), which widens the estimate's intervals
+    where it is wider than the baseline's terms.
     """
     schema = definition.schema_
     outputs = tuple(output_columns(definition))
@@ -395,7 +409,9 @@ def evaluate(
         for name in (*schema.features, *outputs)
     }
     quality["_dataset"] = dataset_quality(reference.profile, current).to_dict()
-    estimated = estimated_performance(definition, reference, current)
+    estimated = estimated_performance(
+        definition, reference, current, reconciled_error=reconciled_error
+    )
     reconciled = reconciled_performance(
         definition,
         estimated,
@@ -510,7 +526,9 @@ def decide_estimated_check(
     evidence = EstimateEvidence(
         lower=interval.lower,
         upper=interval.upper,
-        covers=interval_section(model_error, estimated.estimated_metrics)["covers"][metric],
+        covers=interval_section(
+            model_error, estimated.estimated_metrics, estimated.reconciled_error
+        )["covers"][metric],
         rows=scope.estimate.rows,
         window_rows=current.rows,
         labelled=labels.labelled if labels is not None else 0,

@@ -77,12 +77,16 @@ MIN_SHARE = 0.99
 
 @dataclass(frozen=True)
 class ReconciledMetric:
-    """One metric's estimate, its 95 % interval and the value the labels gave."""
+    """One metric's estimate, its 95 % interval and the value the labels gave, and the
+    sampling variance of the estimate (stored with a reconciled batch, for the
+    estimator's error on reconciled batches: :mod:`~driftline.estimation.
+    reconciled_error`; None when not known)."""
 
     estimated: float
     lower: float
     upper: float
     realised: float
+    sampling_variance: float | None = None
 
     @property
     def error(self) -> float:
@@ -153,6 +157,7 @@ class ReconciledScope:
                     interval.lower,
                     interval.upper,
                     realised[name],
+                    interval.sampling_variance,
                 )
         return cls(metrics, undefined)
 
@@ -541,7 +546,7 @@ def decide_coverage_check(check: CheckSpec, reconciliation: Reconciliation | Non
 #: estimate and interval ends, and its reconciliation; ``inside`` is 1 or 0.
 ESTIMATED_RECORD = "estimated.{metric}"
 RECONCILED_RECORD = "reconciled.{metric}.{part}"
-RECONCILED_PARTS = ("estimated", "realised", "inside")
+RECONCILED_PARTS = ("estimated", "realised", "inside", "sampling_variance")
 #: The metrics a reconciliation compares, by the model's task (those
 #: :meth:`ReconciledScope.of` reads for that task's estimate).
 RECONCILED_METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
@@ -587,13 +592,14 @@ def estimate_records(
 
 def reconciled_records(reconciliation: Reconciliation) -> list[tuple[str, str | None, float]]:
     """``(name, segment, value)`` of every reconciled figure, overall (segment None) and
-    per segment: ``reconciled.<metric>.estimated``, ``.realised`` and ``.inside`` (1 or 0)
-    for each reconciled metric; none for a skipped scope.
+    per segment: ``reconciled.<metric>.estimated``, ``.realised``, ``.inside`` (1 or 0)
+    and, when known, ``.sampling_variance`` (the estimate's) for each reconciled metric;
+    none for a skipped scope.
 
     >>> reconciled_records(Reconciliation(ReconciledScope(
-    ...     {"auc": ReconciledMetric(0.8, 0.75, 0.85, 0.9)})))
+    ...     {"auc": ReconciledMetric(0.8, 0.75, 0.85, 0.9, 0.0004)})))
     [('reconciled.auc.estimated', None, 0.8), ('reconciled.auc.realised', None, 0.9),
-     ('reconciled.auc.inside', None, 0.0)]
+     ('reconciled.auc.inside', None, 0.0), ('reconciled.auc.sampling_variance', None, 0.0004)]
     """
     if reconciliation.overall is None:
         return []
@@ -602,12 +608,11 @@ def reconciled_records(reconciliation: Reconciliation) -> list[tuple[str, str | 
     reconciled += list(reconciliation.segments.items())
     for segment, scope in reconciled:
         for name, metric in scope.metrics.items():
+            values = [metric.estimated, metric.realised, float(metric.inside)]
+            if metric.sampling_variance is not None:
+                values.append(metric.sampling_variance)
             records += [
                 (RECONCILED_RECORD.format(metric=name, part=part), segment, value)
-                for part, value in zip(
-                    RECONCILED_PARTS,
-                    (metric.estimated, metric.realised, float(metric.inside)),
-                    strict=True,
-                )
+                for part, value in zip(RECONCILED_PARTS, values, strict=False)
             ]
     return records

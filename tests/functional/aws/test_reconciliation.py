@@ -106,6 +106,12 @@ def emitted(text: str) -> dict[str, float]:
     return values
 
 
+def without_reconciled_error(estimated: dict[str, Any]) -> dict[str, Any]:
+    """An estimate's section without the count of reconciled batches its interval read."""
+    interval = {k: v for k, v in estimated["interval"].items() if k != "reconciled_error"}
+    return {**estimated, "interval": interval}
+
+
 def test_the_estimate_is_stored_then_reconciled_when_the_labels_land(
     services: Services, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -149,8 +155,15 @@ def test_the_estimate_is_stored_then_reconciled_when_the_labels_land(
 
     # THEN the label file reconciled the batch the moment it landed, on its own rows
     assert joined["batches"] == [{"batch": BATCH_ID, "reconciled": sorted(ESTIMATED_METRICS)}]
-    # AND the estimate of the same rows is the one made before the labels, to the bit
-    assert after["performance"]["estimated"] == estimated
+    # AND the estimate of the same rows is the one made before the labels, to the bit; the
+    # interval section counts one reconciled batch now, too few to widen anything
+    assert without_reconciled_error(after["performance"]["estimated"]) == (
+        without_reconciled_error(estimated)
+    )
+    before_error = estimated["interval"]["reconciled_error"]
+    after_error = after["performance"]["estimated"]["interval"]["reconciled_error"]
+    assert (before_error["batches"], after_error["batches"]) == (0, 1)
+    assert after_error["terms"] == {} and after_error["widens"] == []
     # AND the window is reconciled with what the labels say, overall and per plan
     reconciled = after["performance"]["reconciled"]
     labelled = batch
@@ -364,7 +377,7 @@ def test_a_label_file_delivered_again_or_uploaded_twice_changes_nothing(
     labels = pd.concat(batches)
     land_labels(services, "labels/churn/2026/11/27/l.csv", labels)
     stored = batch_items(services)
-    assert len(stored) == 2 * 3 * 6 * 3  # batches, scopes (overall, 2 plans), metrics, parts
+    assert len(stored) == 2 * 3 * 6 * 4  # batches, scopes (overall, 2 plans), metrics, parts
 
     # WHEN the label file's event is delivered again
     again = jobs.ingest_labels(services, "labels/churn/2026/11/27/l.csv", received=WEEKS_LATER)
@@ -467,7 +480,7 @@ def test_a_batch_labelled_by_two_files_is_reconciled_once_both_are_in(
     land_labels(services, "labels/churn/2026/11/21/b.csv", second)
     # THEN the batch is reconciled on all its rows, as if one file had held every label
     together = batch_items(services)
-    assert len(together) == 3 * 6 * 3
+    assert len(together) == 3 * 6 * 4
     wipe(services)
     start_model(services)
     land_batch(services, EARLY_DAYS[0], seed=10)
@@ -513,7 +526,7 @@ def test_a_batch_carrying_its_labels_is_reconciled_as_it_lands_and_on_a_retry(
     # THEN it is reconciled at once, with no label file
     assert outcome["batches"] == [{"batch": digest(key), "reconciled": sorted(ESTIMATED_METRICS)}]
     stored = batch_items(services)
-    assert len(stored) == 3 * 6 * 3
+    assert len(stored) == 3 * 6 * 4
 
     # WHEN an attempt stored its profile and failed before reconciling, and is retried
     client, name = services.table.client, services.table.name

@@ -158,3 +158,57 @@ def test_a_regression_models_batches_are_reconciled_and_its_coverage_checked(
     assert check["value"] == coverage["share"]
     assert check["status"] == ("pass" if coverage["share"] >= 0.5 else "fail")
     assert figures(services, "estimate_coverage")[evaluated["evaluation_id"]] == coverage["share"]
+
+
+def test_reconciled_batches_whose_errors_spread_more_than_the_baselines_widen_the_interval(
+    services: Services,
+) -> None:
+    # GIVEN a regression model whose baseline is one steady process, and fifteen days whose
+    # fares are each off by a day's own amount (a day of road works, of rain): the error
+    # spreads from day to day more than the baseline's periods showed
+    services.store.put("baselines/fare/reference.csv", csv(rows(6_000, seed=1)))
+    services.store.put("config/fare.yaml", DEFINITION.encode())
+    assert jobs.configure(services, "config/fare.yaml")["status"] == "stored"
+    offsets = np.random.default_rng(99).normal(0.0, 4.0, len(DAYS))
+    batches = []
+    for index, hour in enumerate(DAYS):
+        batch = rows(1_000, seed=10 + index)
+        batch["trip_id"] += (index + 1) * 100_000
+        batch["fare"] = (batch["fare"] + offsets[index]).round(2)
+        services.store.put(key_of(hour), csv(batch.drop(columns="fare")))
+        jobs.profile_batch(services, key_of(hour), received=hour + HOUR)
+        batches.append(batch)
+    services.store.put("labels/fare/2026/11/27/l.csv", csv(pd.concat(batches)[["trip_id", "fare"]]))
+    jobs.ingest_labels(services, "labels/fare/2026/11/27/l.csv", received=LATER)
+
+    # WHEN the scheduled evaluation runs
+    evaluated = report(services, jobs.evaluate_model(services, "fare", now=LATER))
+
+    # THEN its intervals read the fifteen reconciled batches' error, computed here from the
+    # stored figures: mean squared error beyond the mean sampling variance
+    estimated = evaluated["performance"]["estimated"]
+    section = estimated["interval"]["reconciled_error"]
+    assert section["batches"] == 15
+    for name in ("mae", "rmse"):
+        stored = {
+            part: {
+                key: value
+                for key, value in figures(services, f"reconciled.{name}.{part}").items()
+                if key.startswith("fare-reconciled-")  # the batches', not the window's
+            }
+            for part in ("estimated", "realised", "sampling_variance")
+        }
+        assert len(stored["sampling_variance"]) == 15
+        ids = sorted(stored["estimated"])
+        errors = np.array([stored["estimated"][i] - stored["realised"][i] for i in ids])
+        variances = np.array([stored["sampling_variance"][i] for i in ids])
+        excess = float(np.mean(errors**2) - np.mean(variances))
+        assert section["terms"][name]["sd"] == pytest.approx(np.sqrt(excess), rel=1e-9)
+        # AND it is wider than the baseline's, so it widens the interval, which says so
+        baseline = estimated["interval"]["model_error"]["terms"][name]["sd"]
+        assert section["terms"][name]["sd"] > baseline
+        assert name in section["widens"]
+        assert estimated["interval"]["covers"][name] == "sampling_and_reconciled_error"
+        figures_now = estimated["overall"][name]  # the lower end is clipped at 0
+        upper_half = figures_now["upper"] - figures_now["value"]
+        assert upper_half >= 1.959963984540054 * section["terms"][name]["sd"]

@@ -25,6 +25,7 @@ from driftline.labels import LabelTable, merge_label_tables
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
 from driftline.reconciliation import (
     BATCHES,
+    RECONCILED_PARTS,
     EstimateCoverage,
     ReconciledPoint,
     decide_coverage_check,
@@ -168,7 +169,7 @@ def test_a_skipped_batch_stores_no_figure_and_says_why() -> None:
     assert reconciled_records(reconciliation) == []
     # AND every figure the batch could have stored is named, to be removed
     names = record_names("binary_classification", ["tier=bronze", "tier=gold"])
-    assert len(names) == len(set(names)) == 3 * len(ESTIMATED_METRICS) * 3
+    assert len(names) == len(set(names)) == 3 * len(ESTIMATED_METRICS) * len(RECONCILED_PARTS)
 
 
 @pytest.mark.parametrize(
@@ -191,7 +192,7 @@ def test_the_figures_a_batch_could_store_are_its_tasks_reconciled_metrics(
             (f"reconciled.{metric}.{part}", scope)
             for scope in (None, "tier=gold")
             for metric in metrics
-            for part in ("estimated", "realised", "inside")
+            for part in ("estimated", "realised", "inside", "sampling_variance")
         ),
         key=str,
     )

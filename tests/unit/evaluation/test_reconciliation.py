@@ -349,8 +349,12 @@ def test_stored_figures_name_every_estimate_and_reconciled_figure() -> None:
         assert records[(f"reconciled.{name}.estimated", None)] == figures.estimated
         assert records[(f"reconciled.{name}.realised", None)] == figures.realised
         assert records[(f"reconciled.{name}.inside", None)] == float(figures.inside)
+        # AND the estimate's sampling variance, for the estimator's error on reconciled
+        # batches
+        variance = records[(f"reconciled.{name}.sampling_variance", None)]
+        assert variance == scope.intervals[name].sampling_variance > 0
     assert records[("estimate_coverage", None)] == reconciliation.coverage.share  # type: ignore[union-attr]
-    assert len(records) == 6 * 6 + 1
+    assert len(records) == 6 * 7 + 1
     # AND an unlabelled window stores its estimates only
     unlabelled = Reconciliation.of(
         estimate, measured(frame.assign(y=np.nan)), {}, evaluation_id="e"

@@ -19,6 +19,9 @@ accuracy is studied by Guillory et al. 2021). The package's rooms:
 - :mod:`~driftline.estimation.model_error`: the estimator's own error beyond that, measured
   once on the baseline's labelled rows (consecutive blocks, each estimated with a calibrator
   fitted on the others), which widens every interval;
+- :mod:`~driftline.estimation.reconciled_error`: the same error measured on the batches
+  reconciled with their labels in production, which widens the intervals further where it
+  is wider than the baseline's;
 - :mod:`~driftline.estimation.label_shift`: the class prior of the current rows from their
   predicted classes and the baseline's confusion counts (black-box shift estimation), for
   when the prior itself moves, which breaks the assumption below;

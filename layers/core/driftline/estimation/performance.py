@@ -65,6 +65,7 @@ from driftline.estimation.multiclass import (
     estimate_multiclass,
     multiclass_sampling_variances,
 )
+from driftline.estimation.reconciled_error import ReconciledError
 from driftline.estimation.sampling import sampling_variances
 from driftline.estimation.score_cells import ScoreCells
 
@@ -84,6 +85,9 @@ REPORTED_METRICS: tuple[str, ...] = (*ESTIMATED_METRICS, *DERIVED_METRICS)
 #: it measured on the baseline.
 SAMPLING = "sampling"
 SAMPLING_AND_MODEL_ERROR = "sampling_and_model_error"
+#: ... and the estimator's error on the latest reconciled batches, wider than the baseline's
+#: (:mod:`~driftline.estimation.reconciled_error`).
+SAMPLING_AND_RECONCILED_ERROR = "sampling_and_reconciled_error"
 #: Why the interval covers sampling error alone when the baseline predates model-error terms.
 MODEL_ERROR_PREDATES = (
     "the baseline was profiled before the estimator's error was measured with it; upload "
@@ -303,6 +307,9 @@ class EstimatedPerformance:
         skipped: why nothing is estimated (None when estimated).
         label_shift: the whole window's class prior estimated from its predicted classes
             (:mod:`~driftline.estimation.label_shift`); None when not asked for.
+        reconciled_error: the estimator's error on the latest reconciled batches, which
+            widened the intervals where it is wider than the baseline's; None when not
+            given (no batches are reconciled outside a deployment).
     """
 
     overall: EstimatedScope | None = None
@@ -310,6 +317,7 @@ class EstimatedPerformance:
     calibration: BaselineCalibration | ClassCalibration | LossModel | None = None
     skipped: str | None = None
     label_shift: LabelShift | None = None
+    reconciled_error: ReconciledError | None = None
 
     @property
     def estimated_metrics(self) -> tuple[str, ...]:
@@ -334,10 +342,12 @@ class EstimatedPerformance:
         segments: Mapping[str, ScopeCells],
         *,
         label_shift: LabelShift | None = None,
+        reconciled_error: ReconciledError | None = None,
     ) -> EstimatedPerformance:
         """Estimate every scope with the baseline's calibrator, or say why not: the
         baseline predates stored calibrators or has none, or the current profiles carry
-        no cells. ``label_shift`` is reported with the estimate."""
+        no cells. ``label_shift`` is reported with the estimate; ``reconciled_error``
+        widens the intervals where it is wider than the baseline's terms."""
         if calibration is None:
             return cls.skip(BASELINE_PREDATES)
         calibrator = calibration.calibrator
@@ -345,7 +355,7 @@ class EstimatedPerformance:
             return cls.skip(f"the baseline has no calibrator: {calibration.skipped}")
         if not isinstance(overall.cells, ScoreCells):
             return cls.skip(CELLS_PREDATE)
-        terms = calibration.model_error.terms if calibration.model_error is not None else {}
+        terms = _terms(calibration.model_error, reconciled_error)
         return cls(
             EstimatedScope.of(overall, overall.cells, calibrator, terms),
             {
@@ -356,6 +366,7 @@ class EstimatedPerformance:
             },
             calibration,
             label_shift=label_shift,
+            reconciled_error=reconciled_error,
         )
 
     @classmethod
@@ -364,11 +375,14 @@ class EstimatedPerformance:
         calibration: ClassCalibration | None,
         overall: ScopeCells,
         segments: Mapping[str, ScopeCells],
+        *,
+        reconciled_error: ReconciledError | None = None,
     ) -> EstimatedPerformance:
         """Estimate every scope of a multiclass model with the baseline's per-class
         calibrators, or say why not: the baseline predates them or has none, the current
         profiles carry no class cells, or the cells declare other classes than the
-        baseline's calibrators (``schema.class_scores`` changed since the baseline)."""
+        baseline's calibrators (``schema.class_scores`` changed since the baseline);
+        ``reconciled_error`` as in :meth:`of`."""
         if calibration is None:
             return cls.skip(CLASS_BASELINE_PREDATES)
         calibrators = calibration.calibrators
@@ -382,7 +396,7 @@ class EstimatedPerformance:
                 "baseline's calibrators (schema.class_scores changed since the baseline was "
                 "profiled); upload the baseline again to estimate"
             )
-        terms = calibration.model_error.terms if calibration.model_error is not None else {}
+        terms = _terms(calibration.model_error, reconciled_error)
         return cls(
             EstimatedScope.of_classes(overall, overall.cells, calibrators, terms),
             {
@@ -391,6 +405,7 @@ class EstimatedPerformance:
                 if isinstance(scope.cells, ClassScoreCells)
             },
             calibration,
+            reconciled_error=reconciled_error,
         )
 
     @classmethod
@@ -399,10 +414,13 @@ class EstimatedPerformance:
         model: LossModel | None,
         overall: ScopeCells,
         segments: Mapping[str, ScopeCells],
+        *,
+        reconciled_error: ReconciledError | None = None,
     ) -> EstimatedPerformance:
         """Estimate every scope of a regression model with the baseline's loss model, or
         say why not: the baseline predates loss models or has none, the current profiles
-        carry no loss cells, or cells of other bins (the baseline changed since)."""
+        carry no loss cells, or cells of other bins (the baseline changed since);
+        ``reconciled_error`` as in :meth:`of`."""
         if model is None:
             return cls.skip(LOSS_BASELINE_PREDATES)
         if model.absolute is None:
@@ -414,7 +432,7 @@ class EstimatedPerformance:
                 "the current data's loss cells are of other columns or bins than the "
                 "baseline's loss model (the baseline changed since they were profiled)"
             )
-        terms = model.model_error.terms if model.model_error is not None else {}
+        terms = _terms(model.model_error, reconciled_error)
         return cls(
             EstimatedScope.of_losses(overall, overall.cells, model, terms),
             {
@@ -423,6 +441,7 @@ class EstimatedPerformance:
                 if isinstance(scope.cells, LossCells) and model.reads(scope.cells)
             },
             model,
+            reconciled_error=reconciled_error,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -460,7 +479,9 @@ class EstimatedPerformance:
                 "undefined": per_scope(lambda scope: scope.undefined),
                 "rows": per_scope(lambda scope: scope.estimate.rows),
                 "left_out": per_scope(lambda scope: dict(scope.left_out)),
-                "interval": interval_section(self.calibration.model_error, REGRESSION_METRICS),
+                "interval": interval_section(
+                    self.calibration.model_error, REGRESSION_METRICS, self.reconciled_error
+                ),
                 "loss_model": loss_model_section(self.calibration),
             }
 
@@ -472,7 +493,9 @@ class EstimatedPerformance:
                 "rows": per_scope(lambda scope: scope.estimate.rows),
                 "left_out": per_scope(lambda scope: dict(scope.left_out)),
                 "expected_class_shares": per_scope(lambda scope: scope.expected_class_shares),
-                "interval": interval_section(self.calibration.model_error, MULTICLASS_METRICS),
+                "interval": interval_section(
+                    self.calibration.model_error, MULTICLASS_METRICS, self.reconciled_error
+                ),
                 "calibration": class_calibration_section(self.calibration),
             }
         decision = self.calibration.decision
@@ -484,7 +507,9 @@ class EstimatedPerformance:
             "rows": per_scope(lambda scope: scope.estimate.rows),
             "left_out": per_scope(lambda scope: dict(scope.left_out)),
             "expected_positive_share": per_scope(lambda scope: scope.expected_positive_share),
-            "interval": interval_section(self.calibration.model_error),
+            "interval": interval_section(
+                self.calibration.model_error, ESTIMATED_METRICS, self.reconciled_error
+            ),
             "calibration": {
                 "rows": self.calibration.rows,
                 "fitted_rows": self.calibration.fitted_rows,
@@ -526,14 +551,25 @@ def class_calibration_section(calibration: ClassCalibration) -> dict[str, Any]:
     return {"rows": calibration.rows, "classes": classes}
 
 
+def _terms(
+    model_error: ModelError | None, reconciled_error: ReconciledError | None
+) -> dict[str, ModelErrorTerm]:
+    """The terms the intervals use: the baseline's, widened by the reconciled batches'."""
+    terms = model_error.terms if model_error is not None else {}
+    return reconciled_error.widen(terms) if reconciled_error is not None else dict(terms)
+
+
 def interval_section(
-    model_error: ModelError | None, metrics: tuple[str, ...] = ESTIMATED_METRICS
+    model_error: ModelError | None,
+    metrics: tuple[str, ...] = ESTIMATED_METRICS,
+    reconciled_error: ReconciledError | None = None,
 ) -> dict[str, Any]:
     """What the intervals cover: the level; per metric of ``metrics`` (a binary
-    classifier's by default, or a multiclass one's) ``sampling_and_model_error`` or
-    ``sampling`` (a derived metric as its source); and the baseline's model-error terms
-    (``sd``: the square root of the excess variance, ``mean_error``, ``chunks``), or why
-    there are none.
+    classifier's by default, or a multiclass one's) ``sampling_and_reconciled_error``
+    (the reconciled batches' term was wider), ``sampling_and_model_error`` or ``sampling``
+    (a derived metric as its source); the baseline's model-error terms (``sd``: the square
+    root of the excess variance, ``mean_error``, ``chunks``), or why there are none; and,
+    when given, the reconciled batches' (``reconciled_error``).
 
     >>> interval_section(None)["covers"]["auc"], interval_section(None)["model_error"]["skip"][:32]
     ('sampling', 'the baseline was profiled before')
@@ -553,7 +589,14 @@ def interval_section(
             },
         }
     covers = {name: SAMPLING_AND_MODEL_ERROR if name in terms else SAMPLING for name in metrics}
+    if reconciled_error is not None:
+        for name in reconciled_error.widens(terms):
+            if name in covers:
+                covers[name] = SAMPLING_AND_RECONCILED_ERROR
     for name, (source, _, _) in DERIVED_METRICS.items():
         if source in covers:
             covers[name] = covers[source]
-    return {"level": LEVEL, "covers": covers, "model_error": stored}
+    section = {"level": LEVEL, "covers": covers, "model_error": stored}
+    if reconciled_error is not None:
+        section["reconciled_error"] = reconciled_error.to_dict(terms)
+    return section

@@ -80,11 +80,19 @@ def estimated_part(estimated: Mapping[str, Any], measured: Mapping[str, Any]) ->
         else "scores of {rows} rows, before their labels (confidence-based estimation on "
         "the baseline's calibration)"
     )
+    reconciled = mapping(mapping(estimated.get("interval")).get("reconciled_error"))
+    widened = [str(name) for name in reconciled.get("widens") or []]
+    wider = (
+        f" (for {', '.join(widened)}: on the latest {figure(reconciled.get('batches'))} "
+        "batches reconciled with their labels, where it was wider)"
+        if widened
+        else ""
+    )
     intro = tag(
         "p",
         f"Estimated from the {how.format(rows=figure(rows_estimated.get('overall')))}; each "
         "95% interval covers the window's sampling error and the estimator's own error "
-        f"measured on the baseline{labels}.",
+        f"measured on the baseline{wider}{labels}.",
     )
     overall = mapping(estimated.get("overall"))
     segments = {key: mapping(value) for key, value in mapping(estimated.get("segments")).items()}

@@ -3,12 +3,14 @@
 running coverage the scheduled evaluation reads back from them.
 
 Stored, per batch, under the batch's predictions' hour, window ``batch`` and the id
-``<model>-reconciled-<batch id>``: ``reconciled.<metric>.estimated``, ``.realised`` and
-``.inside`` (1 or 0), overall and per segment. Each reconciliation of the batch writes the
-whole set again and deletes what it no longer holds, so the stored figures are always the
-latest reconciliation's: a function of the batch's rows and the current contents of the
-label files that label it, whatever order they came in and however often they were
-delivered.
+``<model>-reconciled-<batch id>``: ``reconciled.<metric>.estimated``, ``.realised``,
+``.inside`` (1 or 0) and ``.sampling_variance`` (the estimate's), overall and per segment.
+Each reconciliation of the batch writes the whole set again and deletes what it no longer
+holds, so the stored figures are always the latest reconciliation's: a function of the
+batch's rows and the current contents of the label files that label it, whatever order they
+came in and however often they were delivered. The scheduled evaluation reads back the
+running coverage (:func:`batch_coverage`) and the estimator's error on the latest batches
+(:func:`batch_error`), which widens its intervals.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from driftline.batch_reconciliation import (
 )
 from driftline.config.definition import MonitorDefinition
 from driftline.errors import DriftlineError
+from driftline.estimation.reconciled_error import ReconciledError, ReconciledPair
 from driftline.evaluation import not_estimated
 from driftline.labels import LabelTable, merge_label_tables
 from driftline.profile.dataset import DatasetProfile, Reference
@@ -147,20 +150,58 @@ def batch_coverage(
     ``batch``). None for a model whose performance is not estimated (no read at all)."""
     if not_estimated(definition) is not None:
         return None
-    stamp = until.strftime(TIME_FORMAT)
     found: list[tuple[tuple[str, str], ReconciledPoint]] = []
     for metric in RECONCILED_METRICS_BY_TASK[definition.schema_.task]:
-        for point in services.table.latest_metric(
-            definition.model,
-            RECONCILED_RECORD.format(metric=metric, part="inside"),
-            until=f"{stamp}#~",
-            limit=definition.estimation.coverage_evaluations,
-            window=BATCH_WINDOW,
-        ):
-            order = (point.time, point.evaluation_id)
-            found.append((order, ReconciledPoint(point.evaluation_id, metric, point.value >= 0.5)))
+        for order, value in _batch_figures(services, definition, metric, "inside", until).items():
+            found.append((order, ReconciledPoint(order[1], metric, value >= 0.5)))
     return EstimateCoverage.of(
         [point for _, point in sorted(found, key=lambda entry: entry[0])],
         trailing=definition.estimation.coverage_evaluations,
         counts=BATCHES,
     )
+
+
+def batch_error(
+    services: Services, definition: MonitorDefinition, *, until: datetime
+) -> ReconciledError | None:
+    """The estimator's error on the same batches as :func:`batch_coverage`
+    (:mod:`~driftline.estimation.reconciled_error`): per metric, each batch's overall
+    ``reconciled.<metric>.estimated``, ``.realised`` and ``.sampling_variance`` (three
+    Queries; a batch stored without its sampling variance, before it was kept, is left
+    out). None for a model whose performance is not estimated (no read at all)."""
+    if not_estimated(definition) is not None:
+        return None
+    pairs: list[tuple[tuple[str, str], ReconciledPair]] = []
+    for metric in RECONCILED_METRICS_BY_TASK[definition.schema_.task]:
+        estimated, realised, variance = (
+            _batch_figures(services, definition, metric, part, until)
+            for part in ("estimated", "realised", "sampling_variance")
+        )
+        for order in sorted(estimated.keys() & realised.keys() & variance.keys()):
+            pair = ReconciledPair(
+                order[1], metric, estimated[order], realised[order], variance[order]
+            )
+            pairs.append((order, pair))
+    return ReconciledError.of(
+        [pair for _, pair in sorted(pairs, key=lambda entry: entry[0])],
+        trailing=definition.estimation.coverage_evaluations,
+    )
+
+
+def _batch_figures(
+    services: Services, definition: MonitorDefinition, metric: str, part: str, until: datetime
+) -> dict[tuple[str, str], float]:
+    """One part of a metric's overall reconciled figures, of the latest
+    ``estimation.coverage_evaluations`` batches of predictions made up to ``until``, by
+    (time, batch id): one Query, read backwards, window ``batch``."""
+    stamp = until.strftime(TIME_FORMAT)
+    return {
+        (point.time, point.evaluation_id): point.value
+        for point in services.table.latest_metric(
+            definition.model,
+            RECONCILED_RECORD.format(metric=metric, part=part),
+            until=f"{stamp}#~",
+            limit=definition.estimation.coverage_evaluations,
+            window=BATCH_WINDOW,
+        )
+    }

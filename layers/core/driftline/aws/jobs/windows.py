@@ -14,7 +14,7 @@ from driftline.aws.emf import emit_many
 from driftline.aws.jobs.acting import act
 from driftline.aws.jobs.holding import page_once, ready
 from driftline.aws.jobs.keys import time_of
-from driftline.aws.jobs.reconciling import TIME_FORMAT, batch_coverage
+from driftline.aws.jobs.reconciling import TIME_FORMAT, batch_coverage, batch_error
 from driftline.aws.jobs.services import Services
 from driftline.config.definition import MonitorDefinition
 from driftline.config.durations import parse_duration
@@ -69,6 +69,8 @@ def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str
                 # The coverage counts the batches reconciled when their labels landed; the
                 # window is reconciled for reading only (its rows are those batches' rows).
                 estimate_coverage=batch_coverage(services, definition, until=end),
+                # Their error widens the intervals where the baseline's is narrower.
+                reconciled_error=batch_error(services, definition, until=end),
             )
             document = result.to_dict()
             _store_metrics(
