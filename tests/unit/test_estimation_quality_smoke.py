@@ -92,6 +92,14 @@ def test_the_benchmark_runs_and_its_coverage_counts_add_up() -> None:
             first, second = row["halves"]
             half = row["chunks"] // 2
             assert first * half + second * half == pytest.approx(row["inside"])
+            # the reconciled chunks only widen: they cover at least what the baseline's
+            # term covers, and no chunk before LABEL_LAG + MIN_RECONCILED can be widened
+            assert row["widened_coverage"] >= row["coverage"]
+            first_widened = estimation_quality.LABEL_LAG + estimation_quality.MIN_RECONCILED
+            can_widen = row["chunks"] - first_widened
+            assert 0 <= row["widened_chunks"] <= max(0, can_widen)
+        else:
+            assert "widened_coverage" not in row
     # AND the baseline was built by driftline (isotonic: the scores are miscalibrated) with
     # its model-error terms
     detail = result["datasets"]["tiny"]
@@ -101,6 +109,27 @@ def test_the_benchmark_runs_and_its_coverage_counts_add_up() -> None:
     # AND the report holds the table and the verdicts
     text = estimation_quality.render(result)
     assert "## tiny" in text and "| tiny | held-out reference | 1,000 random |" in text
+    assert "## Intervals widened by the reconciled chunks" in text
+    assert "| tiny | analysis | 1,000 | accuracy | 20 |" in text
+
+
+def test_a_chunks_interval_is_widened_by_the_chunks_reconciled_before_it() -> None:
+    # GIVEN 30 consecutive chunks, each 0.05 off in accuracy (alternately above and below),
+    # with the sampling variance 1e-4
+    chunks = [
+        {
+            "estimate": {"accuracy": {"value": 0.8, "sampling_variance": 1e-4}},
+            "realised": {"accuracy": 0.8 + (0.05 if i % 2 else -0.05)},
+        }
+        for i in range(30)
+    ]
+    # WHEN the error known at chunk 20 is read (labels 5 chunks late: chunks 0 to 14)
+    error = estimation_quality.reconciled_so_far(chunks, 20)
+    # THEN it holds those 15 chunks: a term of 0.05² − 1e-4
+    assert error.terms["accuracy"].chunks == 15
+    assert error.terms["accuracy"].excess_variance == pytest.approx(0.05**2 - 1e-4)
+    # AND at chunk 14 only 9 are known, too few for a term
+    assert estimation_quality.reconciled_so_far(chunks, 14).terms == {}
 
 
 def test_a_chunks_realised_metrics_hide_nothing_from_the_estimate() -> None:
