@@ -47,11 +47,17 @@ from alert_quality import peer_python
 
 from driftline.config import load_monitor_definition
 from driftline.estimation.performance import EstimatedPerformance, ScopeCells
+from driftline.estimation.reconciled_error import ReconciledError, ReconciledPair
 from driftline.evaluation import profile_spec
 from driftline.profile.dataset import Reference, build_reference, profile_frames
 
 SIZES = (1_000, 10_000)
 METRICS = ("mae", "rmse")
+#: A chunk's labels are known this many chunks after it; its pair then joins the reconciled
+#: chunks whose error widens the next chunks' intervals (as reconciled batches do on AWS).
+LABEL_LAG = 5
+#: The reconciled chunks counted, each metric's latest (``estimation.coverage_evaluations``).
+TRAILING = 100
 FEATURES = {
     "car_age": "numeric",
     "km_driven": "numeric",
@@ -192,20 +198,41 @@ def estimate_chunks(
     built: Reference, rows: pd.DataFrame, size: int, spec_definition: Any
 ) -> list[dict[str, Any]]:
     """Each consecutive chunk of ``size`` rows (the incomplete last one dropped): its
-    estimate from its profile, and its realised metrics."""
+    estimate from its profile, its realised metrics, and its interval widened by the error
+    of the chunks reconciled before it (those :data:`LABEL_LAG` chunks earlier or more)."""
     spec = profile_spec(spec_definition)
-    chunks = []
+    chunks: list[dict[str, Any]] = []
+    pairs: list[ReconciledPair] = []
     for start in range(0, len(rows) - size + 1, size):
         frame = rows.iloc[start : start + size]
         profile = profile_frames([frame.drop(columns=["y_true"])], spec, built.bins)
-        estimate = EstimatedPerformance.of_losses(
-            built.loss_model, ScopeCells(profile.rows, profile.loss_cells), {}
+        scope = ScopeCells(profile.rows, profile.loss_cells)
+        estimate = EstimatedPerformance.of_losses(built.loss_model, scope, {})
+        known = len(chunks) - LABEL_LAG
+        reconciled = ReconciledError.of(
+            [pair for pair in pairs if int(pair.batch) < known], trailing=TRAILING
         )
+        widened = EstimatedPerformance.of_losses(
+            built.loss_model, scope, {}, reconciled_error=reconciled
+        )
+        assert estimate.overall is not None
+        truth = realised(frame)
+        pairs += [
+            ReconciledPair(
+                str(len(chunks)),
+                name,
+                estimate.overall.metrics[name],
+                truth[name],
+                estimate.overall.intervals[name].sampling_variance,
+            )
+            for name in METRICS
+        ]
         chunks.append(
             {
                 "start": start,
                 "driftline": estimate.to_dict()["overall"],
-                "realised": realised(frame),
+                "widened": widened.to_dict()["overall"],
+                "realised": truth,
             }
         )
     return chunks
@@ -299,12 +326,22 @@ def summarise(result: Mapping[str, Any]) -> list[dict[str, Any]]:
                     [o["lower"] <= t <= o["upper"] for o, t in zip(ours, truth, strict=True)]
                 )
                 half = len(chunks) // 2
+                wide = [chunk["widened"][metric] for chunk in chunks if "widened" in chunk]
+                wide_inside = [
+                    w["lower"] <= t <= w["upper"] for w, t in zip(wide, truth, strict=False)
+                ]
                 row: dict[str, Any] = {
                     "setting": setting,
                     "size": int(size),
                     "metric": metric,
                     "chunks": len(chunks),
                     "coverage": float(inside.mean()),
+                    "widened_coverage": float(np.mean(wide_inside))
+                    if len(wide) == len(chunks)
+                    else None,
+                    "widened_width": float(np.mean([w["upper"] - w["lower"] for w in wide]))
+                    if len(wide) == len(chunks)
+                    else None,
                     "coverage_halves": [_mean(inside[:half]), _mean(inside[half:])],
                     "width": float(np.mean([o["upper"] - o["lower"] for o in ours])),
                     "error": float(np.mean(np.abs(value - truth))),
@@ -357,16 +394,23 @@ def render(result: Mapping[str, Any]) -> str:
         ),
         "",
         "| setting | chunk | metric | chunks | coverage (1st / 2nd half) | mean width | "
+        f"widened by the reconciled chunks (labels {LABEL_LAG} chunks late): coverage, "
+        "mean width | "
         "mean abs error (1st / 2nd half) | NannyML mean abs error (1st / 2nd half) | "
         "NannyML band coverage | max / mean diff to NannyML |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in summarise(result):
         nannyml_coverage = f"{row['nannyml_coverage']:.0%}" if "nannyml_coverage" in row else "–"
+        widened = (
+            f"{row['widened_coverage']:.0%}, {row['widened_width']:.1f}"
+            if row.get("widened_coverage") is not None
+            else "–"
+        )
         lines.append(
             f"| {row['setting']} | {row['size']:,} | {row['metric']} | {row['chunks']} | "
             f"{row['coverage']:.0%} ({row['coverage_halves'][0]:.0%} / "
-            f"{row['coverage_halves'][1]:.0%}) | {figure(row, 'width')} | "
+            f"{row['coverage_halves'][1]:.0%}) | {figure(row, 'width')} | {widened} | "
             f"{figure(row, 'error')} ({figure(row, 'error_halves', 0)} / "
             f"{figure(row, 'error_halves', 1)}) | {figure(row, 'nannyml_error')} "
             f"({figure(row, 'nannyml_error_halves', 0)} / "

@@ -55,6 +55,9 @@ def test_the_benchmark_runs_and_reports_every_setting_size_and_metric() -> None:
         for metric in bench.METRICS
     }
     assert all(row["coverage"] >= 0.5 for row in summary if row["size"] == 1_000)
+    # AND the intervals widened by the chunks reconciled before them cover at least as much
+    assert all(row["widened_coverage"] >= row["coverage"] for row in summary)
+    assert all(row["widened_width"] >= row["width"] for row in summary)
     rendered = bench.render(result)
     assert rendered.startswith("## small\n\nmade here.")
     assert "| analysis | 1,000 | mae |" in rendered
