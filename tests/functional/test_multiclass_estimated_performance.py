@@ -22,6 +22,7 @@ from driftline.estimation.multiclass import (
 from driftline.estimation.performance import CLASS_BASELINE_PREDATES, CLASS_CELLS_PREDATE
 from driftline.evaluation import evaluate, profile_spec
 from driftline.profile.dataset import DatasetProfile, Reference, build_reference, profile_frames
+from driftline.report import render_report
 
 CLASSES = ("gold", "silver", "bronze")
 DEFINITION = {
@@ -184,3 +185,42 @@ def test_profiles_and_baselines_written_before_class_cells_are_skipped_with_the_
     )
     result = evaluate(definition, old_reference, profile, evaluation_id="b").to_dict()
     assert result["performance"]["estimated"] == {"skip": CLASS_BASELINE_PREDATES}
+
+
+def test_a_window_whose_class_shares_moved_reports_them_from_the_predictions(
+    model: tuple[Any, Reference, pd.DataFrame],
+) -> None:
+    # GIVEN a window drawn from the baseline's process with other class shares (rows of each
+    # true card resampled: P(scores | card) as on the baseline), its labels not yet in
+    definition, reference, _ = model
+    pool = rows(60_000, seed=7)
+    wanted = {"gold": 0.2, "silver": 0.3, "bronze": 0.5}
+    rng = np.random.default_rng(8)
+    window = pd.concat(
+        [
+            pool[pool["took"] == card].sample(int(6_000 * share), random_state=rng)
+            for card, share in wanted.items()
+        ]
+    )
+    spec = profile_spec(definition)
+    current = profile_frames([window.drop(columns="took")], spec, reference.bins)
+
+    # WHEN it is evaluated
+    result = evaluate(definition, reference, current, evaluation_id="w").to_dict()
+    shift = result["performance"]["estimated"]["label_shift"]
+
+    # THEN every card's share is estimated from the predictions alone, its interval holding
+    # the share the window was drawn with, and the moved cards are called shifted
+    baseline = reference.profile.performance
+    assert baseline is not None and baseline.confusion is not None
+    assert shift["method"] == "bbse" and shift["consistent"] is True
+    assert shift["rows"] == {"baseline": 20_000, "current": 6_000}
+    for card, share in wanted.items():
+        assert shift["lower"][card] <= share <= shift["upper"][card], card
+        assert shift["baseline_prior"][card] == pytest.approx(
+            sum(n for (truth, _), n in baseline.confusion.cells.items() if truth == card) / 20_000
+        )
+    assert shift["shifted"]["gold"] and shift["shifted"]["bronze"]
+    # AND the report says it under the estimate
+    page = render_report(result)
+    assert "Class shares, estimated from the predictions (black-box shift estimation" in page

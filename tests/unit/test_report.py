@@ -542,6 +542,42 @@ def test_the_estimate_says_which_intervals_the_reconciled_batches_widened() -> N
     assert "measured on the baseline; labels cover 0%" in plain.text()
 
 
+def test_a_multiclass_windows_class_shares_are_shown_each_against_the_baseline() -> None:
+    # GIVEN a multiclass window whose gold share moved
+    figure_ = {"value": 0.7, "lower": 0.68, "upper": 0.72, "method": "cbpe"}
+    shift = {
+        "method": "bbse",
+        "prior": {"gold": 0.2, "silver": 0.8},
+        "lower": {"gold": 0.17, "silver": 0.77},
+        "upper": {"gold": 0.23, "silver": 0.83},
+        "baseline_prior": {"gold": 0.4, "silver": 0.6},
+        "shifted": {"gold": True, "silver": True},
+        "consistent": True,
+        "accuracy_at_prior": {"value": 0.81, "lower": 0.79, "upper": 0.83},
+    }
+    estimated = {
+        "method": "cbpe",
+        "overall": {"accuracy": figure_},
+        "segments": {},
+        "rows": {"overall": 2000, "segments": {}},
+        "expected_class_shares": {"overall": {"gold": 0.3, "silver": 0.7}, "segments": {}},
+        "label_shift": shift,
+    }
+    result = {"performance": {"overall": {"label_coverage": 0.0}, "estimated": estimated}}
+    text = section(parse(render_report(result)), "estimate").text()
+    # THEN each class's share is given with its interval and the baseline's
+    assert (
+        "Class shares, estimated from the predictions (black-box shift estimation; 95% "
+        "intervals): gold 20% (17% – 23%, baseline 40%); silver 80% (77% – 83%, baseline 60%): "
+        "gold, silver shifted beyond chance"
+    ) in text
+    assert "the accuracy to expect at those shares is 0.81 (0.79 – 0.83)" in text
+    # AND a skipped estimate says why, of the class shares
+    estimated["label_shift"] = {"skip": "the baseline has no labelled row of declared class 2"}
+    text = section(parse(render_report(result)), "estimate").text()
+    assert "The class shares are not estimated: the baseline has no labelled row" in text
+
+
 def test_estimate_section_says_why_a_window_is_not_reconciled() -> None:
     # GIVEN a window whose labels have not all arrived, after reconciled evaluations
     result = {

@@ -36,8 +36,9 @@ from driftline.config.definition import MonitorDefinition
 from driftline.config.messages import key_part
 from driftline.drift import DriftReport, compare_profiles
 from driftline.estimation.columns import ClassEstimationColumns, EstimationColumns
-from driftline.estimation.label_shift import LabelShift
+from driftline.estimation.label_shift import ClassLabelShift, LabelShift
 from driftline.estimation.loss_model import LOSS_METHOD, LossModel, RegressionColumns
+from driftline.estimation.multiclass import ClassScoreCells
 from driftline.estimation.performance import EstimatedPerformance, ScopeCells, interval_section
 from driftline.estimation.reconciled_error import ReconciledError
 from driftline.formatting import short_number
@@ -236,17 +237,21 @@ def estimated_performance(
             {key: ScopeCells(s.rows, s.loss_cells) for key, s in current.segments.items()},
             reconciled_error=reconciled_error,
         )
+    baseline = reference.profile.performance
+    confusion = baseline.confusion if baseline is not None else None
     if isinstance(columns, ClassEstimationColumns):
+        class_shift = None
+        if isinstance(current.class_score_cells, ClassScoreCells):
+            class_shift = ClassLabelShift.of(confusion, current.class_score_cells)
         return EstimatedPerformance.of_classes(
             reference.class_calibration,
             ScopeCells(current.rows, current.class_score_cells),
             {key: ScopeCells(s.rows, s.class_score_cells) for key, s in current.segments.items()},
+            label_shift=class_shift,
             reconciled_error=reconciled_error,
         )
-    baseline = reference.profile.performance
     label_shift = None
     if current.score_cells is not None:
-        confusion = baseline.confusion if baseline is not None else None
         label_shift = LabelShift.of(confusion, columns.positive, current.score_cells)
     return EstimatedPerformance.of(
         reference.calibration,

@@ -21,11 +21,13 @@ from driftline.estimation.label_shift import (
     MAX_CONDITION,
     MIN_CLASS_ROWS,
     MIN_CURRENT_ROWS,
+    ClassLabelShift,
     LabelShift,
     PriorEstimate,
     Z,
     estimate_prior,
 )
+from driftline.estimation.multiclass import ClassScoreCells
 from driftline.estimation.score_cells import ScoreCells
 from driftline.metrics.confusion import ConfusionCounts
 
@@ -476,3 +478,90 @@ def test_renumbering_the_classes_renumbers_the_prior(
             np.array(first.covariance)[np.ix_(order, order)], second.covariance, atol=1e-9
         )
         assert first.accuracy == pytest.approx(second.accuracy, abs=1e-9)
+
+
+# ---------------------------------------------------------------------------------------
+# Multiclass: every class's share at once
+
+CARDS = ("gold", "silver", "bronze")
+
+
+def card_rows(
+    rng: np.random.Generator, rows: int, prior: tuple[float, ...]
+) -> tuple[list[str], list[int], NDArray[np.float64]]:
+    """Rows of three text classes drawn with ``prior``, each predicted its own class with
+    probability 0.7 and each other class with 0.15 (the same ``P(ŷ | y)`` at any prior), with
+    scores that make the predicted class the most likely."""
+    truth = rng.choice(3, size=rows, p=prior)
+    confused = rng.choice(2, size=rows)
+    predicted = np.where(rng.uniform(size=rows) < 0.7, truth, (truth + 1 + confused) % 3)
+    scores = np.full((rows, 3), 0.2)
+    scores[np.arange(rows), predicted] = 0.6
+    return [CARDS[i] for i in truth], predicted.tolist(), scores
+
+
+def test_a_multiclass_section_is_the_estimate_of_its_declared_classes_counts() -> None:
+    # GIVEN a baseline's confusion counts of three cards, some rows labelled or predicted a
+    # card not declared, and a window's class cells
+    rng = np.random.default_rng(31)
+    truth, predicted, _ = card_rows(rng, 3_000, (0.5, 0.3, 0.2))
+    guesses = [CARDS[i] for i in predicted]
+    confusion = ConfusionCounts.from_labels(
+        [*truth, "platinum", "gold"], [*guesses, "gold", "platinum"]
+    )
+    _, now_predicted, scores = card_rows(rng, 2_000, (0.2, 0.3, 0.5))
+    cells = ClassScoreCells.from_arrays(scores, now_predicted, classes=CARDS)
+
+    # WHEN the section is written
+    shift = ClassLabelShift.of(confusion, cells)
+    section = shift.to_dict()
+
+    # THEN it is the estimate of the declared classes' counts, computed here from the labels
+    index = {card: i for i, card in enumerate(CARDS)}
+    counts = counts_of(
+        np.array([index[t] for t in truth]), np.array([index[g] for g in guesses]), 3
+    )
+    current = np.bincount(now_predicted, minlength=3)
+    expected = oracle_prior(counts.astype(np.float64), current.astype(np.float64))
+    assert shift.estimate.baseline_rows == 3_000  # the undeclared card's rows left out
+    assert [section["prior"][card] for card in CARDS] == pytest.approx(expected, abs=1e-12)
+    assert section["baseline_prior"] == {card: truth.count(card) / 3_000 for card in CARDS}
+    for i, card in enumerate(CARDS):
+        assert (section["lower"][card], section["upper"][card]) == shift.estimate.interval(i)
+    # AND gold and bronze moved beyond chance, which a shift of the shares explains
+    assert section["shifted"] == {"gold": True, "silver": False, "bronze": True}
+    assert section["consistent"] is True
+    assert section["rows"] == {"baseline": 3_000, "current": 2_000}
+    assert json.loads(json.dumps(section)) == section
+
+
+def test_a_multiclass_interval_covers_each_shifted_share_about_95_times_in_100() -> None:
+    # GIVEN one baseline and 400 windows of 1,500 rows with other shares
+    rng = np.random.default_rng(32)
+    truth, predicted, _ = card_rows(rng, 6_000, (0.5, 0.3, 0.2))
+    confusion = ConfusionCounts.from_labels(truth, [CARDS[i] for i in predicted])
+    now = (0.25, 0.25, 0.5)
+    covered = np.zeros(3)
+    for _ in range(400):
+        _, window, scores = card_rows(rng, 1_500, now)
+        cells = ClassScoreCells.from_arrays(scores, window, classes=CARDS)
+        shift = ClassLabelShift.of(confusion, cells)
+        section = shift.to_dict()
+        covered += [
+            section["lower"][c] <= now[i] <= section["upper"][c] for i, c in enumerate(CARDS)
+        ]
+    # THEN each class's interval holds its true share in about 95 % of windows (the binomial
+    # spread of 400 draws, once in a thousand)
+    low, high = binom.interval(0.999, 400, 0.95)
+    assert all(low <= hits <= high for hits in covered), covered
+
+
+def test_a_skipped_multiclass_section_names_the_class_by_its_place() -> None:
+    # GIVEN a baseline without a labelled row of the second declared card
+    confusion = ConfusionCounts.from_labels(["gold"] * 60 + ["bronze"] * 60, ["gold"] * 120)
+    scores = np.full((50, 3), 1 / 3)
+    cells = ClassScoreCells.from_arrays(scores, [0] * 50, classes=CARDS)
+    # THEN the section says so, naming its place among the declared classes, not its value
+    assert ClassLabelShift.of(confusion, cells).to_dict() == {
+        "skip": "the baseline has no labelled row of declared class 2 (schema.class_scores)"
+    }

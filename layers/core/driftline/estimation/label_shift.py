@@ -75,6 +75,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from driftline.estimation.multiclass import ClassScoreCells
 from driftline.estimation.score_cells import ScoreCells
 from driftline.metrics.confusion import ConfusionCounts
 from driftline.metrics.encoding import FloatArray, Label
@@ -220,6 +221,81 @@ class LabelShift:
                 "true_positive_rate": estimate.rates[1][1],
                 "false_positive_rate": estimate.rates[1][0],
             },
+            "rows": {"baseline": estimate.baseline_rows, "current": estimate.current_rows},
+        }
+
+
+@dataclass(frozen=True)
+class ClassLabelShift:
+    """A multiclass classifier's current class shares estimated from its predictions (the
+    same estimate, ``k`` classes at once): the result's ``performance.estimated.
+    label_shift``, each figure by class (the class as text).
+
+    >>> from driftline.metrics.confusion import ConfusionCounts
+    >>> confusion = ConfusionCounts({("a", "a"): 80, ("a", "b"): 20, ("b", "b"): 90,
+    ...                              ("b", "a"): 10, ("c", "c"): 100})
+    >>> cells = ClassScoreCells.from_arrays([[0.8, 0.1, 0.1]] * 410 + [[0.1, 0.8, 0.1]] * 390
+    ...     + [[0.1, 0.1, 0.8]] * 200, [0] * 410 + [1] * 390 + [2] * 200, classes=("a", "b", "c"))
+    >>> section = ClassLabelShift.of(confusion, cells).to_dict()
+    >>> {name: round(share, 4) for name, share in section["prior"].items()}
+    {'a': 0.4, 'b': 0.4, 'c': 0.2}
+    >>> section["baseline_prior"]["c"], section["shifted"]["c"], section["consistent"]
+    (0.3333333333333333, True, True)
+    """
+
+    classes: tuple[Label, ...]
+    estimate: PriorEstimate
+
+    @classmethod
+    def of(cls, confusion: ConfusionCounts | None, cells: ClassScoreCells) -> ClassLabelShift:
+        """The estimate from the baseline's confusion counts (None: no labelled row with a
+        predicted class) and the current class cells' rows predicted each class.
+
+        Only the declared classes (``cells.classes``) count: a baseline row whose label or
+        predicted class is none of them is left out, as the current rows predicted another
+        class are (``prediction_unknown``). A skip reason names a class by its place among
+        the declared ones, never by its value.
+        """
+        index = {label: position for position, label in enumerate(cells.classes)}
+        k = len(cells.classes)
+        counts = np.zeros((k, k), dtype=np.int64)
+        for (truth, guess), count in (confusion.cells if confusion is not None else {}).items():
+            if truth in index and guess in index:
+                counts[index[guess], index[truth]] += count
+        # every class's cells hold the same rows; those predicted the class are its "1"s
+        current = [int(class_cells.counts.sum(axis=1)[1]) for class_cells in cells.cells]
+        names = [f"declared class {position + 1} (schema.class_scores)" for position in range(k)]
+        return cls(cells.classes, estimate_prior(counts, current, class_names=names))
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"skip": reason}``, or by class: the estimated share with its 95 % interval
+        (clipped to [0, 1]), the baseline's share, whether the share moved beyond chance
+        (``shifted``); whether the predictions fit a mix of the baseline's classes
+        (``consistent``: every class's interval reaches [0, 1]); the accuracy the baseline's
+        per-class rates give at the estimated shares; the condition number of those rates;
+        and the rows behind them."""
+        estimate = self.estimate
+        if estimate.skipped is not None:
+            return {"skip": estimate.skipped}
+        assert estimate.accuracy is not None
+        names = [str(label) for label in self.classes]
+        positions = range(len(names))
+        intervals = [estimate.interval(position) for position in positions]
+        accuracy_lower, accuracy_upper = estimate.accuracy_interval()
+        return {
+            "method": METHOD,
+            "prior": {name: estimate.share(i) for i, name in enumerate(names)},
+            "lower": {name: intervals[i][0] for i, name in enumerate(names)},
+            "upper": {name: intervals[i][1] for i, name in enumerate(names)},
+            "baseline_prior": {name: estimate.baseline_prior[i] for i, name in enumerate(names)},
+            "shifted": {name: estimate.shifted(i) for i, name in enumerate(names)},
+            "consistent": all(estimate.consistent(position) for position in positions),
+            "accuracy_at_prior": {
+                "value": min(1.0, max(0.0, estimate.accuracy)),
+                "lower": accuracy_lower,
+                "upper": accuracy_upper,
+            },
+            "condition": estimate.condition,
             "rows": {"baseline": estimate.baseline_rows, "current": estimate.current_rows},
         }
 

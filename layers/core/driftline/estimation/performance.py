@@ -48,7 +48,7 @@ from driftline.estimation.baseline import BaselineCalibration
 from driftline.estimation.binary import ESTIMATED_METRICS, BinaryEstimate, estimate_binary
 from driftline.estimation.calibration import Calibrator
 from driftline.estimation.class_calibration import ClassCalibration
-from driftline.estimation.label_shift import LabelShift
+from driftline.estimation.label_shift import ClassLabelShift, LabelShift
 from driftline.estimation.loss_model import (
     LOSS_METHOD,
     REGRESSION_METRICS,
@@ -306,7 +306,8 @@ class EstimatedPerformance:
         calibration: the baseline's calibration the estimate used.
         skipped: why nothing is estimated (None when estimated).
         label_shift: the whole window's class prior estimated from its predicted classes
-            (:mod:`~driftline.estimation.label_shift`); None when not asked for.
+            (:mod:`~driftline.estimation.label_shift`; a multiclass model's, every class's
+            share); None when not asked for.
         reconciled_error: the estimator's error on the latest reconciled batches, which
             widened the intervals where it is wider than the baseline's; None when not
             given (no batches are reconciled outside a deployment).
@@ -316,7 +317,7 @@ class EstimatedPerformance:
     segments: dict[str, EstimatedScope] = field(default_factory=dict)
     calibration: BaselineCalibration | ClassCalibration | LossModel | None = None
     skipped: str | None = None
-    label_shift: LabelShift | None = None
+    label_shift: LabelShift | ClassLabelShift | None = None
     reconciled_error: ReconciledError | None = None
 
     @property
@@ -376,13 +377,14 @@ class EstimatedPerformance:
         overall: ScopeCells,
         segments: Mapping[str, ScopeCells],
         *,
+        label_shift: ClassLabelShift | None = None,
         reconciled_error: ReconciledError | None = None,
     ) -> EstimatedPerformance:
         """Estimate every scope of a multiclass model with the baseline's per-class
         calibrators, or say why not: the baseline predates them or has none, the current
         profiles carry no class cells, or the cells declare other classes than the
         baseline's calibrators (``schema.class_scores`` changed since the baseline);
-        ``reconciled_error`` as in :meth:`of`."""
+        ``label_shift`` and ``reconciled_error`` as in :meth:`of`."""
         if calibration is None:
             return cls.skip(CLASS_BASELINE_PREDATES)
         calibrators = calibration.calibrators
@@ -405,6 +407,7 @@ class EstimatedPerformance:
                 if isinstance(scope.cells, ClassScoreCells)
             },
             calibration,
+            label_shift=label_shift,
             reconciled_error=reconciled_error,
         )
 
@@ -486,7 +489,7 @@ class EstimatedPerformance:
             }
 
         if isinstance(self.calibration, ClassCalibration):
-            return {
+            document = {
                 "method": METHOD,
                 **per_scope(metrics),
                 "undefined": per_scope(lambda scope: scope.undefined),
@@ -498,6 +501,9 @@ class EstimatedPerformance:
                 ),
                 "calibration": class_calibration_section(self.calibration),
             }
+            if self.label_shift is not None:
+                document["label_shift"] = self.label_shift.to_dict()
+            return document
         decision = self.calibration.decision
         assert decision is not None and self.calibration.calibrator is not None
         document = {

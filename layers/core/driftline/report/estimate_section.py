@@ -112,7 +112,9 @@ def estimated_part(estimated: Mapping[str, Any], measured: Mapping[str, Any]) ->
         for name in overall
     ]
     parts = [intro, table(headers, body, numeric=range(1, len(headers)))]
-    prior = label_shift_line(mapping(estimated.get("label_shift")))
+    prior = label_shift_line(
+        mapping(estimated.get("label_shift")), classes="expected_class_shares" in estimated
+    )
     if prior is not None:
         parts.append(prior)
     return parts
@@ -127,9 +129,13 @@ def estimate_cell(entry: Any) -> Html:
     return cell(join([figure(figures.get("value")), tag("span", interval, class_="sub")]), "num")
 
 
-def label_shift_line(shift: Mapping[str, Any]) -> Html | None:
+def label_shift_line(shift: Mapping[str, Any], *, classes: bool = False) -> Html | None:
     """The class prior estimated for the window against the baseline's, and what it may
-    mean (docs/performance.md, "Label shift")."""
+    mean (docs/performance.md, "Label shift"); ``classes``: a multiclass model's shares."""
+    if classes and "skip" in shift:
+        return tag("p", f"The class shares are not estimated: {text(shift['skip'])}.")
+    if isinstance(shift.get("prior"), Mapping):
+        return class_shares_line(shift)
     prior = number(shift.get("prior"))
     if "skip" in shift:
         return tag("p", f"The positive class share is not estimated: {text(shift['skip'])}.")
@@ -156,6 +162,39 @@ def label_shift_line(shift: Mapping[str, Any]) -> Html | None:
         f"{share(prior)} (95% interval {share(shift.get('lower'))} – "
         f"{share(shift.get('upper'))}) against {share(shift.get('baseline_prior'))} in the "
         f"baseline: {reading}.",
+    )
+
+
+def class_shares_line(shift: Mapping[str, Any]) -> Html:
+    """A multiclass model's class shares estimated for the window against the baseline's,
+    and what they may mean."""
+    priors, lower, upper = (mapping(shift.get(key)) for key in ("prior", "lower", "upper"))
+    baseline, shifted = mapping(shift.get("baseline_prior")), mapping(shift.get("shifted"))
+    shares = "; ".join(
+        f"{text(name)} {share(priors.get(name))} ({share(lower.get(name))} – "
+        f"{share(upper.get(name))}, baseline {share(baseline.get(name))})"
+        for name in priors
+    )
+    moved = [str(name) for name in priors if shifted.get(name)]
+    if shift.get("consistent") is False:
+        reading = (
+            "the predictions fit no mix of the baseline's classes: something other than the "
+            "class shares changed"
+        )
+    elif moved:
+        at_prior = mapping(shift.get("accuracy_at_prior"))
+        reading = (
+            f"{text(', '.join(moved))} shifted beyond chance, and the predictions fit a change "
+            "of the class shares; if that is what happened the estimates above are biased, and "
+            f"the accuracy to expect at those shares is {figure(at_prior.get('value'))} "
+            f"({figure(at_prior.get('lower'))} – {figure(at_prior.get('upper'))})"
+        )
+    else:
+        reading = "none shifted beyond chance"
+    return tag(
+        "p",
+        "Class shares, estimated from the predictions (black-box shift estimation; 95% "
+        f"intervals): {shares}: {reading}.",
     )
 
 
