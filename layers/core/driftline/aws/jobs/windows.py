@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import reduce
+from functools import cache, reduce
 from typing import Any
 
 from driftline.alerts.windows import combine_windows
@@ -21,9 +21,15 @@ from driftline.config.durations import parse_duration
 from driftline.estimation import ESTIMATED_METRICS
 from driftline.estimation.loss_model import REGRESSION_METRICS
 from driftline.estimation.multiclass import MULTICLASS_METRICS
+from driftline.estimation.reconciled_error import ReconciledError
 from driftline.evaluation import EvaluationResult, Window, evaluate
 from driftline.profile.dataset import DatasetProfile, Reference
-from driftline.reconciliation import COVERAGE_RECORD, ESTIMATED_RECORD, estimate_records
+from driftline.reconciliation import (
+    COVERAGE_RECORD,
+    ESTIMATED_RECORD,
+    EstimateCoverage,
+    estimate_records,
+)
 from driftline.report import render_report
 
 #: The evaluation status as the dashboard's ``Status`` metric plots it.
@@ -42,6 +48,15 @@ def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str
     results: list[dict[str, Any]] = []
     evaluated: list[tuple[str, dict[str, Any]]] = []
     links: list[str] = []
+
+    # The reconciled batches up to the hour, read once for every window that is evaluated.
+    @cache
+    def reconciled() -> tuple[EstimateCoverage | None, ReconciledError | None]:
+        return (
+            batch_coverage(services, definition, until=end),
+            batch_error(services, definition, until=end),
+        )
+
     for window in definition.windows:
         start = end - parse_duration(window)
         evaluation_id = f"{model}-{window}-{end:%Y%m%dT%H%M}"
@@ -68,9 +83,9 @@ def evaluate_model(services: Services, model: str, *, now: datetime) -> dict[str
                 window=Window(start.isoformat(), end.isoformat()),
                 # The coverage counts the batches reconciled when their labels landed; the
                 # window is reconciled for reading only (its rows are those batches' rows).
-                estimate_coverage=batch_coverage(services, definition, until=end),
+                estimate_coverage=reconciled()[0],
                 # Their error widens the intervals where the baseline's is narrower.
-                reconciled_error=batch_error(services, definition, until=end),
+                reconciled_error=reconciled()[1],
             )
             document = result.to_dict()
             _store_metrics(
