@@ -153,3 +153,16 @@ def load_handler(function: str, *, prefix: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def emitted_metrics(printed: str) -> dict[str, float]:
+    """The metrics of the EMF lines printed for a model and window (no segment): what
+    CloudWatch would graph from an evaluation's log output."""
+    values: dict[str, float] = {}
+    for line in printed.splitlines():
+        if '"_aws"' in line:
+            document = json.loads(line)
+            if "segment" not in document and "window" in document:
+                for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                    values[metric["Name"]] = document[metric["Name"]]
+    return values

@@ -6,7 +6,6 @@ figures whatever order and however often the label files arrive."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from driftline.aws import jobs
 from driftline.aws.jobs import Services
 from driftline.estimation import ESTIMATED_METRICS
 from driftline.ids import digest
+from moto_support import emitted_metrics
 
 DEFINITION = """
 model: churn
@@ -94,18 +94,6 @@ def result(services: Services, outcome: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def emitted(text: str) -> dict[str, float]:
-    """The metrics of the EMF lines printed for the model and window (no segment)."""
-    values: dict[str, float] = {}
-    for line in text.splitlines():
-        if '"_aws"' in line:
-            document = json.loads(line)
-            if "segment" not in document and "window" in document:
-                for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
-                    values[metric["Name"]] = document[metric["Name"]]
-    return values
-
-
 def without_reconciled_error(estimated: dict[str, Any]) -> dict[str, Any]:
     """An estimate's section without the count of reconciled batches its interval read."""
     interval = {k: v for k, v in estimated["interval"].items() if k != "reconciled_error"}
@@ -151,7 +139,7 @@ def test_the_estimate_is_stored_then_reconciled_when_the_labels_land(
     capsys.readouterr()
     after = result(services, jobs.evaluate_model(services, "churn", now=AFTER))
     morning = after["evaluation_id"]
-    graphed = emitted(capsys.readouterr().out)
+    graphed = emitted_metrics(capsys.readouterr().out)
 
     # THEN the label file reconciled the batch the moment it landed, on its own rows
     assert joined["batches"] == [{"batch": BATCH_ID, "reconciled": sorted(ESTIMATED_METRICS)}]

@@ -4,7 +4,6 @@ it (``metric: estimate_coverage``) decides on it, as a classifier's does."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from driftline.aws import jobs
 from driftline.aws.jobs import Services
 from driftline.ids import digest
+from moto_support import emitted_metrics
 
 DEFINITION = """
 model: fare
@@ -76,18 +76,6 @@ def report(services: Services, outcome: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def graphed(printed: str) -> dict[str, float]:
-    """The metrics of the EMF lines printed for the model and window (no segment)."""
-    values: dict[str, float] = {}
-    for line in printed.splitlines():
-        if '"_aws"' in line:
-            document = json.loads(line)
-            if "segment" not in document and "window" in document:
-                for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
-                    values[metric["Name"]] = document[metric["Name"]]
-    return values
-
-
 def test_a_regression_models_batches_are_reconciled_and_its_coverage_checked(
     services: Services, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -109,7 +97,7 @@ def test_a_regression_models_batches_are_reconciled_and_its_coverage_checked(
     assert set(before) >= {"mae", "rmse"}
     # AND CloudWatch gets the estimated MAE and RMSE (the dashboard graphs the RMSE), not
     # their interval ends
-    emitted = graphed(capsys.readouterr().out)
+    emitted = emitted_metrics(capsys.readouterr().out)
     assert emitted["estimated_mae"] == before["mae"]["value"]
     assert emitted["estimated_rmse"] == before["rmse"]["value"]
     assert not [name for name in emitted if "_lower" in name or "_upper" in name]
