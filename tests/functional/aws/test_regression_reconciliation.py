@@ -76,21 +76,33 @@ def report(services: Services, outcome: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def test_a_regression_models_batches_are_reconciled_and_its_coverage_checked(
-    services: Services, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # GIVEN a regression model with a labelled baseline and a check of its coverage
+def start_model_with_days(
+    services: Services, offsets: np.ndarray | None = None
+) -> list[pd.DataFrame]:
+    """The fare model configured on a labelled baseline, and fifteen days of unlabelled
+    predictions profiled as they landed (each day's fares off by ``offsets[day]`` when
+    given); the days' rows with their fares, for the labels."""
     services.store.put("baselines/fare/reference.csv", csv(rows(6_000, seed=1)))
     services.store.put("config/fare.yaml", DEFINITION.encode())
     assert jobs.configure(services, "config/fare.yaml")["status"] == "stored"
-    # AND fifteen days of unlabelled predictions; the first evaluated the night it landed
     batches = []
     for index, hour in enumerate(DAYS):
         batch = rows(1_000, seed=10 + index)
         batch["trip_id"] += (index + 1) * 100_000  # ids unique across batches
+        if offsets is not None:
+            batch["fare"] = (batch["fare"] + offsets[index]).round(2)
         services.store.put(key_of(hour), csv(batch.drop(columns="fare")))
         jobs.profile_batch(services, key_of(hour), received=hour + HOUR)
         batches.append(batch)
+    return batches
+
+
+def test_a_regression_models_batches_are_reconciled_and_its_coverage_checked(
+    services: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a regression model with a labelled baseline and a check of its coverage
+    # AND fifteen days of unlabelled predictions; the first evaluated the night it landed
+    batches = start_model_with_days(services)
     capsys.readouterr()
     first_night = report(services, jobs.evaluate_model(services, "fare", now=DAYS[0] + 13 * HOUR))
     before = first_night["performance"]["estimated"]["overall"]
@@ -154,18 +166,7 @@ def test_reconciled_batches_whose_errors_spread_more_than_the_baselines_widen_th
     # GIVEN a regression model whose baseline is one steady process, and fifteen days whose
     # fares are each off by a day's own amount (a day of road works, of rain): the error
     # spreads from day to day more than the baseline's periods showed
-    services.store.put("baselines/fare/reference.csv", csv(rows(6_000, seed=1)))
-    services.store.put("config/fare.yaml", DEFINITION.encode())
-    assert jobs.configure(services, "config/fare.yaml")["status"] == "stored"
-    offsets = np.random.default_rng(99).normal(0.0, 4.0, len(DAYS))
-    batches = []
-    for index, hour in enumerate(DAYS):
-        batch = rows(1_000, seed=10 + index)
-        batch["trip_id"] += (index + 1) * 100_000
-        batch["fare"] = (batch["fare"] + offsets[index]).round(2)
-        services.store.put(key_of(hour), csv(batch.drop(columns="fare")))
-        jobs.profile_batch(services, key_of(hour), received=hour + HOUR)
-        batches.append(batch)
+    batches = start_model_with_days(services, np.random.default_rng(99).normal(0.0, 4.0, 15))
     services.store.put("labels/fare/2026/11/27/l.csv", csv(pd.concat(batches)[["trip_id", "fare"]]))
     jobs.ingest_labels(services, "labels/fare/2026/11/27/l.csv", received=LATER)
 
